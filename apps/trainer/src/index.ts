@@ -1,0 +1,2 @@
+/** The onerun reference app's programmatic entry point. */
+export const APP_NAME = 'onerun';

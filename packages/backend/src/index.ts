@@ -1,0 +1,2 @@
+// Public API of @onerun/backend: filled in by its issue.
+export {};

@@ -1,0 +1,2 @@
+// Public API of @onerun/ensemble: filled in by its issue.
+export {};

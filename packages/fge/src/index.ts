@@ -1,0 +1,2 @@
+// Public API of @onerun/fge: filled in by its issue.
+export {};

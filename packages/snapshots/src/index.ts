@@ -1,0 +1,1 @@
+export type { SnapshotEntry, SnapshotMeta, SnapshotStore } from './store.js';

@@ -1,0 +1,2 @@
+// Public API of @onerun/swa: filled in by its issue.
+export {};
