@@ -1,2 +1,10 @@
-// Public API of @onerun/fge: filled in by its issue.
-export {};
+export { bezierCoefficients, polyChainCoefficients } from './coefficients.js';
+export {
+  type BendsInit,
+  bezierCurve,
+  type Curve,
+  type CurveKind,
+  polyChainCurve,
+  straightLine,
+} from './curve.js';
+export { CurveDisposedError, CurveFormatError } from './errors.js';
