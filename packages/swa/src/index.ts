@@ -1,2 +1,21 @@
-// Public API of @onerun/swa: filled in by its issue.
-export {};
+export {
+  type AveragedWeights,
+  type AverageFn,
+  type AveragerOptions,
+  type AveragerState,
+  WeightAverager,
+} from './averager.js';
+export {
+  type ForwardFn,
+  type RecomputeBatchNormOptions,
+  type RecomputeBatchNormResult,
+  recomputeBatchNorm,
+} from './batch-norm.js';
+export {
+  BatchNormNotReachedError,
+  ConcurrentUpdateError,
+  DisposedError,
+  EmptyAverageError,
+  EmptyDataError,
+  MissingBatchNormDataError,
+} from './errors.js';

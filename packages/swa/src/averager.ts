@@ -1,0 +1,305 @@
+import {
+  assertSameWeights,
+  InvalidArgumentError,
+  modelVariables,
+  NonFiniteError,
+  requireInRange,
+  requireInteger,
+  tensorSpecs,
+  type WeightSpec,
+  weightSpecs,
+} from '@onerun/core';
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { ConcurrentUpdateError, DisposedError, EmptyAverageError } from './errors.js';
+
+/**
+ * A custom averaging rule (PyTorch's `avg_fn`): returns the new average of one weight from the
+ * current average, the model's current value and how many updates the average already holds
+ * (≥ 1; the first update copies and does not call it). Runs inside `tf.tidy`; must be synchronous.
+ */
+export type AverageFn = (average: tf.Tensor, current: tf.Tensor, count: number) => tf.Tensor;
+
+/**
+ * Which weights are averaged. `'trainable'` (the default) skips batch-norm moving statistics:
+ * they are not a function of the weights and must be recomputed for the averaged weights with
+ * `recomputeBatchNorm`. `'all'` averages them too (Keras-style EMA of every weight).
+ */
+export type AveragedWeights = 'trainable' | 'all';
+
+/** How a `WeightAverager` folds each update in. */
+export type AveragerOptions =
+  /** SWA: the arithmetic mean of every model folded in, `w̄ ← (n·w̄ + w)/(n + 1)`. */
+  | { mode: 'swa'; which?: AveragedWeights }
+  /** EMA: `w̄ ← d·w̄ + (1 − d)·w` with `decay` d in [0, 1] (first update copies). */
+  | { mode: 'ema'; decay: number; which?: AveragedWeights }
+  /** Any rule: `average(w̄, w, n)` returns the new average. */
+  | { mode: 'custom'; average: AverageFn; which?: AveragedWeights };
+
+/** Everything needed to rebuild a `WeightAverager` later (e.g. to resume a run). */
+export interface AveragerState {
+  mode: 'swa' | 'ema' | 'custom';
+  /** EMA decay, for `mode: 'ema'`. */
+  decay?: number;
+  which: AveragedWeights;
+  /** Number of updates folded into the average. */
+  count: number;
+  /** Name, shape and dtype of each averaged weight, in `modelVariables(model, which)` order. */
+  specs: WeightSpec[];
+  /** The average itself (not a running sum), one tensor per spec. */
+  tensors: tf.Tensor[];
+}
+
+/**
+ * Keeps a running average of a model's weights (SWA mean, EMA, or a custom rule) in its own
+ * variables, allocated at the first `update` and then updated in place.
+ *
+ * In SWA mode the variables hold the running **sum** and the mean is formed on read, so that an
+ * update costs one `tf.add` (plus a reduction for the finiteness check) instead of three
+ * element-wise ops; float32 rounding is of the same order as for an incremental mean.
+ */
+export class WeightAverager {
+  readonly mode: 'swa' | 'ema' | 'custom';
+  readonly which: AveragedWeights;
+  /** EMA decay, for `mode: 'ema'`. */
+  readonly decay: number | undefined;
+  private readonly averageFn: AverageFn | undefined;
+  private vars: tf.Variable[] | null = null;
+  private weightSpecs: WeightSpec[] | null = null;
+  private n = 0;
+  private busy = false;
+  private disposed = false;
+
+  constructor(options: AveragerOptions) {
+    const mode = (options as { mode?: unknown } | undefined)?.mode;
+    if (mode !== 'swa' && mode !== 'ema' && mode !== 'custom') {
+      throw new InvalidArgumentError('options.mode', mode, "'swa', 'ema' or 'custom'");
+    }
+    this.mode = mode;
+    const which = options.which ?? 'trainable';
+    if (which !== 'trainable' && which !== 'all') {
+      throw new InvalidArgumentError('options.which', which, "'trainable' or 'all'");
+    }
+    this.which = which;
+    this.decay =
+      options.mode === 'ema' ? requireInRange('options.decay', options.decay, 0, 1) : undefined;
+    if (options.mode === 'custom' && typeof options.average !== 'function') {
+      throw new InvalidArgumentError(
+        'options.average',
+        options.average,
+        'a function (average, current, count) => tensor',
+      );
+    }
+    this.averageFn = options.mode === 'custom' ? options.average : undefined;
+  }
+
+  /**
+   * Rebuilds an averager from `getState()` output. The tensors are copied: the caller keeps
+   * ownership of `state.tensors`. A custom rule cannot be serialised: pass it again as `average`.
+   */
+  static fromState(state: AveragerState, options: { average?: AverageFn } = {}): WeightAverager {
+    const count = requireInteger('state.count', state.count, 1);
+    if (!Array.isArray(state.tensors) || !Array.isArray(state.specs)) {
+      throw new InvalidArgumentError('state', state, '{ count, specs, tensors, mode, which }');
+    }
+    let averager: WeightAverager;
+    if (state.mode === 'ema') {
+      averager = new WeightAverager({
+        mode: 'ema',
+        decay: state.decay as number,
+        which: state.which,
+      });
+    } else if (state.mode === 'custom') {
+      averager = new WeightAverager({
+        mode: 'custom',
+        average: options.average as AverageFn,
+        which: state.which,
+      });
+    } else {
+      averager = new WeightAverager({ mode: state.mode, which: state.which });
+    }
+    assertSameWeights(state.specs, tensorSpecs(state.tensors), 'WeightAverager.fromState');
+    averager.weightSpecs = state.specs.map((s) => ({ ...s, shape: [...s.shape] }));
+    averager.vars = state.tensors.map((t) =>
+      tf.tidy(() => tf.variable(averager.mode === 'swa' ? tf.mul(t, count) : tf.clone(t), false)),
+    );
+    averager.n = count;
+    return averager;
+  }
+
+  /** Number of updates folded into the average so far. */
+  get count(): number {
+    return this.n;
+  }
+
+  /** Specs of the averaged weights (after the first update), else `null`. */
+  get specs(): WeightSpec[] | null {
+    return this.weightSpecs?.map((s) => ({ ...s, shape: [...s.shape] })) ?? null;
+  }
+
+  /**
+   * Folds `model`'s current weights (those selected by `which`) into the average. The first
+   * update copies them. The new average is computed from the weights as they are at the call,
+   * then checked for NaN/±Infinity (one scalar read back) before anything is committed: on
+   * non-finite values it throws `NonFiniteError` and the average and `count` are unchanged.
+   * Await each update before starting the next.
+   */
+  async update(model: LayersModel): Promise<void> {
+    this.assertLive('update');
+    if (this.busy) throw new ConcurrentUpdateError();
+    const vars = modelVariables(model, this.which);
+    const specs = weightSpecs(model, this.which);
+    if (this.weightSpecs) {
+      assertSameWeights(
+        this.weightSpecs,
+        specs,
+        'WeightAverager.update: averaged vs model weights',
+      );
+    }
+    this.busy = true;
+    try {
+      const n = this.n;
+      const { candidates, check } = tf.tidy(() => {
+        const next = vars.map((v, i) => this.fold(i, v.read(), n));
+        const total =
+          next.length === 0
+            ? tf.scalar(0)
+            : tf.addN(next.map((t) => tf.sum(tf.cast(t, 'float32'))));
+        return { candidates: next, check: total };
+      });
+      try {
+        const [sum] = await check.data();
+        check.dispose();
+        // A sum of finite values is finite unless it overflows float32; only then look closer.
+        if (!Number.isFinite(sum as number)) await this.assertFinite(candidates, specs, n);
+      } catch (error) {
+        check.dispose();
+        tf.dispose(candidates);
+        throw error;
+      }
+      this.commit(candidates, specs);
+      this.n = n + 1;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /**
+   * The current average as new tensors, in `modelVariables(model, which)` order; the caller owns
+   * (and must dispose) them.
+   */
+  average(): tf.Tensor[] {
+    const vars = this.requireAverage('average');
+    const n = this.n;
+    return tf.tidy(() => vars.map((v) => (this.mode === 'swa' ? tf.div(v, n) : tf.clone(v))));
+  }
+
+  /**
+   * Writes the average into `model` (same architecture; shapes are checked before anything is
+   * written). With `which: 'trainable'` the model's batch-norm moving statistics are left as they
+   * are: recompute them with `recomputeBatchNorm` before evaluating the model.
+   */
+  copyTo(model: LayersModel): void {
+    this.requireAverage('copyTo');
+    const specs = weightSpecs(model, this.which);
+    assertSameWeights(this.weightSpecs as WeightSpec[], specs, 'WeightAverager.copyTo');
+    const avg = this.average();
+    try {
+      modelVariables(model, this.which).forEach((v, i) => {
+        v.write(avg[i] as tf.Tensor);
+      });
+    } finally {
+      tf.dispose(avg);
+    }
+  }
+
+  /** A snapshot of the averager for `WeightAverager.fromState`; the caller owns `tensors`. */
+  getState(): AveragerState {
+    const tensors = this.average();
+    return {
+      mode: this.mode,
+      ...(this.decay === undefined ? {} : { decay: this.decay }),
+      which: this.which,
+      count: this.n,
+      specs: this.specs as WeightSpec[],
+      tensors,
+    };
+  }
+
+  /** Forgets the average (frees its variables); the next update starts afresh. */
+  reset(): void {
+    this.assertLive('reset');
+    if (this.vars) tf.dispose(this.vars);
+    this.vars = null;
+    this.weightSpecs = null;
+    this.n = 0;
+  }
+
+  /** Frees the averager's variables. Any later call throws. */
+  dispose(): void {
+    if (this.disposed) return;
+    if (this.vars) tf.dispose(this.vars);
+    this.vars = null;
+    this.disposed = true;
+  }
+
+  private fold(i: number, current: tf.Tensor, n: number): tf.Tensor {
+    const avg = this.vars?.[i];
+    if (!avg || n === 0) return tf.clone(current);
+    switch (this.mode) {
+      case 'swa':
+        return tf.add(avg, current);
+      case 'ema': {
+        const d = this.decay as number;
+        return tf.add(avg, tf.mul(tf.sub(current, avg), 1 - d));
+      }
+      default: {
+        const out = (this.averageFn as AverageFn)(avg, current, n);
+        if (!(out instanceof tf.Tensor) || !tf.util.arraysEqual(out.shape, avg.shape)) {
+          throw new InvalidArgumentError(
+            'the custom average function result',
+            out,
+            `a tensor of shape [${avg.shape.join(', ')}]`,
+          );
+        }
+        return out.dtype === avg.dtype ? out : tf.cast(out, avg.dtype);
+      }
+    }
+  }
+
+  private async assertFinite(candidates: tf.Tensor[], specs: WeightSpec[], n: number) {
+    const flags = tf.tidy(() =>
+      tf.stack(candidates.map((t) => tf.any(tf.logicalNot(tf.isFinite(t))))),
+    );
+    const bad = await flags.data();
+    flags.dispose();
+    const i = bad.findIndex((b) => b !== 0);
+    if (i >= 0) {
+      throw new NonFiniteError(
+        `WeightAverager.update #${n + 1}: weight '${specs[i]?.name}' (or the average it yields)`,
+      );
+    }
+  }
+
+  private commit(candidates: tf.Tensor[], specs: WeightSpec[]): void {
+    if (this.vars === null) {
+      this.vars = candidates.map((t) => tf.variable(t, false));
+      this.weightSpecs = specs;
+    } else {
+      this.vars.forEach((v, i) => {
+        v.assign(candidates[i] as tf.Tensor);
+      });
+    }
+    tf.dispose(candidates);
+  }
+
+  private requireAverage(what: string): tf.Variable[] {
+    this.assertLive(what);
+    if (!this.vars || this.n === 0) throw new EmptyAverageError(`WeightAverager.${what}`);
+    return this.vars;
+  }
+
+  private assertLive(what: string): void {
+    if (this.disposed) throw new DisposedError(`WeightAverager.${what}`);
+  }
+}
