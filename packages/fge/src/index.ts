@@ -8,3 +8,12 @@ export {
   straightLine,
 } from './curve.js';
 export { CurveDisposedError, CurveFormatError } from './errors.js';
+export {
+  type FitCurveBatchLogs,
+  type FitCurveCallbacks,
+  type FitCurveEpochLogs,
+  type FitCurveHistory,
+  type FitCurveOptions,
+  fitCurve,
+} from './fit-curve.js';
+export { classificationError, type LossFn } from './loss.js';
