@@ -35,7 +35,9 @@ function expectClose(actual: number[][], expected: number[][], tol = 1e-6): void
   actual.forEach((a, i) => {
     const e = expected[i] as number[];
     expect(a.length).toBe(e.length);
-    a.forEach((v, j) => expect(Math.abs(v - (e[j] as number))).toBeLessThanOrEqual(tol));
+    a.forEach((v, j) => {
+      expect(Math.abs(v - (e[j] as number))).toBeLessThanOrEqual(tol);
+    });
   });
 }
 

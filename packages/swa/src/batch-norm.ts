@@ -159,6 +159,7 @@ export async function recomputeBatchNorm(
   const layers = chosen as unknown as BatchNormInternals[];
   const forward = options.forward ?? defaultForward;
   const unbiased = options.variance === 'unbiased';
+  if (layers.length === 0) return { layers: 0, examples: 0, batches: 0 };
   const moments = layers.map(() => new ChannelMoments());
   let examples = 0;
   let batches = 0;
