@@ -12,6 +12,14 @@ export {
   recomputeBatchNorm,
 } from './batch-norm.js';
 export {
+  SwaCallback,
+  type SwaCallbackOptions,
+  type SwaEvery,
+  type SwaFinalizeResult,
+  type SwaStart,
+  swaCallback,
+} from './callback.js';
+export {
   BatchNormNotReachedError,
   ConcurrentUpdateError,
   DisposedError,

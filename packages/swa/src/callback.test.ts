@@ -1,0 +1,185 @@
+import { InvalidArgumentError, readWeights } from '@onerun/core';
+import { getOptimizerLearningRate, swaCyclic } from '@onerun/schedules';
+import * as tf from '@tensorflow/tfjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WeightAverager } from './averager.js';
+import { recomputeBatchNorm } from './batch-norm.js';
+import { SwaCallback, swaCallback } from './callback.js';
+import { MissingBatchNormDataError } from './errors.js';
+
+/** Records the trainable weights (and the LR) after every update and every epoch. */
+class Recorder extends tf.Callback {
+  steps: number[][][] = [];
+  epochs: number[][][] = [];
+  rates: number[] = [];
+  stats: number[][][] = [];
+  override async onBatchEnd() {
+    this.steps.push(snapshot(this.model));
+    this.rates.push(getOptimizerLearningRate(this.model.optimizer));
+  }
+  override async onEpochEnd() {
+    this.epochs.push(snapshot(this.model));
+    this.stats.push(this.model.nonTrainableWeights.map((w) => Array.from(w.read().dataSync())));
+  }
+}
+
+function snapshot(model: tf.LayersModel): number[][] {
+  const ws = readWeights(model, 'trainable');
+  const out = ws.map((w) => Array.from(w.dataSync()));
+  tf.dispose(ws);
+  return out;
+}
+
+function mean(snaps: number[][][]): number[][] {
+  return (snaps[0] as number[][]).map((w, i) =>
+    w.map((_, j) => snaps.reduce((s, p) => s + (p[i]?.[j] as number), 0) / snaps.length),
+  );
+}
+
+function expectClose(a: number[][], b: number[][], tol = 1e-5) {
+  expect(a.length).toBe(b.length);
+  a.forEach((w, i) => {
+    w.forEach((v, j) => {
+      expect(Math.abs(v - (b[i]?.[j] as number))).toBeLessThanOrEqual(tol);
+    });
+  });
+}
+
+const held: { dispose(): void }[] = [];
+afterEach(() => {
+  for (const h of held.splice(0)) h.dispose();
+});
+
+function setup(bn = false, lr = 0.1) {
+  const model = tf.sequential({
+    layers: [
+      tf.layers.dense({
+        inputShape: [2],
+        units: 3,
+        kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+      }),
+      ...(bn ? [tf.layers.batchNormalization()] : []),
+      tf.layers.dense({ units: 1, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+    ],
+  });
+  model.compile({ optimizer: tf.train.sgd(lr), loss: 'meanSquaredError' });
+  const xs = tf.tensor2d([
+    [1, 2],
+    [2, 1],
+    [0, 1],
+    [1, 0],
+    [3, 1],
+    [1, 3],
+    [2, 2],
+    [0, 0],
+  ]);
+  const ys = tf.tensor2d([[1], [0], [1], [0], [1], [0], [1], [0]]);
+  const averager = new WeightAverager({ mode: 'swa' });
+  held.push(model, xs, ys, averager);
+  return { model, xs, ys, averager };
+}
+
+const fitArgs = { verbose: 0 as const, shuffle: false, yieldEvery: 'never' as const };
+
+describe('swaCallback', () => {
+  it('averages at epoch ends from start, then writes the mean into the model', async () => {
+    const { model, xs, ys, averager } = setup();
+    const rec = new Recorder();
+    const cb = swaCallback({ averager, start: { epoch: 2 }, every: { epochs: 1 } });
+    await model.fit(xs, ys, { ...fitArgs, epochs: 5, batchSize: 4, callbacks: [rec, cb] });
+    expect(averager.count).toBe(4); // after epochs 2, 3, 4, 5
+    expect(cb.epoch).toBe(5);
+    expect(cb.step).toBe(10);
+    expectClose(snapshot(model), mean(rec.epochs.slice(1)));
+    expect(cb.lastFinalize).toEqual({ written: true, count: 4 });
+  });
+
+  it('averages every N updates from a start step (counted from start)', async () => {
+    const { model, xs, ys, averager } = setup();
+    const rec = new Recorder();
+    const cb = swaCallback({ averager, start: { step: 3 }, every: { steps: 2 } });
+    await model.fit(xs, ys, { ...fitArgs, epochs: 5, batchSize: 4, callbacks: [rec, cb] });
+    // 10 updates; folded in after updates 3, 5, 7, 9 (1-based).
+    expect(averager.count).toBe(4);
+    expectClose(snapshot(model), mean([2, 4, 6, 8].map((i) => rec.steps[i] as number[][])));
+  });
+
+  it('drives the LR with an SWA schedule, averages at cycle ends and counts across fit calls', async () => {
+    const { model, xs, ys, averager } = setup();
+    const schedule = swaCyclic({ lr1: 0.05, lr2: 0.01, cycleSteps: 3 });
+    const rec = new Recorder();
+    const cb = swaCallback({ averager, start: { step: 0 }, schedule, writeAverage: false });
+    await model.fit(xs, ys, { ...fitArgs, epochs: 2, batchSize: 2, callbacks: [rec, cb] });
+    expect(rec.rates).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((s) => schedule.lrAt(s)));
+    expect(averager.count).toBe(2); // after updates 3 and 6
+    const before = snapshot(model);
+    expectClose(snapshot(model), rec.steps[7] as number[][], 0); // writeAverage: false
+    await model.fit(xs, ys, { ...fitArgs, epochs: 1, batchSize: 2, callbacks: [rec, cb] });
+    expect(rec.rates.slice(8)).toEqual([8, 9, 10, 11].map((s) => schedule.lrAt(s)));
+    expect(averager.count).toBe(4); // after updates 9 and 12
+    expect(before).not.toEqual(snapshot(model));
+    const result = await cb.finalize();
+    expect(result).toEqual({ written: true, count: 4 });
+    expectClose(snapshot(model), mean([2, 5, 8, 11].map((i) => rec.steps[i] as number[][])));
+  });
+
+  it('refuses a batch-norm model without bnData before training, unless told to allow it', async () => {
+    const { model, xs, ys, averager } = setup(true);
+    const before = snapshot(model);
+    const cb = swaCallback({ averager, start: { epoch: 1 } });
+    const err = await model
+      .fit(xs, ys, { ...fitArgs, epochs: 2, callbacks: [cb] })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MissingBatchNormDataError);
+    expect((err as MissingBatchNormDataError).layers).toEqual([model.layers[1]?.name]);
+    expect(snapshot(model)).toEqual(before); // nothing trained, nothing averaged
+    expect(averager.count).toBe(0);
+
+    const rec = new Recorder();
+    const optOut = swaCallback({ averager, start: { epoch: 1 }, allowStaleBatchNorm: true });
+    await model.fit(xs, ys, { ...fitArgs, epochs: 3, batchSize: 4, callbacks: [rec, optOut] });
+    expect(averager.count).toBe(3);
+    expectClose(snapshot(model), mean(rec.epochs));
+    // Moving statistics are still the last iterate's.
+    expect(model.nonTrainableWeights.map((w) => Array.from(w.read().dataSync()))).toEqual(
+      rec.stats[2],
+    );
+  });
+
+  it('recomputes batch-norm statistics from bnData after writing the average', async () => {
+    const { model, xs, ys, averager } = setup(true);
+    const rec = new Recorder();
+    const cb = swaCallback({ averager, start: { epoch: 2 }, bnData: xs, bnBatchSize: 3 });
+    await model.fit(xs, ys, { ...fitArgs, epochs: 4, batchSize: 4, callbacks: [rec, cb] });
+    expect(cb.lastFinalize).toEqual({
+      written: true,
+      count: 3,
+      batchNorm: { layers: 1, examples: 8, batches: 3 },
+    });
+    const written = model.nonTrainableWeights.map((w) => Array.from(w.read().dataSync()));
+    expect(written).not.toEqual(rec.stats[3]);
+    await recomputeBatchNorm(model, xs, { batchSize: 3 });
+    expectClose(
+      model.nonTrainableWeights.map((w) => Array.from(w.read().dataSync())),
+      written,
+      1e-6,
+    );
+  });
+
+  it('validates its options', () => {
+    const averager = new WeightAverager({ mode: 'swa' });
+    held.push(averager);
+    expect(() => swaCallback({ averager } as never)).toThrow(InvalidArgumentError);
+    expect(() => swaCallback({ averager, start: { epoch: -1 } })).toThrow(InvalidArgumentError);
+    expect(() => swaCallback({ averager, start: { step: 0 }, every: 'cycle' })).toThrow(
+      InvalidArgumentError,
+    );
+    expect(() => swaCallback({ averager, start: { step: 0 }, every: { steps: 0 } })).toThrow(
+      InvalidArgumentError,
+    );
+    expect(() => swaCallback({ averager: {} as never, start: { step: 0 } })).toThrow(
+      InvalidArgumentError,
+    );
+    expect(swaCallback({ averager, start: { step: 0 } })).toBeInstanceOf(SwaCallback);
+  });
+});
