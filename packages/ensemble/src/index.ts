@@ -1,2 +1,35 @@
-// Public API of @onerun/ensemble: filled in by its issue.
-export {};
+// Public API of @onerun/ensemble.
+export { COMBINE_RULES, type CombineRule } from './combine.js';
+export {
+  DEFAULT_BATCH_SIZE,
+  Ensemble,
+  type EnsembleEvaluation,
+  type EnsembleOptions,
+  type EvaluateOptions,
+  type FromStoreOptions,
+  type MemberMetrics,
+  type PredictOptions,
+  type SizeCurvePoint,
+} from './ensemble.js';
+export {
+  LogitsUnavailableError,
+  type MemberShapeKind,
+  MemberShapeMismatchError,
+} from './errors.js';
+export type { Labels } from './labels.js';
+export type { LogitsFunction, MemberOutput } from './members.js';
+export {
+  accuracy,
+  type BinOptions,
+  brier,
+  type ClassificationMetrics,
+  classificationMetrics,
+  DEFAULT_BINS,
+  disagreement,
+  type EpsilonOptions,
+  ece,
+  nll,
+  PROBABILITY_EPSILON,
+  type ReliabilityBin,
+  reliabilityDiagram,
+} from './metrics.js';

@@ -1,0 +1,458 @@
+import {
+  exampleCount,
+  type Inputs,
+  InvalidArgumentError,
+  iterateBatches,
+  OnerunError,
+  requireInteger,
+} from '@onerun/core';
+import type { SnapshotStore } from '@onerun/snapshots';
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import {
+  accumulate,
+  type CombineRule,
+  checkRule,
+  combineTerms,
+  contribution,
+  finalize,
+  needsLogits,
+  normalizeWeights,
+} from './combine.js';
+import { type Labels, labelIndices } from './labels.js';
+import {
+  type LogitsFunction,
+  type Member,
+  type MemberOutput,
+  MemberRunner,
+  type MemberSource,
+  ModelSource,
+  ShapeChecker,
+  StreamSource,
+  softmaxHead,
+} from './members.js';
+import {
+  type BinOptions,
+  type ClassificationMetrics,
+  checkBins,
+  checkEpsilon,
+  DEFAULT_BINS,
+  disagreementOf,
+  type EpsilonOptions,
+  metricsOf,
+  PROBABILITY_EPSILON,
+  readProbabilities,
+  rowArgmax,
+} from './metrics.js';
+
+/** Default number of examples per forward pass in `predict` and `evaluate`. */
+export const DEFAULT_BATCH_SIZE = 256;
+
+/** How an ensemble combines its members. */
+export interface EnsembleOptions {
+  /** Combination rule; default `'mean'` (see {@link CombineRule}). */
+  combine?: CombineRule;
+  /**
+   * One weight per member, finite and ≥ 0 with a positive sum. Weights are relative: they are
+   * normalised to sum 1 (`[2, 1, 1]` acts as `[0.5, 0.25, 0.25]`). Default: uniform.
+   */
+  weights?: readonly number[];
+  /**
+   * What each member's output holds: `'probabilities'` (default; a softmax output) or `'logits'`
+   * (a linear output, as models trained with a from-logits loss have; softmax is applied).
+   */
+  output?: MemberOutput;
+  /**
+   * For `combine: 'logit-mean'` with members whose logits onerun cannot find by itself (it reads
+   * the input of a final softmax: a Dense with `activation: 'softmax'`, an `Activation('softmax')`
+   * or a `Softmax` layer): a function returning a member's pre-softmax outputs for a batch.
+   */
+  logits?: LogitsFunction;
+}
+
+/** Which snapshots of a store make the ensemble, and whether to stream them. */
+export interface FromStoreOptions extends EnsembleOptions {
+  /** Snapshot ids, in ensemble order; default every snapshot the store lists (oldest first). */
+  ids?: readonly string[];
+  /** Keep only the last `last` of the selected snapshots (SSE often ensembles the last m). */
+  last?: number;
+  /**
+   * Load one member at a time during `predict`/`evaluate` and dispose it after use, so model
+   * memory is bounded by one member; default false (load all members now).
+   */
+  stream?: boolean;
+}
+
+/** Options of `predict`. */
+export interface PredictOptions {
+  /** Examples per forward pass; default {@link DEFAULT_BATCH_SIZE}. */
+  batchSize?: number;
+}
+
+/** Options of `evaluate`. */
+export interface EvaluateOptions extends PredictOptions, BinOptions, EpsilonOptions {}
+
+/** One member's metrics in an evaluation. */
+export interface MemberMetrics extends ClassificationMetrics {
+  /** 0-based position in the ensemble. */
+  index: number;
+  /** Snapshot id, for members from a store. */
+  id?: string;
+}
+
+/** Metrics of the sub-ensemble of the first or last `k` members (weights renormalised). */
+export interface SizeCurvePoint extends ClassificationMetrics {
+  k: number;
+  from: 'first' | 'last';
+}
+
+/** What `evaluate` returns. */
+export interface EnsembleEvaluation {
+  ensemble: ClassificationMetrics;
+  members: MemberMetrics[];
+  /** `from: 'first'` for k = 1…M, then `from: 'last'` for k = 1…M. */
+  sizeCurve: SizeCurvePoint[];
+  /** Mean over member pairs of the fraction of examples whose argmax differs (0 for one member). */
+  disagreement: number;
+}
+
+const SOURCE = Symbol('onerun.ensemble.source');
+
+/** Internal: an ensemble over a prepared member source (used by `Ensemble.fromStore`). */
+interface SourceArgument {
+  readonly [SOURCE]: MemberSource;
+}
+
+function isLayersModel(value: unknown): value is LayersModel {
+  const m = value as LayersModel | null;
+  return typeof m?.execute === 'function' && Array.isArray(m?.outputs) && Array.isArray(m?.inputs);
+}
+
+/**
+ * M classifiers acting as one: combines their probabilities (or logits) batch by batch and
+ * measures the ensemble against its members.
+ *
+ * Members passed as models stay the caller's (`dispose()` does not free them); members loaded by
+ * {@link Ensemble.fromStore} belong to the ensemble.
+ */
+export class Ensemble {
+  /** The combination rule. */
+  readonly combine: CombineRule;
+  /** Member weights, normalised to sum 1. */
+  readonly weights: readonly number[];
+  /** Number of members. */
+  readonly size: number;
+  /** True when members are loaded from a store one at a time. */
+  readonly streaming: boolean;
+  /** Snapshot ids of the members, for ensembles from a store. */
+  readonly ids: readonly string[] | undefined;
+
+  private readonly source: MemberSource;
+  private readonly runner: MemberRunner;
+  private readonly checker = new ShapeChecker();
+  /** 'logit-mean' reading the input of each member's final softmax. */
+  private readonly needsHead: boolean;
+  private disposed = false;
+
+  /**
+   * @param members models with the same input shapes and one `[batch, classes]` output each.
+   * @throws MemberShapeMismatchError naming the first member whose shapes differ from member 0's.
+   * @throws LogitsUnavailableError for `'logit-mean'` when a member's logits cannot be found.
+   */
+  constructor(members: readonly LayersModel[] | SourceArgument, options: EnsembleOptions = {}) {
+    if (Array.isArray(members)) {
+      if (members.length === 0) {
+        throw new InvalidArgumentError('members', members, 'at least one tf.LayersModel');
+      }
+      members.forEach((m, i) => {
+        if (!isLayersModel(m)) {
+          throw new InvalidArgumentError(`members[${i}]`, m, 'a tf.LayersModel');
+        }
+      });
+      this.source = new ModelSource(members, undefined, false);
+    } else {
+      this.source = (members as SourceArgument)[SOURCE];
+    }
+    this.combine = checkRule(options.combine ?? 'mean');
+    const output = options.output ?? 'probabilities';
+    if (output !== 'probabilities' && output !== 'logits') {
+      throw new InvalidArgumentError('output', output, "'probabilities' or 'logits'");
+    }
+    if (options.logits !== undefined && typeof options.logits !== 'function') {
+      throw new InvalidArgumentError('logits', options.logits, 'a function (model, x) => logits');
+    }
+    this.size = this.source.size;
+    this.weights = normalizeWeights(options.weights, this.size);
+    this.streaming = this.source.streaming;
+    this.ids = this.source.ids;
+    this.runner = new MemberRunner(output, options.logits);
+    this.needsHead = needsLogits(this.combine) && output !== 'logits' && !options.logits;
+    if (this.source instanceof ModelSource) {
+      for (const member of this.source.list()) this.admit(member);
+    }
+  }
+
+  /**
+   * An ensemble of snapshots from a `@onerun/snapshots` store: every snapshot the store lists
+   * (oldest first), or `ids` in the order given, then the `last` k of those.
+   * With `stream: true` nothing is loaded now; each `predict`/`evaluate` loads the members one at
+   * a time and disposes each after use (shape checks then happen as members load).
+   */
+  static async fromStore(store: SnapshotStore, options: FromStoreOptions = {}): Promise<Ensemble> {
+    const listed = (await store.list()).map((e) => e.id);
+    let ids = listed;
+    if (options.ids !== undefined) {
+      if (!Array.isArray(options.ids)) {
+        throw new InvalidArgumentError('ids', options.ids, 'an array of snapshot ids');
+      }
+      const known = new Set(listed);
+      options.ids.forEach((id, i) => {
+        if (!known.has(id)) {
+          throw new InvalidArgumentError(
+            `ids[${i}]`,
+            id,
+            `an id the store lists (${listed.length} snapshots)`,
+          );
+        }
+      });
+      ids = [...options.ids];
+    }
+    if (options.last !== undefined) {
+      const last = requireInteger('last', options.last, 1);
+      if (last > ids.length) {
+        throw new InvalidArgumentError(
+          'last',
+          last,
+          `at most ${ids.length}, the number of snapshots selected`,
+        );
+      }
+      ids = ids.slice(ids.length - last);
+    }
+    if (ids.length === 0) {
+      throw new InvalidArgumentError('store', store, 'a store holding at least one snapshot');
+    }
+    if (options.stream) {
+      return new Ensemble({ [SOURCE]: new StreamSource(store, ids) }, options);
+    }
+    const models: LayersModel[] = [];
+    try {
+      for (const id of ids) models.push(await store.load(id));
+      return new Ensemble({ [SOURCE]: new ModelSource(models, ids, true) }, options);
+    } catch (error) {
+      for (const model of models) model.dispose();
+      throw error;
+    }
+  }
+
+  /**
+   * Combined probabilities `[n, classes]` for inputs `x` (a tensor, or one per model input).
+   * Works batch by batch: in memory, each batch runs through every member and is combined before
+   * the next, so at most M batch outputs exist at once; streaming, each member runs over all
+   * batches into one running sum per batch. Both fold members in the same order with the same
+   * ops, so they give identical results.
+   */
+  async predict(x: Inputs, options: PredictOptions = {}): Promise<tf.Tensor2D> {
+    this.assertLive();
+    const batchSize = requireInteger('batchSize', options.batchSize ?? DEFAULT_BATCH_SIZE, 1);
+    this.checkInputs(x);
+    const want = this.want(false);
+    const parts: tf.Tensor2D[] = [];
+    try {
+      if (this.source instanceof ModelSource) {
+        const members = this.source.list();
+        for await (const batch of iterateBatches({ xs: x }, { batchSize, argument: 'x' })) {
+          try {
+            parts.push(
+              tf.tidy(() =>
+                combineTerms(
+                  this.combine,
+                  members.map((m) => this.term(m, batch.xs, want)),
+                  this.weights,
+                ),
+              ),
+            );
+          } finally {
+            batch.dispose();
+          }
+        }
+      } else {
+        for await (const member of this.source.members()) {
+          this.admit(member);
+          let b = 0;
+          for await (const batch of iterateBatches({ xs: x }, { batchSize, argument: 'x' })) {
+            try {
+              const previous = parts[b];
+              const weight = this.weights[member.index] as number;
+              parts[b] = tf.tidy(() =>
+                accumulate(previous, this.term(member, batch.xs, want), weight),
+              );
+              previous?.dispose();
+              b++;
+            } finally {
+              batch.dispose();
+            }
+          }
+        }
+        for (const [b, sum] of parts.entries()) {
+          parts[b] = tf.tidy(() => finalize(this.combine, sum));
+          sum.dispose();
+        }
+      }
+      return parts.length === 1
+        ? (parts.pop() as tf.Tensor2D)
+        : (tf.concat(parts, 0) as tf.Tensor2D);
+    } finally {
+      tf.dispose(parts);
+    }
+  }
+
+  /**
+   * Accuracy, NLL, ECE and Brier score of the ensemble and of every member, the ensemble-size
+   * curve (first k and last k members, weights renormalised over the k) and member
+   * disagreement, against `labels` (class indices or one-hot rows).
+   *
+   * Members run once each (in streaming mode: loaded once each). The per-member terms of the
+   * combination (`n × classes` values per member) are kept until the end, since the size curves
+   * need every subset; model memory stays bounded by one member in streaming mode.
+   */
+  async evaluate(
+    x: Inputs,
+    labels: Labels,
+    options: EvaluateOptions = {},
+  ): Promise<EnsembleEvaluation> {
+    this.assertLive();
+    const batchSize = requireInteger('batchSize', options.batchSize ?? DEFAULT_BATCH_SIZE, 1);
+    const bins = checkBins(options.bins ?? DEFAULT_BINS);
+    const epsilon = checkEpsilon(options.epsilon ?? PROBABILITY_EPSILON);
+    const n = this.checkInputs(x);
+    const want = this.want(true);
+    const terms: tf.Tensor2D[][] = [];
+    const members: MemberMetrics[] = [];
+    const predictions: Int32Array[] = [];
+    let y: Int32Array | undefined;
+    try {
+      for await (const member of this.source.members()) {
+        this.admit(member);
+        const memberTerms: tf.Tensor2D[] = [];
+        terms.push(memberTerms);
+        const probParts: tf.Tensor2D[] = [];
+        try {
+          for await (const batch of iterateBatches({ xs: x }, { batchSize, argument: 'x' })) {
+            try {
+              const { probs, term } = tf.tidy(() => {
+                const out = this.runner.run(member, batch.xs, want);
+                const values = (want.logits ? out.logits : out.probs) as tf.Tensor2D;
+                return {
+                  probs: out.probs as tf.Tensor2D,
+                  term: contribution(this.combine, values),
+                };
+              });
+              probParts.push(probs);
+              memberTerms.push(term);
+            } finally {
+              batch.dispose();
+            }
+          }
+          const matrix = await this.read(probParts, `output of member ${member.index}`);
+          y ??= await labelIndices(labels, n, matrix.classes);
+          const metrics = metricsOf(matrix, y, bins, epsilon);
+          members.push(
+            member.id === undefined
+              ? { index: member.index, ...metrics }
+              : { index: member.index, id: member.id, ...metrics },
+          );
+          predictions.push(rowArgmax(matrix));
+        } finally {
+          // For 'mean' the term is the probability tensor itself: keep it.
+          tf.dispose(probParts.filter((p) => !memberTerms.includes(p)));
+        }
+      }
+      const labelsOf = y as Int32Array;
+      const subset = async (indices: number[]) => {
+        const weights =
+          indices.length === this.size
+            ? this.weights
+            : normalizeWeights(
+                indices.map((i) => this.weights[i] as number),
+                indices.length,
+              );
+        const parts = (terms[0] as tf.Tensor2D[]).map((_, b) =>
+          tf.tidy(() =>
+            combineTerms(
+              this.combine,
+              indices.map((i) => (terms[i] as tf.Tensor2D[])[b] as tf.Tensor2D),
+              weights,
+            ),
+          ),
+        );
+        try {
+          return metricsOf(await this.read(parts, 'ensemble output'), labelsOf, bins, epsilon);
+        } finally {
+          tf.dispose(parts);
+        }
+      };
+      const all = Array.from({ length: this.size }, (_, i) => i);
+      const ensemble = await subset(all);
+      const sizeCurve: SizeCurvePoint[] = [];
+      for (const from of ['first', 'last'] as const) {
+        for (let k = 1; k <= this.size; k++) {
+          const indices = from === 'first' ? all.slice(0, k) : all.slice(this.size - k);
+          const metrics = k === this.size ? ensemble : await subset(indices);
+          sizeCurve.push({ k, from, ...metrics });
+        }
+      }
+      return { ensemble, members, sizeCurve, disagreement: disagreementOf(predictions) };
+    } finally {
+      for (const memberTerms of terms) tf.dispose(memberTerms);
+    }
+  }
+
+  /**
+   * Frees the models this ensemble loaded itself (`fromStore` without `stream`); models passed to
+   * the constructor stay the caller's. The ensemble cannot be used afterwards.
+   */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.source.dispose();
+  }
+
+  private want(probs: boolean): { probs: boolean; logits: boolean } {
+    const logits = needsLogits(this.combine);
+    return { probs: probs || !logits, logits };
+  }
+
+  /** A member's term for one batch; call inside `tf.tidy`. */
+  private term(member: Member, xs: Inputs, want: { probs: boolean; logits: boolean }) {
+    const out = this.runner.run(member, xs, want);
+    return contribution(this.combine, (want.logits ? out.logits : out.probs) as tf.Tensor2D);
+  }
+
+  /** Shape check, and for 'logit-mean' an early check that the logits can be found. */
+  private admit(member: Member): void {
+    this.checker.check(member);
+    if (this.needsHead) softmaxHead(member);
+  }
+
+  private checkInputs(x: Inputs): number {
+    const n = exampleCount(x);
+    if (n < 1) throw new InvalidArgumentError('x', x, 'at least one example');
+    return n;
+  }
+
+  private async read(parts: tf.Tensor2D[], what: string) {
+    if (parts.length === 1) return readProbabilities(parts[0] as tf.Tensor2D, what);
+    const whole = tf.concat(parts, 0);
+    try {
+      return await readProbabilities(whole, what);
+    } finally {
+      whole.dispose();
+    }
+  }
+
+  private assertLive(): void {
+    if (this.disposed) {
+      throw new OnerunError('DISPOSED', 'This Ensemble was disposed; create a new one to use it.');
+    }
+  }
+}

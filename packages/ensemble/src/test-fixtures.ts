@@ -1,0 +1,123 @@
+// Shared by this package's tests only (not exported from index.ts).
+import type { SnapshotEntry, SnapshotMeta, SnapshotStore } from '@onerun/snapshots';
+import * as tf from '@tensorflow/tfjs';
+
+/** How a table model ends. */
+export type Head = 'dense-softmax' | 'activation' | 'softmax-layer' | 'linear';
+
+/**
+ * A model whose output for input row `eye(n)[i]` is `softmax(table[i])` (or `table[i]` itself for a
+ * linear head): one bias-free Dense layer with the table as its kernel, so a test sets each
+ * member's logits, or its probabilities via `table = log(p)`, exactly.
+ */
+export function tableModel(table: number[][], head: Head = 'dense-softmax'): tf.LayersModel {
+  const n = table.length;
+  const classes = (table[0] as number[]).length;
+  const dense = tf.layers.dense({
+    inputShape: [n],
+    units: classes,
+    useBias: false,
+    activation: head === 'dense-softmax' ? 'softmax' : 'linear',
+  });
+  const layers: tf.layers.Layer[] = [dense];
+  if (head === 'activation') layers.push(tf.layers.activation({ activation: 'softmax' }));
+  if (head === 'softmax-layer') layers.push(tf.layers.softmax());
+  const model = tf.sequential({ layers });
+  const kernel = tf.tensor2d(table);
+  dense.setWeights([kernel]);
+  kernel.dispose();
+  return model;
+}
+
+/** A table model that outputs exactly-ish the probabilities `probs` (kernel = log p). */
+export function probabilityModel(probs: number[][]): tf.LayersModel {
+  return tableModel(probs.map((row) => row.map(Math.log)));
+}
+
+/** A small seeded MLP with batch norm, like the reference model at toy size. */
+export function mlp(seed: number, inputs = 8, classes = 4): tf.LayersModel {
+  const init = (s: number) => tf.initializers.glorotUniform({ seed: s });
+  return tf.sequential({
+    layers: [
+      tf.layers.dense({ inputShape: [inputs], units: 12, kernelInitializer: init(seed) }),
+      tf.layers.batchNormalization({
+        gammaInitializer: tf.initializers.randomUniform({
+          minval: 0.5,
+          maxval: 1.5,
+          seed: seed + 1,
+        }),
+        betaInitializer: tf.initializers.randomUniform({
+          minval: -0.5,
+          maxval: 0.5,
+          seed: seed + 2,
+        }),
+      }),
+      tf.layers.reLU(),
+      tf.layers.dense({ units: classes, activation: 'softmax', kernelInitializer: init(seed + 3) }),
+    ],
+  });
+}
+
+/** True once a model's weights have been disposed. */
+export function isDisposed(model: tf.LayersModel): boolean {
+  try {
+    model.getWeights();
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * A minimal SnapshotStore over in-memory tfjs artifacts; it records every model it loads so a
+ * test can check how many were alive at once.
+ */
+export class FakeStore implements SnapshotStore {
+  private readonly saved: { entry: SnapshotEntry; artifacts: tf.io.ModelArtifacts }[] = [];
+  readonly loaded: tf.LayersModel[] = [];
+  /** Largest number of loaded models not yet disposed, seen at any load. */
+  maxAlive = 0;
+
+  async save(model: tf.LayersModel, meta: SnapshotMeta): Promise<SnapshotEntry> {
+    let artifacts: tf.io.ModelArtifacts | undefined;
+    await model.save(
+      tf.io.withSaveHandler(async (a) => {
+        artifacts = a;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
+    const entry: SnapshotEntry = {
+      ...meta,
+      id: `s${this.saved.length + 1}`,
+      createdAt: new Date(0).toISOString(),
+      byteSize: (artifacts?.weightData as ArrayBuffer).byteLength,
+      checksum: 'none',
+    };
+    this.saved.push({ entry, artifacts: artifacts as tf.io.ModelArtifacts });
+    return entry;
+  }
+
+  async list(): Promise<SnapshotEntry[]> {
+    return this.saved.map((s) => s.entry);
+  }
+
+  async load(id: string): Promise<tf.LayersModel> {
+    const found = this.saved.find((s) => s.entry.id === id);
+    if (!found) throw new Error(`no snapshot ${id}`);
+    const model = await tf.loadLayersModel(tf.io.fromMemory(found.artifacts));
+    this.loaded.push(model);
+    this.maxAlive = Math.max(this.maxAlive, this.loaded.filter((m) => !isDisposed(m)).length);
+    return model;
+  }
+
+  async loadWeightsInto(id: string, model: tf.LayersModel): Promise<void> {
+    const loaded = await this.load(id);
+    model.setWeights(loaded.getWeights());
+    loaded.dispose();
+  }
+
+  async delete(id: string): Promise<void> {
+    const i = this.saved.findIndex((s) => s.entry.id === id);
+    if (i >= 0) this.saved.splice(i, 1);
+  }
+}
