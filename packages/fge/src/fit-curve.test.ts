@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bezierCurve, type Curve, polyChainCurve, straightLine } from './curve.js';
 import { fitCurve } from './fit-curve.js';
-import { flatValues, mlp, spirals } from './test-utils.js';
+import { flatValues, mlp, spirals, trainedEnds } from './test-utils.js';
 
 /** Mean compiled loss of `model` at `φ(t)` on the whole of `data` (inference mode). */
 function lossAt(
@@ -35,13 +35,7 @@ describe('fitCurve', () => {
     data.xs = d.xs;
     data.ys = d.ys;
     // Two ends: the same architecture from different seeds, trained on the same task.
-    for (const seed of [1, 2]) {
-      const m = mlp(seed);
-      await m.fit(data.xs, data.ys, { epochs: 40, batchSize: 48, shuffle: false, verbose: 0 });
-      ends.push(readWeights(m, 'trainable'));
-      m.optimizer.dispose();
-      m.dispose();
-    }
+    ends = await trainedEnds(data);
     model = mlp(3);
   });
 

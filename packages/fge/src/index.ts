@@ -9,6 +9,14 @@ export {
 } from './curve.js';
 export { CurveDisposedError, CurveFormatError } from './errors.js';
 export {
+  type EvaluatePathOptions,
+  evaluatePath,
+  type PathEvaluation,
+  type PathPoint,
+  type PathSummary,
+  summarizePath,
+} from './evaluate-path.js';
+export {
   type FitCurveBatchLogs,
   type FitCurveCallbacks,
   type FitCurveEpochLogs,

@@ -55,3 +55,20 @@ export async function flatValues(ws: readonly tf.Tensor[]): Promise<number[]> {
   for (const w of ws) out.push(...(await w.data()));
   return out;
 }
+
+/** Trainable weights of two MLPs from different seeds, trained on the same data. */
+export async function trainedEnds(
+  data: { xs: tf.Tensor; ys: tf.Tensor },
+  seeds: [number, number] = [1, 2],
+  epochs = 40,
+): Promise<tf.Tensor[][]> {
+  const ends: tf.Tensor[][] = [];
+  for (const seed of seeds) {
+    const m = mlp(seed);
+    await m.fit(data.xs, data.ys, { epochs, batchSize: 48, shuffle: false, verbose: 0 });
+    ends.push(m.trainableWeights.map((v) => tf.clone(v.read())));
+    m.optimizer.dispose();
+    m.dispose();
+  }
+  return ends;
+}
