@@ -7,6 +7,14 @@ export {
   polyChainCurve,
   straightLine,
 } from './curve.js';
+export {
+  CURVE_FORMAT,
+  CURVE_FORMAT_VERSION,
+  type CurveManifest,
+  decodeCurve,
+  type EncodedCurve,
+  encodeCurve,
+} from './curve-io.js';
 export { CurveDisposedError, CurveFormatError } from './errors.js';
 export {
   type EvaluatePathOptions,
