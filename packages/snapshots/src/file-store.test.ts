@@ -1,0 +1,109 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FileSnapshotStore } from './file-store.js';
+import {
+  predictArray,
+  randomizeWeights,
+  seededInputs,
+  tempDir,
+  tinyModel,
+  weightArrays,
+} from './test-helpers.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => {
+  ({ dir, cleanup } = await tempDir());
+});
+afterEach(async () => {
+  await cleanup();
+});
+
+describe('FileSnapshotStore round trip', () => {
+  it('loads a model that predicts exactly like the saved one, also from a reopened store', async () => {
+    const model = tinyModel();
+    randomizeWeights(model, 1);
+    const x = seededInputs(5, 4, 2);
+    const expected = await predictArray(model, x);
+
+    const store = await FileSnapshotStore.open(join(dir, 'store'));
+    const entry = await store.save(model, {
+      step: 41,
+      epoch: 2,
+      learningRate: 0.05,
+      metrics: { loss: 0.25 },
+      tags: { method: 'sse' },
+    });
+    expect(entry).toMatchObject({
+      id: 'snap-000001',
+      step: 41,
+      epoch: 2,
+      learningRate: 0.05,
+      metrics: { loss: 0.25 },
+      tags: { method: 'sse' },
+      hasOptimizer: false,
+    });
+    // 4·6 + 6 + 4·6 (BN gamma, beta, moving mean, moving variance) + 6·3 + 3 floats.
+    expect(entry.byteSize).toBe((24 + 6 + 24 + 18 + 3) * 4);
+    expect(entry.checksum).toMatch(/^sha256:[0-9a-f]{64}$/);
+
+    const loaded = await store.load(entry.id);
+    expect(await predictArray(loaded, x)).toEqual(expected);
+    loaded.dispose();
+
+    const reopened = await FileSnapshotStore.open(join(dir, 'store'), { readOnly: true });
+    expect(await reopened.list()).toEqual([entry]);
+    const again = await reopened.load(entry.id);
+    expect(await predictArray(again, x)).toEqual(expected);
+    again.dispose();
+
+    // Into another instance of the architecture (other layer names): weights match exactly.
+    const other = tinyModel();
+    randomizeWeights(other, 99);
+    await reopened.loadWeightsInto(entry.id, other);
+    expect(await weightArrays(other)).toEqual(await weightArrays(model));
+    expect(await predictArray(other, x)).toEqual(expected);
+    other.dispose();
+    model.dispose();
+    x.dispose();
+  });
+
+  it('writes the documented layout and a manifest with every field', async () => {
+    const model = tinyModel();
+    const store = new FileSnapshotStore(dir);
+    const a = await store.save(model, { step: 3 });
+    const b = await store.save(model, { step: 7, metrics: { acc: 0.5 } });
+    expect((await readdir(dir)).sort()).toEqual(['manifest.json', a.id, b.id].sort());
+    expect((await readdir(join(dir, a.id))).sort()).toEqual(['model.json', 'weights.bin']);
+    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
+    expect(manifest).toMatchObject({ format: 'onerun-snapshots', version: 1, generation: 3 });
+    expect(manifest.snapshots).toEqual([a, b]);
+    for (const e of manifest.snapshots) {
+      for (const key of ['id', 'step', 'createdAt', 'byteSize', 'checksum', 'files']) {
+        expect(e).toHaveProperty(key);
+      }
+    }
+    const modelJson = JSON.parse(await readFile(join(dir, a.id, 'model.json'), 'utf8'));
+    expect(modelJson.format).toBe('layers-model');
+    expect(modelJson.modelTopology.class_name).toBe('Sequential');
+    expect(modelJson.weightsManifest[0].paths).toEqual(['weights.bin']);
+    model.dispose();
+  });
+
+  it('keeps the tensor count flat over many saves and loads', async () => {
+    const model = tinyModel();
+    const store = await FileSnapshotStore.open(dir, { retain: { last: 2 } });
+    const target = tinyModel();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 6; i++) {
+      const entry = await store.save(model, { step: i });
+      await store.loadWeightsInto(entry.id, target);
+      (await store.load(entry.id)).dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+    target.dispose();
+  });
+});

@@ -1,0 +1,335 @@
+import { InvalidArgumentError } from '@onerun/core';
+import type * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { encodeSnapshot, type Locate } from './artifacts.js';
+import { readVerified, writeDurably } from './durable-file.js';
+import { copyEntry, formatId, ID_PATTERN, makeEntry } from './entry.js';
+import { SnapshotCorruptError, SnapshotNotFoundError, SnapshotReadOnlyError } from './errors.js';
+import { LOCK_FILE, withWriterLock } from './lock.js';
+import { MANIFEST_FILE, type Manifest, readManifest, writeManifest } from './manifest.js';
+import { normalizeMeta } from './meta.js';
+import { errorCode, fsyncDir, type NodeModules, nodeModules } from './node.js';
+import {
+  loadVerifiedModel,
+  type ReadVerified,
+  restoreVerified,
+  verifiedArtifacts,
+} from './restore.js';
+import {
+  applyRetention,
+  type RetentionPolicy,
+  requireRankable,
+  validateRetention,
+} from './retention.js';
+import type {
+  LoadWeightsOptions,
+  SaveOptions,
+  SnapshotEntry,
+  SnapshotFile,
+  SnapshotMeta,
+  SnapshotStore,
+} from './store.js';
+
+/** Options of `FileSnapshotStore`. */
+export interface FileSnapshotStoreOptions {
+  /** Which snapshots to keep after each save. Default `'all'`. */
+  retain?: RetentionPolicy;
+  /**
+   * Open for reading only: nothing is created, locked, cleaned or written, and `save`/`delete`
+   * throw `SnapshotReadOnlyError`. Use it for an evaluator that watches a trainer's store.
+   * Default `false`.
+   */
+  readOnly?: boolean;
+  /** How long a writer waits for another live writer's lock before it throws. Default 60 000 ms. */
+  lockTimeoutMs?: number;
+}
+
+const TEMP_PREFIX = '.tmp-';
+const TRASH_PREFIX = '.trash-';
+
+interface Opened {
+  node: NodeModules;
+  dir: string;
+}
+
+/**
+ * A snapshot store in a folder (Node). Layout:
+ *
+ * ```
+ * <dir>/manifest.json          index: every listed snapshot's meta, sizes and checksums
+ * <dir>/snap-000001/model.json  standard tfjs artifacts (modelTopology + weightsManifest)
+ * <dir>/snap-000001/weights.bin
+ * <dir>/snap-000001/optimizer.json, optimizer.bin   only with includeOptimizer
+ * ```
+ *
+ * Guarantees:
+ * - A snapshot folder is written under a temporary name, every file fsynced, then renamed into
+ *   place and the folder fsynced; only then is it added to the manifest, which is replaced
+ *   atomically (temporary file, fsync, rename, fsync). A crash at any point leaves the previous
+ *   manifest, which lists only complete snapshots.
+ * - Dropped or deleted snapshots leave the manifest first and lose their files after.
+ * - A writable store, when it opens, removes what a crashed writer left (temporary folders and
+ *   files, folders the manifest does not list, a lock whose process is gone).
+ * - Writers take a lock file (`.lock`) around each save and delete, so several writers (stores
+ *   in this or other processes on the same host) serialize; ids are never reused.
+ * - Readers never lock: every `list` and `load` re-reads the manifest, every loaded file is
+ *   checked against its recorded size and SHA-256. A reader sees a snapshot whole or not at all;
+ *   a snapshot deleted while it is being loaded gives `SnapshotNotFoundError`, damage gives
+ *   `SnapshotCorruptError` naming the snapshot and the file.
+ *
+ * Construction is synchronous; the folder is created and cleaned on first use, or await
+ * `FileSnapshotStore.open(dir, options)` / `store.ready()` to do it up front and see errors early.
+ * POSIX file systems (Linux, macOS) give these guarantees; network file systems and Windows may not.
+ */
+export class FileSnapshotStore implements SnapshotStore {
+  /** The store's folder as given. */
+  readonly dir: string;
+  /** The retention policy applied after each save. */
+  readonly retain: RetentionPolicy;
+  readonly readOnly: boolean;
+  private readonly lockTimeoutMs: number;
+  private opening: Promise<Opened> | undefined;
+
+  constructor(dir: string, options: FileSnapshotStoreOptions = {}) {
+    if (typeof dir !== 'string' || dir.length === 0) {
+      throw new InvalidArgumentError('dir', dir, 'a folder path');
+    }
+    this.dir = dir;
+    this.retain = validateRetention(options.retain);
+    this.readOnly = options.readOnly === true;
+    this.lockTimeoutMs = options.lockTimeoutMs ?? 60_000;
+  }
+
+  /** Creates the store and waits until its folder is ready (created and cleaned for writers). */
+  static async open(
+    dir: string,
+    options: FileSnapshotStoreOptions = {},
+  ): Promise<FileSnapshotStore> {
+    const store = new FileSnapshotStore(dir, options);
+    await store.ready();
+    return store;
+  }
+
+  /** Resolves once the folder is ready; rejects with the reason it cannot be opened. */
+  async ready(): Promise<void> {
+    await this.opened();
+  }
+
+  private opened(): Promise<Opened> {
+    this.opening ??= this.open().catch((error: unknown) => {
+      this.opening = undefined;
+      throw error;
+    });
+    return this.opening;
+  }
+
+  private async open(): Promise<Opened> {
+    const node = await nodeModules();
+    const dir = node.path.resolve(this.dir);
+    if (this.readOnly) return { node, dir };
+    await node.fs.mkdir(dir, { recursive: true });
+    await withWriterLock(node, dir, this.lockTimeoutMs, async () => {
+      const manifest = await readManifest(node, dir);
+      await removeLeftovers(node, dir, manifest);
+      // Generation 0 means no manifest file yet: create it, so the folder is recognizably a store.
+      if (manifest.generation === 0) await writeManifest(node, dir, { ...manifest, generation: 1 });
+    });
+    return { node, dir };
+  }
+
+  async save(
+    model: LayersModel,
+    meta: SnapshotMeta,
+    options: SaveOptions = {},
+  ): Promise<SnapshotEntry> {
+    if (this.readOnly) throw new SnapshotReadOnlyError(this.dir, 'save a snapshot');
+    const checked = normalizeMeta(meta);
+    requireRankable(this.retain, checked);
+    const { node, dir } = await this.opened();
+    const encoded = await encodeSnapshot(model, options.includeOptimizer === true);
+    return withWriterLock(node, dir, this.lockTimeoutMs, async () => {
+      const manifest = await readManifest(node, dir);
+      const id = formatId(manifest.nextSeq);
+      const temp = `${dir}/${TEMP_PREFIX}${id}-${node.crypto.randomUUID()}`;
+      const final = `${dir}/${id}`;
+      const files: SnapshotFile[] = [];
+      let stage: 'temp' | 'placed' | 'listed' = 'temp';
+      try {
+        await node.fs.mkdir(temp);
+        for (const file of encoded.files) {
+          files.push(await writeDurably(node, `${temp}/${file.name}`, file));
+        }
+        await fsyncDir(node.fs, temp);
+        await node.fs.rename(temp, final);
+        stage = 'placed';
+        await fsyncDir(node.fs, dir);
+        const entry = makeEntry(id, checked, files, encoded.hasOptimizer);
+        const { keep, drop } = applyRetention([...manifest.snapshots, entry], this.retain);
+        await writeManifest(node, dir, {
+          generation: manifest.generation + 1,
+          nextSeq: manifest.nextSeq + 1,
+          snapshots: keep,
+        });
+        stage = 'listed';
+        for (const dropped of drop) await removeFolder(node, dir, dropped.id);
+        return copyEntry(entry);
+      } catch (error) {
+        // Unlisted files are never visible; they go now if possible, else at the next open.
+        if (stage !== 'listed') {
+          const path = stage === 'placed' ? final : temp;
+          await node.fs.rm(path, { recursive: true, force: true }).catch(() => {});
+        }
+        throw error;
+      }
+    });
+  }
+
+  async list(): Promise<SnapshotEntry[]> {
+    const { node, dir } = await this.opened();
+    const manifest = await readManifest(node, dir);
+    return manifest.snapshots.map(copyEntry);
+  }
+
+  async load(id: string): Promise<LayersModel> {
+    const { entry, locate, read } = await this.snapshot(id);
+    return loadVerifiedModel(entry, locate, read);
+  }
+
+  /** The verified `tf.io.ModelArtifacts` of a snapshot (for `tf.io.fromMemory`). */
+  async loadArtifacts(id: string): Promise<tf.io.ModelArtifacts> {
+    const { entry, locate, read } = await this.snapshot(id);
+    return verifiedArtifacts(entry, locate, read);
+  }
+
+  async loadWeightsInto(
+    id: string,
+    model: LayersModel,
+    options: LoadWeightsOptions = {},
+  ): Promise<void> {
+    const { entry, locate, read } = await this.snapshot(id);
+    await restoreVerified(entry, locate, read, model, options.includeOptimizer === true);
+  }
+
+  async delete(id: string): Promise<void> {
+    if (this.readOnly) throw new SnapshotReadOnlyError(this.dir, `delete snapshot '${id}'`);
+    const { node, dir } = await this.opened();
+    await withWriterLock(node, dir, this.lockTimeoutMs, async () => {
+      const manifest = await readManifest(node, dir);
+      if (!manifest.snapshots.some((e) => e.id === id)) {
+        throw new SnapshotNotFoundError(
+          id,
+          manifest.snapshots.map((e) => e.id),
+        );
+      }
+      await writeManifest(node, dir, {
+        generation: manifest.generation + 1,
+        nextSeq: manifest.nextSeq,
+        snapshots: manifest.snapshots.filter((e) => e.id !== id),
+      });
+      await removeFolder(node, dir, id);
+    });
+  }
+
+  /** The folder of a listed snapshot (for `fileSnapshotIO` or `tf.loadLayersModel('file://…')`). */
+  async path(id: string): Promise<string> {
+    const { entry } = await this.snapshot(id);
+    const { dir } = await this.opened();
+    return `${dir}/${entry.id}`;
+  }
+
+  private async snapshot(
+    id: string,
+  ): Promise<{ entry: SnapshotEntry; locate: Locate; read: ReadVerified }> {
+    const { node, dir } = await this.opened();
+    const manifest = await readManifest(node, dir);
+    const entry = manifest.snapshots.find((e) => e.id === id);
+    if (entry === undefined) {
+      throw new SnapshotNotFoundError(
+        id,
+        manifest.snapshots.map((e) => e.id),
+      );
+    }
+    const folder = `${dir}/${id}`;
+    const locate: Locate = (name) => `${folder}/${name}`;
+    const read: ReadVerified = async (names) => {
+      const out = new Map<string, Uint8Array>();
+      for (const name of names) {
+        const expected = entry.files?.find((f) => f.name === name);
+        if (expected === undefined) {
+          throw new SnapshotCorruptError(id, `${MANIFEST_FILE}`, `no record of ${name}`);
+        }
+        try {
+          out.set(name, await readVerified(node, id, locate, expected));
+        } catch (error) {
+          if (errorCode(error) !== 'ENOENT') throw error;
+          throw await explainMissing(node, dir, id, locate(name));
+        }
+      }
+      return out;
+    };
+    return { entry, locate, read };
+  }
+}
+
+/** A listed file that cannot be opened: deleted meanwhile (not found) or damage (corrupt). */
+async function explainMissing(
+  node: NodeModules,
+  dir: string,
+  id: string,
+  file: string,
+): Promise<Error> {
+  const now = await readManifest(node, dir);
+  if (!now.snapshots.some((e) => e.id === id)) {
+    return new SnapshotNotFoundError(
+      id,
+      now.snapshots.map((e) => e.id),
+    );
+  }
+  const folder = `${dir}/${id}`;
+  const folderExists = await node.fs.stat(folder).then(
+    () => true,
+    () => false,
+  );
+  return folderExists
+    ? new SnapshotCorruptError(id, file, 'missing')
+    : new SnapshotCorruptError(
+        id,
+        folder,
+        `the folder is missing although ${MANIFEST_FILE} lists the snapshot`,
+      );
+}
+
+/** Removes a snapshot folder that is no longer listed: renamed aside first, then deleted. */
+async function removeFolder(node: NodeModules, dir: string, id: string): Promise<void> {
+  const aside = `${dir}/${TRASH_PREFIX}${id}-${node.crypto.randomUUID()}`;
+  try {
+    await node.fs.rename(`${dir}/${id}`, aside);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return;
+    throw error;
+  }
+  await node.fs.rm(aside, { recursive: true, force: true });
+}
+
+/**
+ * Removes what an interrupted writer left: temporary folders and manifests, trash, stale lock
+ * temporaries, and snapshot folders the manifest does not list. Runs under the writer lock, so
+ * no live writer of this store is mid-save. Files this package did not make are left alone.
+ */
+async function removeLeftovers(node: NodeModules, dir: string, manifest: Manifest): Promise<void> {
+  const listed = new Set(manifest.snapshots.map((e) => e.id));
+  let removed = false;
+  for (const name of await node.fs.readdir(dir)) {
+    const leftover =
+      name.startsWith(TEMP_PREFIX) ||
+      name.startsWith(TRASH_PREFIX) ||
+      name.startsWith(`${MANIFEST_FILE}.tmp-`) ||
+      (name.startsWith(`${LOCK_FILE}.`) && name !== LOCK_FILE) ||
+      (ID_PATTERN.test(name) && !listed.has(name));
+    if (leftover) {
+      await node.fs.rm(`${dir}/${name}`, { recursive: true, force: true });
+      removed = true;
+    }
+  }
+  if (removed) await fsyncDir(node.fs, dir);
+}
