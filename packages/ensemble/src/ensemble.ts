@@ -294,8 +294,9 @@ export class Ensemble {
           }
         }
         for (const [b, sum] of parts.entries()) {
-          parts[b] = tf.tidy(() => finalize(this.combine, sum));
-          sum.dispose();
+          const probs = tf.tidy(() => finalize(this.combine, sum));
+          if (probs !== sum) sum.dispose(); // 'mean' and 'vote' return the sum itself
+          parts[b] = probs;
         }
       }
       return parts.length === 1

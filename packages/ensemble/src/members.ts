@@ -181,9 +181,17 @@ export class MemberRunner {
       return { logits, probs };
     }
     const head = softmaxHead(member);
-    const names = want.probs ? [head.inputName, outputName] : [head.inputName];
-    const [pre, probs] = model.execute(xs, names) as tf.Tensor[];
-    const logits = this.checked(member, head.toLogits(pre as tf.Tensor), 'logits');
+    let pre: tf.Tensor;
+    let probs: tf.Tensor | undefined;
+    if (head.modelInput !== undefined) {
+      // The softmax layer reads a model input directly (a one-layer model): nothing to fetch.
+      pre = (Array.isArray(xs) ? xs[head.modelInput] : xs) as tf.Tensor;
+      if (want.probs) probs = model.execute(xs, outputName) as tf.Tensor;
+    } else {
+      const names = want.probs ? [head.inputName, outputName] : [head.inputName];
+      [pre, probs] = model.execute(xs, names) as [tf.Tensor, tf.Tensor | undefined];
+    }
+    const logits = this.checked(member, head.toLogits(pre), 'logits');
     return probs ? { logits, probs: this.checked(member, probs, 'output') } : { logits };
   }
 
@@ -205,6 +213,8 @@ export class MemberRunner {
 interface SoftmaxHead {
   /** Symbolic tensor to fetch in the forward pass: the input of the final softmax. */
   inputName: string;
+  /** Set when that tensor is the model's own input number `modelInput`. */
+  modelInput: number | undefined;
   /** From that tensor to the logits (identity, or the Dense layer's affine map). */
   toLogits(pre: tf.Tensor): tf.Tensor;
 }
@@ -242,11 +252,13 @@ function findSoftmaxHead(member: Member): SoftmaxHead {
     );
   }
   const lastAxis = (member.model.outputs[0] as SymbolicTensor).shape.length - 1;
+  const index = member.model.inputs.indexOf(input);
+  const source = { inputName: input.name, modelInput: index < 0 ? undefined : index };
   if (kind === 'Softmax' && (config.axis === -1 || config.axis === lastAxis)) {
-    return { inputName: input.name, toLogits: (pre) => pre };
+    return { ...source, toLogits: (pre) => pre };
   }
   if (kind === 'Activation' && config.activation === 'softmax') {
-    return { inputName: input.name, toLogits: (pre) => pre };
+    return { ...source, toLogits: (pre) => pre };
   }
   if (kind === 'Dense' && config.activation === 'softmax') {
     if (input.shape.length !== 2) {
@@ -257,7 +269,7 @@ function findSoftmaxHead(member: Member): SoftmaxHead {
       );
     }
     return {
-      inputName: input.name,
+      ...source,
       toLogits: (pre) => {
         // Dense weights are [kernel, bias?]; getWeights returns the live variables (no copies).
         const [kernel, bias] = layer.getWeights();

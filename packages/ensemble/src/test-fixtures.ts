@@ -75,8 +75,15 @@ export function isDisposed(model: tf.LayersModel): boolean {
 export class FakeStore implements SnapshotStore {
   private readonly saved: { entry: SnapshotEntry; artifacts: tf.io.ModelArtifacts }[] = [];
   readonly loaded: tf.LayersModel[] = [];
-  /** Largest number of loaded models not yet disposed, seen at any load. */
+  /** Largest number of models loaded since `track()` and not yet disposed, seen at any load. */
   maxAlive = 0;
+  private trackFrom = 0;
+
+  /** Starts counting `maxAlive` afresh (models loaded earlier are not counted). */
+  track(): void {
+    this.trackFrom = this.loaded.length;
+    this.maxAlive = 0;
+  }
 
   async save(model: tf.LayersModel, meta: SnapshotMeta): Promise<SnapshotEntry> {
     let artifacts: tf.io.ModelArtifacts | undefined;
@@ -86,14 +93,15 @@ export class FakeStore implements SnapshotStore {
         return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
       }),
     );
+    if (!artifacts) throw new Error('model.save produced no artifacts');
     const entry: SnapshotEntry = {
       ...meta,
       id: `s${this.saved.length + 1}`,
       createdAt: new Date(0).toISOString(),
-      byteSize: (artifacts?.weightData as ArrayBuffer).byteLength,
+      byteSize: (artifacts.weightData as ArrayBuffer | undefined)?.byteLength ?? 0,
       checksum: 'none',
     };
-    this.saved.push({ entry, artifacts: artifacts as tf.io.ModelArtifacts });
+    this.saved.push({ entry, artifacts });
     return entry;
   }
 
@@ -106,7 +114,8 @@ export class FakeStore implements SnapshotStore {
     if (!found) throw new Error(`no snapshot ${id}`);
     const model = await tf.loadLayersModel(tf.io.fromMemory(found.artifacts));
     this.loaded.push(model);
-    this.maxAlive = Math.max(this.maxAlive, this.loaded.filter((m) => !isDisposed(m)).length);
+    const alive = this.loaded.slice(this.trackFrom).filter((m) => !isDisposed(m)).length;
+    this.maxAlive = Math.max(this.maxAlive, alive);
     return model;
   }
 
