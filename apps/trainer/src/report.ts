@@ -20,14 +20,14 @@ export interface ReportContent {
   notes?: string[];
 }
 
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function tableHtml(table: Table): string {
-  const head = table.columns.map((c) => `<th>${escape(c)}</th>`).join('');
+  const head = table.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('');
   const rows = table.rows
     .map(
       (r) =>
-        `<tr>${r.map((c, i) => `<td${i > 0 ? ' class="n"' : ''}>${escape(c)}</td>`).join('')}</tr>`,
+        `<tr>${r.map((c, i) => `<td${i > 0 ? ' class="n"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`,
     )
     .join('\n');
   return `<table><thead><tr>${head}</tr></thead><tbody>\n${rows}\n</tbody></table>`;
@@ -40,17 +40,17 @@ export async function renderReport(
   const svgs: { name: string; svg: string }[] = [];
   for (const chart of content.charts) svgs.push({ name: chart.name, svg: await renderSvg(chart) });
   const facts = content.facts
-    .map(([k, v]) => `<dt>${escape(k)}</dt><dd>${escape(v)}</dd>`)
+    .map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`)
     .join('');
   const figures = content.charts
     .map(
       (chart, i) =>
-        `<figure id="${chart.name}"><figcaption>${escape(chart.title)}</figcaption>${svgs[i]!.svg}</figure>`,
+        `<figure id="${chart.name}"><figcaption>${escapeHtml(chart.title)}</figcaption>${svgs[i]!.svg}</figure>`,
     )
     .join('\n');
-  const notes = (content.notes ?? []).map((n) => `<li>${escape(n)}</li>`).join('');
+  const notes = (content.notes ?? []).map((n) => `<li>${escapeHtml(n)}</li>`).join('');
   const html = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escape(content.title)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(content.title)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
 body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1180px;color:#222;padding:0 1rem}
@@ -64,7 +64,7 @@ th{background:#f5f5f5}
 figure{margin:0;border:1px solid #eee;padding:.5rem}figcaption{font-weight:600;margin-bottom:.3rem}
 </style></head>
 <body>
-<h1>${escape(content.title)}</h1>
+<h1>${escapeHtml(content.title)}</h1>
 <dl>${facts}</dl>
 <h2>Results</h2>
 ${tableHtml(content.table)}
