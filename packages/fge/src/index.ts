@@ -1,5 +1,13 @@
 export { bezierCoefficients, polyChainCoefficients } from './coefficients.js';
 export {
+  FgeCallback,
+  type FgeOptions,
+  type FgeResult,
+  type FgeRunOptions,
+  fge,
+  fgeCallback,
+} from './collect.js';
+export {
   type BendsInit,
   bezierCurve,
   type Curve,
