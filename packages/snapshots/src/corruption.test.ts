@@ -35,7 +35,10 @@ async function expectCorrupt(file: string, reason: RegExp): Promise<void> {
   const target = tinyModel();
   randomizeWeights(target, 11);
   const before = await weightArrays(target);
-  for (const attempt of [() => store.load(entry.id), () => store.loadWeightsInto(entry.id, target)]) {
+  for (const attempt of [
+    () => store.load(entry.id),
+    () => store.loadWeightsInto(entry.id, target),
+  ]) {
     const error = await attempt().then(
       () => undefined,
       (e: unknown) => e,

@@ -145,8 +145,17 @@ export class FileSnapshotStore implements SnapshotStore {
     if (this.readOnly) throw new SnapshotReadOnlyError(this.dir, 'save a snapshot');
     const checked = normalizeMeta(meta);
     requireRankable(this.retain, checked);
-    const { node, dir } = await this.opened();
-    const encoded = await encodeSnapshot(model, options.includeOptimizer === true);
+    // Started before any await: the weights are captured as they are at this call.
+    const encoding = encodeSnapshot(model, options.includeOptimizer === true);
+    let opened: Opened;
+    try {
+      opened = await this.opened();
+    } catch (error) {
+      encoding.catch(() => {});
+      throw error;
+    }
+    const { node, dir } = opened;
+    const encoded = await encoding;
     return withWriterLock(node, dir, this.lockTimeoutMs, async () => {
       const manifest = await readManifest(node, dir);
       const id = formatId(manifest.nextSeq);

@@ -6,7 +6,13 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileSnapshotIO } from './file-io.js';
 import { FileSnapshotStore } from './file-store.js';
-import { predictArray, randomizeWeights, seededInputs, tempDir, tinyModel } from './test-helpers.js';
+import {
+  predictArray,
+  randomizeWeights,
+  seededInputs,
+  tempDir,
+  tinyModel,
+} from './test-helpers.js';
 
 // These tests read the files with plain fs / HTTP and stock tfjs loaders, not with the store.
 let dir: string;
@@ -87,7 +93,10 @@ describe('snapshot folders are standard tfjs artifacts', () => {
         const { weightData, weightSpecs, ...rest } = artifacts;
         await writeFile(
           join(dir, 'plain', 'model.json'),
-          JSON.stringify({ ...rest, weightsManifest: [{ paths: ['w.bin'], weights: weightSpecs }] }),
+          JSON.stringify({
+            ...rest,
+            weightsManifest: [{ paths: ['w.bin'], weights: weightSpecs }],
+          }),
         );
         await writeFile(join(dir, 'plain', 'w.bin'), new Uint8Array(weightData as ArrayBuffer));
         return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };

@@ -62,3 +62,8 @@ export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<v
   const dir = await mkdtemp(join(tmpdir(), 'onerun-snapshots-'));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
+
+/** Disposes models and tensors alike (`tf.dispose` does not know models). */
+export function disposeAll(...items: { dispose(): unknown }[]): void {
+  for (const item of items) item.dispose();
+}
