@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Ensemble } from './ensemble.js';
 import { LogitsUnavailableError, MemberShapeMismatchError } from './errors.js';
 import { classificationMetrics } from './metrics.js';
-import { FakeStore, isDisposed, probabilityModel, tableModel } from './test-fixtures.js';
+import { isDisposed, probabilityModel, TrackingStore, tableModel } from './test-fixtures.js';
 
 // Three members' probabilities on two examples (rows), three classes.
 const P1 = [
@@ -345,14 +345,16 @@ describe('evaluate', () => {
 
 describe('fromStore', () => {
   it('selects all, ids, or the last k snapshots; loaded members are disposed with the ensemble', async () => {
-    const store = new FakeStore();
+    const store = new TrackingStore();
+    const ids: string[] = [];
     for (const [step, p] of [P1, P2, P3].entries()) {
       const m = probabilityModel(p);
-      await store.save(m, { step });
+      ids.push((await store.save(m, { step })).id);
       m.dispose();
     }
+    const [s1, s2, s3] = ids as [string, string, string];
     const all = await Ensemble.fromStore(store);
-    expect(all.ids).toEqual(['s1', 's2', 's3']);
+    expect(all.ids).toEqual([s1, s2, s3]);
     expect(all.streaming).toBe(false);
     expectRows(await predicted(all), [
       [1.1 / 3, 0.9 / 3, 1.0 / 3],
@@ -361,11 +363,11 @@ describe('fromStore', () => {
     all.dispose();
     expect(store.loaded.map(isDisposed)).toEqual([true, true, true]);
     const last2 = await Ensemble.fromStore(store, { last: 2, stream: true });
-    expect(last2.ids).toEqual(['s2', 's3']);
-    const picked = await Ensemble.fromStore(store, { ids: ['s3', 's2'], combine: 'vote' });
-    expect(picked.ids).toEqual(['s3', 's2']);
+    expect(last2.ids).toEqual([s2, s3]);
+    const picked = await Ensemble.fromStore(store, { ids: [s3, s2], combine: 'vote' });
+    expect(picked.ids).toEqual([s3, s2]);
     const r = await picked.evaluate(x, [0, 2]);
-    expect(r.members.map((m) => m.id)).toEqual(['s3', 's2']);
+    expect(r.members.map((m) => m.id)).toEqual([s3, s2]);
     picked.dispose();
     await expect(picked.predict(x)).rejects.toThrow(/disposed/);
     await expect(Ensemble.fromStore(store, { ids: ['nope'] })).rejects.toThrow(
@@ -374,25 +376,25 @@ describe('fromStore', () => {
     await expect(Ensemble.fromStore(store, { last: 4 })).rejects.toThrow(
       /last: got 4; expected at most 3/,
     );
-    await expect(Ensemble.fromStore(new FakeStore())).rejects.toThrow(/at least one snapshot/);
+    await expect(Ensemble.fromStore(new TrackingStore())).rejects.toThrow(/at least one snapshot/);
     await expect(Ensemble.fromStore(store, { weights: [1, 1] })).rejects.toThrow(/3 weights/);
     last2.dispose();
   });
 
   it('streaming names a mismatched snapshot when it loads, and frees what it loaded', async () => {
-    const store = new FakeStore();
+    const store = new TrackingStore();
     const a = probabilityModel(P1);
     const b = tableModel([
       [0, 0],
       [0, 0],
     ]);
     await store.save(a, { step: 0 });
-    await store.save(b, { step: 1 });
+    const { id } = await store.save(b, { step: 1 });
     a.dispose();
     b.dispose();
     const e = await Ensemble.fromStore(store, { stream: true });
     await expect(e.predict(x)).rejects.toThrow(
-      /member 1 \(snapshot "s2"\).*output shape \[null, 2\]/,
+      new RegExp(`member 1 \\(snapshot "${id}"\\).*output shape \\[null, 2\\]`),
     );
     await expect(Ensemble.fromStore(store)).rejects.toThrow(MemberShapeMismatchError);
   });

@@ -2,16 +2,16 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMBINE_RULES } from './combine.js';
 import { Ensemble } from './ensemble.js';
-import { FakeStore, isDisposed, mlp } from './test-fixtures.js';
+import { isDisposed, mlp, TrackingStore } from './test-fixtures.js';
 
 // Four seeded MLP members with batch norm; 37 examples so batches of 16 leave a ragged last one.
 const M = 4;
-let store: FakeStore;
+let store: TrackingStore;
 let x: tf.Tensor2D;
 let labels: number[];
 
 beforeAll(async () => {
-  store = new FakeStore();
+  store = new TrackingStore();
   for (let i = 0; i < M; i++) {
     const model = mlp(100 + 10 * i);
     // Non-trivial moving statistics, so inference-mode BN matters.

@@ -1,5 +1,5 @@
 // Shared by this package's tests only (not exported from index.ts).
-import type { SnapshotEntry, SnapshotMeta, SnapshotStore } from '@onerun/snapshots';
+import { MemorySnapshotStore } from '@onerun/snapshots';
 import * as tf from '@tensorflow/tfjs';
 
 /** How a table model ends. */
@@ -69,11 +69,10 @@ export function isDisposed(model: tf.LayersModel): boolean {
 }
 
 /**
- * A minimal SnapshotStore over in-memory tfjs artifacts; it records every model it loads so a
- * test can check how many were alive at once.
+ * The real `MemorySnapshotStore`, recording every model it loads so a test can check how many
+ * were alive at once.
  */
-export class FakeStore implements SnapshotStore {
-  private readonly saved: { entry: SnapshotEntry; artifacts: tf.io.ModelArtifacts }[] = [];
+export class TrackingStore extends MemorySnapshotStore {
   readonly loaded: tf.LayersModel[] = [];
   /** Largest number of models loaded since `track()` and not yet disposed, seen at any load. */
   maxAlive = 0;
@@ -85,48 +84,11 @@ export class FakeStore implements SnapshotStore {
     this.maxAlive = 0;
   }
 
-  async save(model: tf.LayersModel, meta: SnapshotMeta): Promise<SnapshotEntry> {
-    let artifacts: tf.io.ModelArtifacts | undefined;
-    await model.save(
-      tf.io.withSaveHandler(async (a) => {
-        artifacts = a;
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-      }),
-    );
-    if (!artifacts) throw new Error('model.save produced no artifacts');
-    const entry: SnapshotEntry = {
-      ...meta,
-      id: `s${this.saved.length + 1}`,
-      createdAt: new Date(0).toISOString(),
-      byteSize: (artifacts.weightData as ArrayBuffer | undefined)?.byteLength ?? 0,
-      checksum: 'none',
-    };
-    this.saved.push({ entry, artifacts });
-    return entry;
-  }
-
-  async list(): Promise<SnapshotEntry[]> {
-    return this.saved.map((s) => s.entry);
-  }
-
-  async load(id: string): Promise<tf.LayersModel> {
-    const found = this.saved.find((s) => s.entry.id === id);
-    if (!found) throw new Error(`no snapshot ${id}`);
-    const model = await tf.loadLayersModel(tf.io.fromMemory(found.artifacts));
+  override async load(id: string): Promise<tf.LayersModel> {
+    const model = await super.load(id);
     this.loaded.push(model);
     const alive = this.loaded.slice(this.trackFrom).filter((m) => !isDisposed(m)).length;
     this.maxAlive = Math.max(this.maxAlive, alive);
     return model;
-  }
-
-  async loadWeightsInto(id: string, model: tf.LayersModel): Promise<void> {
-    const loaded = await this.load(id);
-    model.setWeights(loaded.getWeights());
-    loaded.dispose();
-  }
-
-  async delete(id: string): Promise<void> {
-    const i = this.saved.findIndex((s) => s.entry.id === id);
-    if (i >= 0) this.saved.splice(i, 1);
   }
 }
