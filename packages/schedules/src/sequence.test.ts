@@ -42,6 +42,19 @@ describe('sequence', () => {
     expect(collected(forever, 100)).toEqual([9, 19, 29]);
   });
 
+  it('ignores the collection points of a segment marked collect: false', () => {
+    const pre = swaDecay({ lrInit: 0.1, swaLr: 0.05, swaStart: 10, totalSteps: 20 });
+    const cyc = swaCyclic({ lr1: 0.05, lr2: 0.01, cycleSteps: 5 });
+    const s = sequence([
+      { schedule: pre, steps: 20, collect: false },
+      { schedule: cyc, steps: 10 },
+    ]);
+    expect(collected(s, 30)).toEqual([24, 29]);
+    expect(s.lrAt(15)).toBe(pre.lrAt(15));
+    const none = sequence([{ schedule: pre, collect: false }]);
+    expect(none.collectsAt).toBeUndefined();
+  });
+
   it('has no collectsAt when no segment collects', () => {
     expect(
       sequence([{ schedule: constant(1), steps: 2 }, { schedule: constant(2) }]).collectsAt,

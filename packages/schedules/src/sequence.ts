@@ -10,11 +10,14 @@ export interface ScheduleSegment {
    * runs to its schedule's end (or forever).
    */
   readonly steps?: number;
+  /** `false` uses the schedule for its rates only, ignoring its collection points (default true). */
+  readonly collect?: boolean;
 }
 
 interface Placed {
   readonly schedule: Schedule;
   readonly start: number;
+  readonly collects: ((step: number) => boolean) | undefined;
 }
 
 /**
@@ -54,7 +57,8 @@ export function sequence(segments: readonly ScheduleSegment[]): Schedule {
     } else {
       length = schedule.totalSteps;
     }
-    placed.push({ schedule, start });
+    const collects = segment.collect === false ? undefined : schedule.collectsAt?.bind(schedule);
+    placed.push({ schedule, start, collects });
     if (length === undefined) totalSteps = undefined;
     else {
       start += length;
@@ -66,7 +70,7 @@ export function sequence(segments: readonly ScheduleSegment[]): Schedule {
     while (placed[k]!.start > step) k--;
     return placed[k]!;
   };
-  const anyCollects = placed.some((p) => p.schedule.collectsAt);
+  const anyCollects = placed.some((p) => p.collects);
   return defineSchedule({
     name: `sequence(${placed.map((p) => `${p.start}: ${p.schedule.name}`).join(', ')})`,
     ...(totalSteps !== undefined ? { totalSteps } : {}),
@@ -78,7 +82,7 @@ export function sequence(segments: readonly ScheduleSegment[]): Schedule {
       ? {
           collectsAt: (step: number) => {
             const p = find(step);
-            return p.schedule.collectsAt?.(step - p.start) ?? false;
+            return p.collects?.(step - p.start) ?? false;
           },
         }
       : {}),
