@@ -77,8 +77,9 @@ interface Opened {
  *   a snapshot deleted while it is being loaded gives `SnapshotNotFoundError`, damage gives
  *   `SnapshotCorruptError` naming the snapshot and the file.
  *
- * Construction is synchronous; the folder is created and cleaned on first use, or await
- * `FileSnapshotStore.open(dir, options)` / `store.ready()` to do it up front and see errors early.
+ * Construction is synchronous. A writable store creates and cleans its folder before its first
+ * write; await `FileSnapshotStore.open(dir, options)` (or `store.ready()`) to do that up front and
+ * see errors early. Reads never wait for it.
  * POSIX file systems (Linux, macOS) give these guarantees; network file systems and Windows may not.
  */
 export class FileSnapshotStore implements SnapshotStore {
@@ -89,6 +90,7 @@ export class FileSnapshotStore implements SnapshotStore {
   readonly readOnly: boolean;
   private readonly lockTimeoutMs: number;
   private opening: Promise<Opened> | undefined;
+  private locating: Promise<Opened> | undefined;
 
   constructor(dir: string, options: FileSnapshotStoreOptions = {}) {
     if (typeof dir !== 'string' || dir.length === 0) {
@@ -110,11 +112,21 @@ export class FileSnapshotStore implements SnapshotStore {
     return store;
   }
 
-  /** Resolves once the folder is ready; rejects with the reason it cannot be opened. */
+  /**
+   * Resolves once the folder is ready (for a writable store: created, leftovers of a crashed
+   * writer removed); rejects with the reason it cannot be. Reads do not wait for this.
+   */
   async ready(): Promise<void> {
     await this.opened();
   }
 
+  /** Node built-ins and the absolute folder: all that reading needs. */
+  private located(): Promise<Opened> {
+    this.locating ??= nodeModules().then((node) => ({ node, dir: node.path.resolve(this.dir) }));
+    return this.locating;
+  }
+
+  /** For writers: the folder exists and has been cleaned once under the writer lock. */
   private opened(): Promise<Opened> {
     this.opening ??= this.open().catch((error: unknown) => {
       this.opening = undefined;
@@ -124,8 +136,7 @@ export class FileSnapshotStore implements SnapshotStore {
   }
 
   private async open(): Promise<Opened> {
-    const node = await nodeModules();
-    const dir = node.path.resolve(this.dir);
+    const { node, dir } = await this.located();
     if (this.readOnly) return { node, dir };
     await node.fs.mkdir(dir, { recursive: true });
     await withWriterLock(node, dir, this.lockTimeoutMs, async () => {
@@ -194,7 +205,7 @@ export class FileSnapshotStore implements SnapshotStore {
   }
 
   async list(): Promise<SnapshotEntry[]> {
-    const { node, dir } = await this.opened();
+    const { node, dir } = await this.located();
     const manifest = await readManifest(node, dir);
     return manifest.snapshots.map(copyEntry);
   }
@@ -242,14 +253,14 @@ export class FileSnapshotStore implements SnapshotStore {
   /** The folder of a listed snapshot (for `fileSnapshotIO` or `tf.loadLayersModel('file://…')`). */
   async path(id: string): Promise<string> {
     const { entry } = await this.snapshot(id);
-    const { dir } = await this.opened();
+    const { dir } = await this.located();
     return `${dir}/${entry.id}`;
   }
 
   private async snapshot(
     id: string,
   ): Promise<{ entry: SnapshotEntry; locate: Locate; read: ReadVerified }> {
-    const { node, dir } = await this.opened();
+    const { node, dir } = await this.located();
     const manifest = await readManifest(node, dir);
     const entry = manifest.snapshots.find((e) => e.id === id);
     if (entry === undefined) {
