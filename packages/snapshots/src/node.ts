@@ -1,6 +1,7 @@
-// Node built-ins are imported lazily, only when a file store or file IO handler is used, so that
-// bundling this package for a browser (where only MemorySnapshotStore is used) never has to
-// resolve them. The magic comments keep webpack and Vite from trying.
+// Node built-ins are imported lazily, only when a file store or the file IO handler is used, and
+// through a specifier held in a variable: bundlers for the browser (webpack, Vite, esbuild,
+// Rollup) then leave the import alone instead of failing to resolve it, and a browser bundle that
+// uses only MemorySnapshotStore never touches them.
 type Fs = typeof import('node:fs/promises');
 type Crypto = typeof import('node:crypto');
 type Os = typeof import('node:os');
@@ -18,12 +19,16 @@ let cached: Promise<NodeModules> | undefined;
 
 /** Loads (once) the Node built-ins; rejects outside Node. */
 export function nodeModules(): Promise<NodeModules> {
-  cached ??= Promise.all([
-    import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs/promises'),
-    import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:crypto'),
-    import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:os'),
-    import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:path'),
-  ]).then(([fs, crypto, os, path]) => ({ fs, crypto, os, path }));
+  cached ??= Promise.all(
+    ['node:fs/promises', 'node:crypto', 'node:os', 'node:path'].map(
+      (specifier) => import(/* webpackIgnore: true */ /* @vite-ignore */ specifier),
+    ),
+  ).then(([fs, crypto, os, path]) => ({
+    fs: fs as Fs,
+    crypto: crypto as Crypto,
+    os: os as Os,
+    path: path as Path,
+  }));
   return cached;
 }
 
