@@ -12,6 +12,7 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { ConcurrentUpdateError, DisposedError, EmptyAverageError } from './errors.js';
+import { finiteSentinel, finiteStrategy, firstNonFinite } from './finite.js';
 
 /**
  * A custom averaging rule (PyTorch's `avg_fn`): returns the new average of one weight from the
@@ -159,21 +160,16 @@ export class WeightAverager {
     this.busy = true;
     try {
       const n = this.n;
-      const { candidates, check } = tf.tidy(() => {
-        const next = vars.map((v, i) => this.fold(i, v.read(), n));
-        const total =
-          next.length === 0
-            ? tf.scalar(0)
-            : tf.addN(next.map((t) => tf.sum(tf.cast(t, 'float32'))));
-        return { candidates: next, check: total };
-      });
+      // The new average is taken synchronously, from the weights as they are at the call.
+      const candidates = tf.tidy(() => vars.map((v, i) => this.fold(i, v.read(), n)));
       try {
-        const [sum] = await check.data();
+        const strategy = await finiteStrategy();
+        const check = tf.tidy(() => finiteSentinel(candidates, strategy));
+        const [sentinel] = await check.data();
         check.dispose();
-        // A sum of finite values is finite unless it overflows float32; only then look closer.
-        if (!Number.isFinite(sum as number)) await this.assertFinite(candidates, specs, n);
+        // Finite values give a finite sentinel unless partial sums overflow: then look closer.
+        if (!Number.isFinite(sentinel as number)) await this.assertFinite(candidates, specs, n);
       } catch (error) {
-        check.dispose();
         tf.dispose(candidates);
         throw error;
       }
@@ -268,12 +264,7 @@ export class WeightAverager {
   }
 
   private async assertFinite(candidates: tf.Tensor[], specs: WeightSpec[], n: number) {
-    const flags = tf.tidy(() =>
-      tf.stack(candidates.map((t) => tf.any(tf.logicalNot(tf.isFinite(t))))),
-    );
-    const bad = await flags.data();
-    flags.dispose();
-    const i = bad.findIndex((b) => b !== 0);
+    const i = await firstNonFinite(candidates);
     if (i >= 0) {
       throw new NonFiniteError(
         `WeightAverager.update #${n + 1}: weight '${specs[i]?.name}' (or the average it yields)`,

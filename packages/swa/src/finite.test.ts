@@ -1,0 +1,108 @@
+import { NonFiniteError } from '@onerun/core';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { describe, expect, it } from 'vitest';
+import { WeightAverager } from './averager.js';
+import { recomputeBatchNorm } from './batch-norm.js';
+import { type FiniteStrategy, finiteSentinel, finiteStrategy, firstNonFinite } from './finite.js';
+
+function sentinel(tensors: tf.Tensor[], strategy: FiniteStrategy): number {
+  return tf.tidy(() => finiteSentinel(tensors, strategy).dataSync()[0] as number);
+}
+
+describe('finite sentinel', () => {
+  it.each(['sum', 'matmul', 'exact'] as const)(
+    '%s: finite iff every value is finite',
+    (strategy) => {
+      const ok = [
+        tf.randomNormal([64, 40], 0, 1, 'float32', 1),
+        tf.randomNormal([7], 0, 1, 'float32', 2),
+      ];
+      expect(Number.isFinite(sentinel(ok, strategy))).toBe(true);
+      for (const value of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+        for (const at of [0, 1234, 64 * 40 - 1]) {
+          const bad = tf.tidy(() => {
+            const flat = tf.where(
+              tf.equal(tf.range(0, 64 * 40), at),
+              tf.fill([64 * 40], value),
+              tf.ones([64 * 40]),
+            );
+            return tf.reshape(flat, [64, 40]);
+          });
+          expect(Number.isFinite(sentinel([ok[1] as tf.Tensor, bad], strategy))).toBe(false);
+          bad.dispose();
+        }
+      }
+      tf.dispose(ok);
+    },
+  );
+
+  it('names the first non-finite tensor exactly', async () => {
+    const ts = [
+      tf.ones([3]),
+      tf.tensor1d([1, Number.NaN]),
+      tf.tensor1d([Number.POSITIVE_INFINITY]),
+    ];
+    expect(await firstNonFinite(ts)).toBe(1);
+    expect(await firstNonFinite([ts[0] as tf.Tensor])).toBe(-1);
+    tf.dispose(ts);
+  });
+
+  it('picks the plain sum on the cpu backend', async () => {
+    expect(await finiteStrategy()).toBe('sum');
+  });
+
+  it('on wasm: probes a strategy, rejects NaN updates, keeps tensors flat, recomputes BN', async () => {
+    await tf.setBackend('wasm');
+    try {
+      // XNNPACK's matrix kernel propagates NaN/±Infinity (the probe checks it), so wasm gets it.
+      expect(await finiteStrategy()).toBe('matmul');
+      const model = tf.sequential({
+        layers: [
+          tf.layers.dense({ inputShape: [40], units: 64 }),
+          tf.layers.batchNormalization(),
+          tf.layers.dense({ units: 2 }),
+        ],
+      });
+      const avg = new WeightAverager({ mode: 'swa' });
+      await avg.update(model);
+      await avg.update(model);
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < 20; i++) await avg.update(model);
+      expect(tf.memory().numTensors).toBe(before);
+      const kernel = model.layers[0]?.getWeights()[0] as tf.Tensor;
+      const poisoned = tf.tidy(() => {
+        const flat = tf.reshape(kernel, [-1]);
+        return tf.reshape(
+          tf.where(tf.equal(tf.range(0, flat.size), 777), tf.fill(flat.shape, Number.NaN), flat),
+          kernel.shape,
+        );
+      });
+      const bias = model.layers[0]?.getWeights()[1] as tf.Tensor;
+      model.layers[0]?.setWeights([poisoned, bias]);
+      poisoned.dispose();
+      await expect(avg.update(model)).rejects.toBeInstanceOf(NonFiniteError);
+      expect(avg.count).toBe(22);
+      const xs = tf.randomNormal([50, 40], 3, 2, 'float32', 3);
+      const fresh = tf.sequential({ layers: [tf.layers.batchNormalization({ inputShape: [40] })] });
+      await recomputeBatchNorm(fresh, xs, { batchSize: 16 });
+      const [mean, variance] = tf.tidy(() => {
+        const m = tf.moments(xs, 0);
+        return [m.mean, m.variance];
+      });
+      const got = fresh.getWeights();
+      expect(
+        tf.max(tf.abs(tf.sub(got[2] as tf.Tensor, mean as tf.Tensor))).dataSync()[0],
+      ).toBeLessThan(1e-4);
+      expect(
+        tf.max(tf.abs(tf.sub(got[3] as tf.Tensor, variance as tf.Tensor))).dataSync()[0],
+      ).toBeLessThan(1e-3);
+      tf.dispose([xs, mean as tf.Tensor, variance as tf.Tensor]);
+      fresh.dispose();
+      model.dispose();
+      avg.dispose();
+    } finally {
+      await tf.setBackend('cpu');
+    }
+  });
+});
