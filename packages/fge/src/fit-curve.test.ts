@@ -212,6 +212,20 @@ describe('fitCurve', () => {
     curve.dispose();
   });
 
+  it('stops after the current batch when its signal is aborted', async () => {
+    const curve = bezierCurve(ends[0]!, ends[1]!);
+    const controller = new AbortController();
+    const history = await fitCurve(model, curve, data, {
+      batchSize: 24,
+      epochs: 3,
+      callbacks: { onBatchEnd: (step) => void (step === 1 && controller.abort()) },
+      signal: controller.signal,
+    });
+    expect(history.steps).toBe(2);
+    expect(history.epochs).toHaveLength(1);
+    curve.dispose();
+  });
+
   it('refuses a curve of another architecture or one without bends', async () => {
     const other = mlp(4, { hidden: 5 });
     const w = readWeights(other, 'trainable');
