@@ -129,11 +129,11 @@ export async function fitCurve(
   const callbacks = [options.callbacks ?? []].flat() as FitCurveCallbacks[];
   const wantsBatchLoss = callbacks.some((c) => c.onBatchEnd);
 
+  if (options.learningRate !== undefined) requirePositive('learningRate', options.learningRate);
   const ownsOptimizer = options.optimizer === undefined;
   const optimizer = options.optimizer ?? tf.train.momentum(options.learningRate ?? 0.01, 0.9);
-  if (options.learningRate !== undefined) {
-    requirePositive('learningRate', options.learningRate);
-    if (!ownsOptimizer) setOptimizerLearningRate(optimizer, options.learningRate);
+  if (!ownsOptimizer && options.learningRate !== undefined) {
+    setOptimizerLearningRate(optimizer, options.learningRate);
   }
 
   const targets = modelVariables(model, 'trainable');
