@@ -9,19 +9,17 @@ export interface Chart {
   spec: TopLevelSpec;
 }
 
-const WIDTH = 520;
-const HEIGHT = 260;
+const WIDTH = 440;
+const HEIGHT = 240;
 
-function base(title: string): Pick<TopLevelSpec, 'width' | 'height' | 'title' | 'config'> & {
-  $schema: string;
-} {
+function base(title: string): Record<string, unknown> {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     width: WIDTH,
     height: HEIGHT,
     title,
     config: { font: 'sans-serif', view: { stroke: '#ddd' } },
-  } as never;
+  };
 }
 
 /** One learning-rate value of a method at a step (sampled). */

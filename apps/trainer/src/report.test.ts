@@ -94,10 +94,10 @@ describe('report', () => {
           const box = svg.getBoundingClientRect();
           const marks = svg.querySelectorAll('g.role-mark path, g.role-mark line');
           let drawn = 0;
-          for (const m of marks) {
+          marks.forEach((m) => {
             const b = (m as SVGGraphicsElement).getBBox();
             if (b.width > 0 || b.height > 0) drawn++;
-          }
+          });
           return {
             id: svg.parentElement?.id,
             width: box.width,
