@@ -282,25 +282,32 @@ export function modelFromArtifacts(artifacts: tf.io.ModelArtifacts): Promise<Lay
   return loadLayersModel(tf.io.fromMemory(artifacts));
 }
 
-/** Decodes tensors in spec order (each copied out of `bytes`, so `bytes` may be dropped). */
+/**
+ * Decodes tensors in spec order. With `copy: false` a tensor whose bytes are suitably aligned is
+ * a view into `bytes` (no copy; the tensors then keep `bytes` alive), which is safe only when
+ * nobody else holds `bytes`; otherwise each tensor gets its own copy.
+ */
 export function decodeTensors(
   specs: readonly tf.io.WeightsManifestEntry[],
   bytes: Uint8Array,
+  copy = true,
 ): tf.Tensor[] {
   const out: tf.Tensor[] = [];
-  let offset = 0;
+  let offset = bytes.byteOffset;
   try {
     for (const spec of specs) {
       const size = spec.shape.reduce((a, b) => a * b, 1);
       const per = BYTES_PER_ELEMENT[spec.dtype]!;
-      const copy = bytes.slice(offset, offset + size * per).buffer;
-      offset += size * per;
+      const view = !copy && offset % per === 0;
+      const buffer = view ? bytes.buffer : bytes.buffer.slice(offset, offset + size * per);
+      const start = view ? offset : 0;
       const values =
         spec.dtype === 'float32'
-          ? new Float32Array(copy)
+          ? new Float32Array(buffer, start, size)
           : spec.dtype === 'int32'
-            ? new Int32Array(copy)
-            : new Uint8Array(copy);
+            ? new Int32Array(buffer, start, size)
+            : new Uint8Array(buffer, start, size);
+      offset += size * per;
       out.push(tf.tensor(values, spec.shape, spec.dtype as 'float32' | 'int32' | 'bool'));
     }
   } catch (error) {

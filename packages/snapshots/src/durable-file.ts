@@ -8,7 +8,8 @@ const STAGE_BYTES = 1 << 20;
 const READ_CHUNK = 8 << 20;
 
 /**
- * Creates `path` (failing if it exists), writes the file's chunks, fsyncs and closes it, and
+ * Creates `path` (failing if it exists), writes the file's chunks, flushes them to disk (fdatasync:
+ * the data and the size, which is what a reader needs) and closes it, and
  * returns its size and SHA-256. The hash of each block is computed on this thread while the
  * block's write runs on libuv's pool, so hashing costs little extra time.
  */
@@ -65,7 +66,7 @@ export async function writeDurably(
       }
     }
     await flushStage();
-    await handle.sync();
+    await handle.datasync();
     return { name: file.name, byteSize: position, checksum: CHECKSUM_PREFIX + hash.digest('hex') };
   } finally {
     await handle.close();

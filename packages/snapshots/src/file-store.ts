@@ -287,6 +287,8 @@ export class FileSnapshotStore implements SnapshotStore {
       }
       return out;
     };
+    // Every read allocates fresh buffers that nothing else holds.
+    read.owned = true;
     return { entry, locate, read };
   }
 }

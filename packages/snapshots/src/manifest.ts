@@ -108,7 +108,7 @@ export async function writeManifest(
   const handle = await node.fs.open(temp, 'wx');
   try {
     await handle.writeFile(text, 'utf8');
-    await handle.sync();
+    await handle.datasync();
   } finally {
     await handle.close();
   }

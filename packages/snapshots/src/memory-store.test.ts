@@ -62,6 +62,23 @@ describe('MemorySnapshotStore parity with FileSnapshotStore', () => {
   });
 });
 
+describe('MemorySnapshotStore keeps its bytes private', () => {
+  it('a model loaded from it can be changed in place without touching the snapshot', async () => {
+    const memory = new MemorySnapshotStore();
+    const model = tinyModel();
+    randomizeWeights(model, 4);
+    const expected = await weightArrays(model);
+    const saved = await memory.save(model, { step: 0 });
+    const probe = tinyModel();
+    await memory.loadWeightsInto(saved.id, probe);
+    // On the cpu backend data() hands out the tensor's own storage: scribble over it.
+    for (const v of probe.weights) (v.read().dataSync() as Float32Array).fill(7);
+    await memory.loadWeightsInto(saved.id, probe);
+    expect(await weightArrays(probe)).toEqual(expected);
+    disposeAll(model, probe);
+  });
+});
+
 describe.each([
   ['MemorySnapshotStore', false],
   ['FileSnapshotStore', true],

@@ -17,8 +17,13 @@ import {
 import { OptimizerStateError } from './errors.js';
 import type { SnapshotEntry } from './store.js';
 
-/** Reads the named files of a snapshot, each verified against its recorded size and checksum. */
-export type ReadVerified = (names: readonly string[]) => Promise<Map<string, Uint8Array>>;
+/**
+ * Reads the named files of a snapshot, each verified against its recorded size and checksum.
+ * `owned` says whether the returned bytes are fresh (tensors may then view them without a copy).
+ */
+export type ReadVerified = ((names: readonly string[]) => Promise<Map<string, Uint8Array>>) & {
+  owned?: boolean;
+};
 
 /** The verified `tf.io.ModelArtifacts` of a snapshot. */
 export async function verifiedArtifacts(
@@ -74,7 +79,7 @@ export async function restoreVerified(
         files.get(OPTIMIZER_BIN)!,
       )
     : undefined;
-  const tensors = decodeTensors(parsed.specs, weights);
+  const tensors = decodeTensors(parsed.specs, weights, read.owned !== true);
   try {
     writeWeights(model, tensors);
   } finally {
