@@ -100,10 +100,10 @@ class ChannelMoments {
  * (as tfjs's training path does, but without touching the moving statistics, and also for layers
  * with `center` or `scale` false) and merges those statistics into `moments`.
  *
- * The per-channel sums are matrix products with a row of ones over the `[values, channels]` view
- * of the input, shifted by one sample per channel: unlike `tf.moments` over leading axes, that
- * needs no transpose (which the cpu backend does element by element; 30× slower here), and the
- * shift keeps `E[d²] − E[d]²` free of cancellation.
+ * The per-channel sums are matrix products `dᵀ·1` over the `[values, channels]` view of the
+ * input, shifted by one sample per channel: unlike `tf.moments` over leading axes, that needs no
+ * transpose (which the cpu backend does element by element, ~30× slower than this), and the shift
+ * keeps `E[d²] − E[d]²` free of cancellation.
  */
 function batchStatisticsCall(layer: BatchNormInternals, moments: ChannelMoments) {
   return (inputs: tf.Tensor | tf.Tensor[]): tf.Tensor =>
@@ -117,12 +117,19 @@ function batchStatisticsCall(layer: BatchNormInternals, moments: ChannelMoments)
       const rows = tf.reshape(last ? x : tf.transpose(x, perm), [-1, channels]) as tf.Tensor2D;
       const values = rows.shape[0];
       const shift = tf.slice(rows, [0, 0], [1, channels]);
-      // rows − shift, broadcast by a product: the cpu backend's broadcasting binary ops index
-      // element by element and are ~25× slower than a same-shape subtraction.
-      const d = tf.sub(rows, tf.matMul(tf.ones([values, 1]), shift));
-      const ones = tf.ones([1, values]) as tf.Tensor2D;
-      const dMean = tf.div(tf.matMul(ones, d), values);
-      const dSquare = tf.div(tf.matMul(ones, tf.square(d)), values);
+      // rows − shift. The cpu backend's broadcasting binary ops index element by element (~3×
+      // slower than a same-shape op plus the product that tiles the shift); others broadcast fast.
+      const d = tf.sub(
+        rows,
+        tf.getBackend() === 'cpu' ? tf.matMul(tf.ones([values, 1]), shift) : shift,
+      );
+      // Column sums as dᵀ·1: the data is the streamed operand (never packed or transposed).
+      const ones = tf.ones([values, 1]) as tf.Tensor2D;
+      const dMean = tf.div(tf.reshape(tf.matMul(d, ones, true, false), [1, channels]), values);
+      const dSquare = tf.div(
+        tf.reshape(tf.matMul(tf.square(d), ones, true, false), [1, channels]),
+        values,
+      );
       const mean = tf.reshape(tf.add(shift, dMean), [channels]);
       const variance = tf.reshape(tf.relu(tf.sub(dSquare, tf.square(dMean))), [channels]);
       moments.add(mean, variance, values);

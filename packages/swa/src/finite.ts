@@ -12,7 +12,7 @@ const strategies = new Map<string, FiniteStrategy>();
  * `firstNonFinite`. Call inside `tf.tidy`.
  *
  * - `'sum'`: `Σ tf.sum(t)`, one read of every value (fastest on the cpu backend).
- * - `'matmul'`: per weight, `ones[1, rows] · t[rows, cols]` then a small sum — the same read,
+ * - `'matmul'`: per weight, `t[rows, cols] · ones[cols, 1]` then a small sum — the same read,
  *   but through the backend's matrix kernel, several times faster than its serial `Sum` on wasm.
  * - `'exact'`: `any(!isFinite(t))`, for backends whose arithmetic drops NaN.
  */
@@ -27,7 +27,9 @@ export function finiteSentinel(tensors: readonly tf.Tensor[], strategy: FiniteSt
     if (strategy === 'sum' || x.rank < 2 || x.size < 1024) return tf.sum(x);
     const cols = x.shape[x.rank - 1] as number;
     const rows = x.size / cols;
-    return tf.sum(tf.matMul(tf.ones([1, rows]), tf.reshape(x, [rows, cols])));
+    // The weights are the streamed operand; as the packed one (wasm/XNNPACK packs its right
+    // operand per new tensor) they would be copied on every call.
+    return tf.sum(tf.matMul(tf.reshape(x, [rows, cols]), tf.ones([cols, 1])));
   });
   return parts.length === 1 ? (parts[0] as tf.Scalar) : (tf.addN(parts) as tf.Scalar);
 }
