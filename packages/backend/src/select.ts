@@ -1,0 +1,236 @@
+import { InvalidArgumentError } from '@onerun/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { BackendUnavailableError, type BackendUnavailableReason } from './errors.js';
+import { registerWasmTrainingKernels, type WasmKernelRegistration } from './wasm/register.js';
+
+/** The backends `selectBackend` knows, fastest first. */
+export const BACKEND_CANDIDATES = [
+  { backend: 'tensorflow-gpu', package: '@tensorflow/tfjs-node-gpu', tfjsName: 'tensorflow' },
+  { backend: 'tensorflow', package: '@tensorflow/tfjs-node', tfjsName: 'tensorflow' },
+  { backend: 'wasm', package: '@tensorflow/tfjs-backend-wasm', tfjsName: 'wasm' },
+  { backend: 'cpu', package: '@tensorflow/tfjs-backend-cpu', tfjsName: 'cpu' },
+] as const;
+
+/** A backend `selectBackend` can pick. */
+export type BackendName = (typeof BACKEND_CANDIDATES)[number]['backend'];
+
+/** What to ask `selectBackend` for: the fastest one present, or exactly one. */
+export type BackendPreference = 'auto' | BackendName;
+
+/** A better backend that was passed over, and why. */
+export interface SkippedBackend {
+  backend: BackendName;
+  package: string;
+  reason: BackendUnavailableReason;
+  /** For people: what went wrong, with the loader's own message where there is one. */
+  detail: string;
+}
+
+/** The outcome of {@link selectBackend}. */
+export interface BackendSelection {
+  /** The backend chosen, in `selectBackend`'s terms (`'tensorflow-gpu'` for tfjs-node-gpu on a GPU). */
+  backend: BackendName;
+  /** The name tfjs knows it by (`tf.getBackend()`): `'tensorflow'`, `'wasm'` or `'cpu'`. */
+  tfjsBackend: string;
+  /** The package that provides it. */
+  package: string;
+  /** Every better backend that was tried first, with the reason it was not used. */
+  skipped: SkippedBackend[];
+  /** On wasm: the training kernels registered by this package (see `registerWasmTrainingKernels`). */
+  wasmKernels?: WasmKernelRegistration;
+  /** One line for logs: the choice and why each better one was skipped. */
+  summary: string;
+}
+
+/**
+ * Loads a module by name, as `import(specifier)` does. Replaceable for tests (and bundlers);
+ * it must reject with a Node-style `code: 'ERR_MODULE_NOT_FOUND' | 'MODULE_NOT_FOUND'` error
+ * naming the specifier when the package is not installed.
+ */
+export type ModuleLoader = (specifier: string) => Promise<unknown>;
+
+/** Options of {@link selectBackend}. */
+export interface SelectBackendOptions {
+  /**
+   * Internal / testing: how packages are loaded (default: dynamic `import`). Tests use it to
+   * simulate a backend package that is not installed or fails to load.
+   */
+  loader?: ModuleLoader;
+  /** Register the wasm training kernels when wasm is chosen (default true). */
+  registerWasmKernels?: boolean;
+}
+
+// A variable specifier keeps bundlers and TypeScript from resolving the optional peers at build
+// time: they are looked up only when selectBackend runs.
+const defaultLoader: ModuleLoader = (specifier) => import(specifier);
+
+type Candidate = (typeof BACKEND_CANDIDATES)[number];
+
+class Unavailable extends Error {
+  constructor(
+    readonly reason: BackendUnavailableReason,
+    readonly detail: string,
+    readonly original?: unknown,
+  ) {
+    super(detail);
+  }
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message.split('\n')[0] ?? error.message;
+  return String(error);
+}
+
+function isNotInstalled(error: unknown, specifier: string): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') return false;
+  // Only the package itself missing counts; a missing file or dependency inside it is a failed load.
+  const message = messageOf(error);
+  return message.includes(`'${specifier}'`) || message.includes(`"${specifier}"`);
+}
+
+/** Runs `setBackend`, capturing what tfjs logs when a backend fails to initialise. */
+async function activate(name: string): Promise<void> {
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    warnings.push(args.map(String).join(' '));
+  };
+  let ok: boolean;
+  try {
+    ok = await tf.setBackend(name);
+  } finally {
+    console.warn = warn;
+  }
+  if (!ok) {
+    const why = warnings.filter((w) => !/^Initialization of backend/.test(w)).join(' / ');
+    throw new Unavailable(
+      'init-failed',
+      `the '${name}' backend failed to initialise${why ? `: ${why.split('\n')[0]}` : ''}`,
+    );
+  }
+  await tf.ready();
+}
+
+async function tryCandidate(
+  c: Candidate,
+  loader: ModuleLoader,
+  loadedGpuPackage: { value: boolean },
+): Promise<void> {
+  const alreadyRegistered = tf.findBackendFactory(c.tfjsName) !== null;
+  const reuseGpuPackage = c.backend === 'tensorflow' && loadedGpuPackage.value && alreadyRegistered;
+  if (!reuseGpuPackage) {
+    try {
+      await loader(c.package);
+    } catch (error) {
+      if (isNotInstalled(error, c.package)) {
+        throw new Unavailable('not-installed', `${c.package} is not installed`, error);
+      }
+      throw new Unavailable(
+        'load-failed',
+        `${c.package} failed to load: ${messageOf(error)}`,
+        error,
+      );
+    }
+    if (c.backend === 'tensorflow-gpu') loadedGpuPackage.value = true;
+  }
+  if (tf.findBackendFactory(c.tfjsName) === null) {
+    throw new Unavailable(
+      'load-failed',
+      `${c.package} loaded but registered no '${c.tfjsName}' backend (is a second copy of tfjs-core in use?)`,
+    );
+  }
+  await activate(c.tfjsName);
+  if (c.backend === 'tensorflow-gpu') {
+    const usingGpu = (tf.backend() as { isUsingGpuDevice?: unknown }).isUsingGpuDevice;
+    if (usingGpu !== true) {
+      throw new Unavailable(
+        'no-gpu',
+        `${c.package} loaded, but TensorFlow found no usable GPU (it would run on the CPU)`,
+      );
+    }
+  }
+}
+
+function summarize(chosen: Candidate, skipped: SkippedBackend[]): string {
+  const head = `Using tfjs backend '${chosen.backend}' (${chosen.package}).`;
+  if (skipped.length === 0) return head;
+  return `${head} Skipped: ${skipped.map((s) => `${s.backend}: ${s.detail}`).join('; ')}.`;
+}
+
+/**
+ * Picks the fastest TensorFlow.js backend present and makes it the active one (`tf.setBackend`).
+ * With `'auto'` it tries, in order, `@tensorflow/tfjs-node-gpu` (used only when TensorFlow sees a
+ * GPU), `@tensorflow/tfjs-node`, `@tensorflow/tfjs-backend-wasm` and `@tensorflow/tfjs-backend-cpu`,
+ * loading each with a dynamic import, so the native packages are optional: install one and it is
+ * picked up with no code change. The result says which one won and why each better one was
+ * skipped (not installed, failed to load — with the loader's message —, failed to initialise, no
+ * GPU). When wasm is chosen, the training kernels of `registerWasmTrainingKernels` are
+ * registered too.
+ *
+ * With an explicit preference only that backend is tried; if it cannot be used the promise
+ * rejects with a {@link BackendUnavailableError} naming the reason.
+ */
+export async function selectBackend(
+  preference: BackendPreference = 'auto',
+  options: SelectBackendOptions = {},
+): Promise<BackendSelection> {
+  const loader = options.loader ?? defaultLoader;
+  const candidates =
+    preference === 'auto'
+      ? [...BACKEND_CANDIDATES]
+      : BACKEND_CANDIDATES.filter((c) => c.backend === preference);
+  if (candidates.length === 0) {
+    throw new InvalidArgumentError(
+      'preference',
+      preference,
+      `'auto' or one of ${BACKEND_CANDIDATES.map((c) => `'${c.backend}'`).join(', ')}`,
+    );
+  }
+  const skipped: SkippedBackend[] = [];
+  const loadedGpuPackage = { value: false };
+  for (const c of candidates) {
+    try {
+      await tryCandidate(c, loader, loadedGpuPackage);
+    } catch (error) {
+      if (!(error instanceof Unavailable)) throw error;
+      if (preference !== 'auto') {
+        throw new BackendUnavailableError(c.backend, c.package, error.reason, error.detail, {
+          cause: error.original ?? error,
+        });
+      }
+      skipped.push({
+        backend: c.backend,
+        package: c.package,
+        reason: error.reason,
+        detail: error.detail,
+      });
+      continue;
+    }
+    const selection: BackendSelection = {
+      backend: c.backend,
+      tfjsBackend: tf.getBackend(),
+      package: reusedPackage(c, loadedGpuPackage.value),
+      skipped,
+      summary: '',
+    };
+    if (c.backend === 'wasm' && options.registerWasmKernels !== false) {
+      selection.wasmKernels = registerWasmTrainingKernels();
+    }
+    selection.summary = summarize(c, skipped);
+    return selection;
+  }
+  // Unreachable in 'auto' unless even the cpu backend failed to load.
+  throw new BackendUnavailableError(
+    'cpu',
+    '@tensorflow/tfjs-backend-cpu',
+    skipped.at(-1)?.reason ?? 'load-failed',
+    `no backend could be used: ${skipped.map((s) => `${s.backend}: ${s.detail}`).join('; ')}`,
+  );
+}
+
+function reusedPackage(c: Candidate, gpuPackageLoaded: boolean): string {
+  // tfjs-node-gpu without a GPU still registers the native 'tensorflow' backend (on the CPU).
+  if (c.backend === 'tensorflow' && gpuPackageLoaded) return '@tensorflow/tfjs-node-gpu';
+  return c.package;
+}

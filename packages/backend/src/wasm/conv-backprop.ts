@@ -1,0 +1,304 @@
+import {
+  backend_util,
+  type Conv2DBackpropFilterAttrs,
+  type Conv2DBackpropInputAttrs,
+  type DepthwiseConv2dNativeBackpropFilterAttrs,
+  type DepthwiseConv2dNativeBackpropInputAttrs,
+  type KernelFunc,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
+import { type Pads4, type WasmBackendLike, WasmScope } from './scope.js';
+
+// Both gradients of a convolution are convolutions themselves. They are rewritten here as calls
+// of wasm's own XNNPACK-backed Conv2D / DepthwiseConv2dNative on transposed, flipped or
+// zero-dilated operands, so that training runs at the speed of the forward pass.
+
+type Pair = [number, number];
+type ConvInfo = ReturnType<typeof backend_util.computeConv2DInfo>;
+
+function requireChannelsLast(kernel: string, dataFormat: string | undefined): void {
+  if (dataFormat !== undefined && dataFormat !== 'NHWC' && dataFormat !== 'channelsLast') {
+    throw new Error(
+      `@onerun/backend: wasm ${kernel} supports dataFormat 'NHWC' only; got '${dataFormat}'.`,
+    );
+  }
+}
+
+function explicit(top: number, bottom: number, left: number, right: number): Pads4 {
+  return [
+    [0, 0],
+    [top, bottom],
+    [left, right],
+    [0, 0],
+  ];
+}
+
+/**
+ * Applies signed padding to the two spatial axes of an NHWC tensor: positive amounts become
+ * convolution padding, negative ones crop the tensor first (XNNPACK takes no negative padding).
+ */
+function padOrCrop(
+  s: WasmScope,
+  x: TensorInfo,
+  top: number,
+  bottom: number,
+  left: number,
+  right: number,
+): { x: TensorInfo; pad: Pads4 } {
+  const [n = 0, h = 0, w = 0, c = 0] = x.shape;
+  const cropTop = Math.max(0, -top);
+  const cropBottom = Math.max(0, -bottom);
+  const cropLeft = Math.max(0, -left);
+  const cropRight = Math.max(0, -right);
+  let out = x;
+  if (cropTop + cropBottom + cropLeft + cropRight > 0) {
+    out = s.stridedSlice(
+      x,
+      [0, cropTop, cropLeft, 0],
+      [n, h - cropBottom, w - cropRight, c],
+      [1, 1, 1, 1],
+    );
+  }
+  return {
+    x: out,
+    pad: explicit(Math.max(0, top), Math.max(0, bottom), Math.max(0, left), Math.max(0, right)),
+  };
+}
+
+/**
+ * Padding the forward pass would have needed at the bottom/right to touch exactly the input rows
+ * and columns it used: negative when trailing rows were never read (crop them).
+ */
+function trailingPad(info: ConvInfo): Pair {
+  const bottom =
+    (info.outHeight - 1) * info.strideHeight +
+    (info.filterHeight - 1) * info.dilationHeight +
+    1 -
+    info.inHeight -
+    info.padInfo.top;
+  const right =
+    (info.outWidth - 1) * info.strideWidth +
+    (info.filterWidth - 1) * info.dilationWidth +
+    1 -
+    info.inWidth -
+    info.padInfo.left;
+  return [bottom, right];
+}
+
+/** Inserts `stride - 1` zeros after every row / column of `dy` (NHWC), as a transposed conv needs. */
+function dilateSpatially(s: WasmScope, dy: TensorInfo, sh: number, sw: number): TensorInfo {
+  if (sh === 1 && sw === 1) return dy;
+  const [n = 0, h = 0, w = 0, c = 0] = dy.shape;
+  const r = s.reshape(dy, [n, h, 1, w, 1, c]);
+  const p = s.pad(r, [
+    [0, 0],
+    [0, 0],
+    [0, sh - 1],
+    [0, 0],
+    [0, sw - 1],
+    [0, 0],
+  ]);
+  return s.reshape(p, [n, h * sh, w * sw, c]);
+}
+
+/**
+ * dx of a convolution as a stride-1 convolution of the zero-dilated `dy` with the spatially
+ * flipped filter (`flipped` already laid out for `conv`).
+ */
+function transposedConv(
+  s: WasmScope,
+  dy: TensorInfo,
+  flipped: TensorInfo,
+  info: ConvInfo,
+  conv: (x: TensorInfo, f: TensorInfo, pad: Pads4) => TensorInfo,
+): TensorInfo {
+  const dyD = dilateSpatially(s, dy, info.strideHeight, info.strideWidth);
+  const hd = dyD.shape[1] ?? 0;
+  const wd = dyD.shape[2] ?? 0;
+  const top = info.effectiveFilterHeight - 1 - info.padInfo.top;
+  const left = info.effectiveFilterWidth - 1 - info.padInfo.left;
+  const bottom = info.inHeight + info.effectiveFilterHeight - 1 - hd - top;
+  const right = info.inWidth + info.effectiveFilterWidth - 1 - wd - left;
+  const { x, pad } = padOrCrop(s, dyD, top, bottom, left, right);
+  return conv(x, flipped, pad);
+}
+
+function pairOf(v: number | number[] | undefined): Pair {
+  if (v === undefined) return [1, 1];
+  if (typeof v === 'number') return [v, v];
+  return [v[0] ?? 1, v[1] ?? v[0] ?? 1];
+}
+
+/** Reads an optional `dilations` attribute (tfjs's own Conv2D gradient never sets it). */
+function dilationsOf(attrs: object): number | Pair {
+  const d = (attrs as { dilations?: number | number[] }).dilations;
+  return pairOf(d);
+}
+
+function withScope(backend: unknown, body: (s: WasmScope) => TensorInfo): TensorInfo {
+  const s = new WasmScope(backend as WasmBackendLike);
+  try {
+    return s.keep(body(s));
+  } finally {
+    s.dispose();
+  }
+}
+
+/**
+ * `Conv2DBackpropFilter` for wasm: dW[i,j,ci,co] = Σ_b,p,q x[b, p·s+i·d−pad, q·s+j·d−pad, ci]·dy[b,p,q,co]
+ * is a convolution of x with channels and batch swapped ([ci,H,W,B]) by dy laid out as a filter
+ * ([oh,ow,B,co]) with the forward stride as dilation and the forward dilation as stride.
+ */
+export const conv2dBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
+  const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
+  const a = attrs as unknown as Conv2DBackpropFilterAttrs;
+  requireChannelsLast('Conv2DBackpropFilter', a.dataFormat);
+  const info = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    a.filterShape,
+    a.strides,
+    dilationsOf(a),
+    a.pad,
+    a.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  return withScope(backend, (s) => {
+    const [bottom, right] = trailingPad(info);
+    const xT = s.transpose(x, [3, 1, 2, 0]);
+    const { x: xc, pad } = padOrCrop(s, xT, info.padInfo.top, bottom, info.padInfo.left, right);
+    const dyT = s.transpose(dy, [1, 2, 0, 3]);
+    const out = s.conv2d(
+      xc,
+      dyT,
+      [info.dilationHeight, info.dilationWidth],
+      [info.strideHeight, info.strideWidth],
+      pad,
+    );
+    return s.transpose(out, [1, 2, 0, 3]);
+  });
+};
+
+/**
+ * `Conv2DBackpropInput` for wasm: a transposed convolution, computed as a stride-1 Conv2D of the
+ * zero-dilated dy by the flipped filter with its channel axes swapped.
+ */
+export const conv2dBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
+  const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
+  const a = attrs as unknown as Conv2DBackpropInputAttrs;
+  requireChannelsLast('Conv2DBackpropInput', a.dataFormat);
+  const info = backend_util.computeConv2DInfo(
+    a.inputShape,
+    filter.shape as [number, number, number, number],
+    a.strides,
+    dilationsOf(a),
+    a.pad,
+    a.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  return withScope(backend, (s) => {
+    const flipped = s.transpose(s.reverse(filter, [0, 1]), [0, 1, 3, 2]);
+    const dilations: Pair = [info.dilationHeight, info.dilationWidth];
+    return transposedConv(s, dy, flipped, info, (xx, f, pad) =>
+      s.conv2d(xx, f, [1, 1], dilations, pad),
+    );
+  });
+};
+
+/**
+ * `DepthwiseConv2dNativeBackpropInput` for wasm: per channel multiplier m, a depthwise transposed
+ * convolution of dy's channels c·M+m by the flipped filter slice [:,:,:,m]; the results are summed.
+ */
+export const depthwiseConv2dBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
+  const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
+  const a = attrs as unknown as DepthwiseConv2dNativeBackpropInputAttrs;
+  const info = backend_util.computeConv2DInfo(
+    a.inputShape,
+    filter.shape as [number, number, number, number],
+    a.strides,
+    a.dilations,
+    a.pad,
+    a.dimRoundingMode,
+    true,
+    'channelsLast',
+  );
+  const [kh = 0, kw = 0, channels = 0, multiplier = 1] = filter.shape;
+  return withScope(backend, (s) => {
+    const flipped = s.reverse(filter, [0, 1]);
+    const dilations: Pair = [info.dilationHeight, info.dilationWidth];
+    const conv = (xx: TensorInfo, f: TensorInfo, pad: Pads4) =>
+      s.depthwiseConv2d(xx, f, [1, 1], dilations, pad);
+    if (multiplier === 1) return transposedConv(s, dy, flipped, info, conv);
+    const [n = 0, oh = 0, ow = 0] = dy.shape;
+    const parts: TensorInfo[] = [];
+    for (let m = 0; m < multiplier; m++) {
+      const dyM = s.stridedSlice(
+        dy,
+        [0, 0, 0, m],
+        [n, oh, ow, channels * multiplier],
+        [1, 1, 1, multiplier],
+      );
+      const fM = s.stridedSlice(flipped, [0, 0, 0, m], [kh, kw, channels, m + 1], [1, 1, 1, 1]);
+      parts.push(transposedConv(s, dyM, fM, info, conv));
+    }
+    return s.addN(parts);
+  });
+};
+
+/**
+ * `DepthwiseConv2dNativeBackpropFilter` for wasm: for every filter tap, the strided window of
+ * the padded input times dy, summed over batch and positions (Multiply + Sum on XNNPACK).
+ */
+export const depthwiseConv2dBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
+  const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
+  const a = attrs as unknown as DepthwiseConv2dNativeBackpropFilterAttrs;
+  const info = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    a.filterShape,
+    a.strides,
+    a.dilations,
+    a.pad,
+    a.dimRoundingMode,
+    true,
+    'channelsLast',
+  );
+  const [kh, kw, channels, multiplier] = a.filterShape;
+  return withScope(backend, (s) => {
+    const [bottom, right] = trailingPad(info);
+    const { top, left } = info.padInfo;
+    let xp = x;
+    if (top > 0 || left > 0 || bottom > 0 || right > 0) {
+      xp = s.pad(x, [
+        [0, 0],
+        [top, Math.max(0, bottom)],
+        [left, Math.max(0, right)],
+        [0, 0],
+      ]);
+    }
+    const n = info.batchSize;
+    const positions = n * info.outHeight * info.outWidth;
+    const dyR = s.reshape(dy, [positions, channels, multiplier]);
+    const taps: TensorInfo[] = [];
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const r0 = i * info.dilationHeight;
+        const c0 = j * info.dilationWidth;
+        const window = s.stridedSlice(
+          xp,
+          [0, r0, c0, 0],
+          [
+            n,
+            r0 + (info.outHeight - 1) * info.strideHeight + 1,
+            c0 + (info.outWidth - 1) * info.strideWidth + 1,
+            channels,
+          ],
+          [1, info.strideHeight, info.strideWidth, 1],
+        );
+        const prod = s.mul(s.reshape(window, [positions, channels, 1]), dyR);
+        taps.push(s.reshape(s.sum(prod, [0]), [1, channels * multiplier]));
+      }
+    }
+    return s.reshape(s.concat(taps, 0), [kh, kw, channels, multiplier]);
+  });
+};
