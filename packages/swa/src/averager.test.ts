@@ -219,6 +219,22 @@ describe('WeightAverager safety', () => {
     },
   );
 
+  it('folds non-finite weights in when checkFinite is false (one add, no read-back)', async () => {
+    const m = track(mlp(1));
+    const avg = new WeightAverager({ mode: 'swa', checkFinite: false });
+    await avg.update(m);
+    const values = readWeights(m, 'trainable');
+    const nan = tf.fill(values[0]?.shape as number[], Number.NaN);
+    writeWeights(m, [nan, ...values.slice(1)], 'trainable');
+    tf.dispose([nan, ...values]);
+    await avg.update(m);
+    expect(avg.count).toBe(2);
+    const got = avg.average();
+    expect(Number.isNaN(got[0]?.dataSync()[0])).toBe(true);
+    tf.dispose(got);
+    avg.dispose();
+  });
+
   it('accepts huge but finite weights whose sum overflows float32', async () => {
     const m = track(
       tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 1, useBias: false })] }),

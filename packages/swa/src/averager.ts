@@ -28,14 +28,28 @@ export type AverageFn = (average: tf.Tensor, current: tf.Tensor, count: number) 
  */
 export type AveragedWeights = 'trainable' | 'all';
 
+/** Options every averaging mode takes. */
+export interface CommonAveragerOptions {
+  /** Which weights to average (default `'trainable'`). */
+  which?: AveragedWeights;
+  /**
+   * Check each new average for NaN/±Infinity before committing it (default true). The check
+   * reads every value once more and waits for one scalar from the device; turning it off makes
+   * an SWA update a single `tf.add`, at the price of silently folding in a diverged model.
+   */
+  checkFinite?: boolean;
+}
+
 /** How a `WeightAverager` folds each update in. */
-export type AveragerOptions =
+export type AveragerOptions = CommonAveragerOptions &
   /** SWA: the arithmetic mean of every model folded in, `w̄ ← (n·w̄ + w)/(n + 1)`. */
-  | { mode: 'swa'; which?: AveragedWeights }
-  /** EMA: `w̄ ← d·w̄ + (1 − d)·w` with `decay` d in [0, 1] (first update copies). */
-  | { mode: 'ema'; decay: number; which?: AveragedWeights }
-  /** Any rule: `average(w̄, w, n)` returns the new average. */
-  | { mode: 'custom'; average: AverageFn; which?: AveragedWeights };
+  (
+    | { mode: 'swa' }
+    /** EMA: `w̄ ← d·w̄ + (1 − d)·w` with `decay` d in [0, 1] (first update copies). */
+    | { mode: 'ema'; decay: number }
+    /** Any rule: `average(w̄, w, n)` returns the new average. */
+    | { mode: 'custom'; average: AverageFn }
+  );
 
 /** Everything needed to rebuild a `WeightAverager` later (e.g. to resume a run). */
 export interface AveragerState {
@@ -64,6 +78,8 @@ export class WeightAverager {
   readonly which: AveragedWeights;
   /** EMA decay, for `mode: 'ema'`. */
   readonly decay: number | undefined;
+  /** Whether updates are checked for NaN/±Infinity before they are committed. */
+  readonly checkFinite: boolean;
   private readonly averageFn: AverageFn | undefined;
   private vars: tf.Variable[] | null = null;
   private weightSpecs: WeightSpec[] | null = null;
@@ -82,6 +98,7 @@ export class WeightAverager {
       throw new InvalidArgumentError('options.which', which, "'trainable' or 'all'");
     }
     this.which = which;
+    this.checkFinite = options.checkFinite ?? true;
     this.decay =
       options.mode === 'ema' ? requireInRange('options.decay', options.decay, 0, 1) : undefined;
     if (options.mode === 'custom' && typeof options.average !== 'function') {
@@ -98,27 +115,24 @@ export class WeightAverager {
    * Rebuilds an averager from `getState()` output. The tensors are copied: the caller keeps
    * ownership of `state.tensors`. A custom rule cannot be serialised: pass it again as `average`.
    */
-  static fromState(state: AveragerState, options: { average?: AverageFn } = {}): WeightAverager {
+  static fromState(
+    state: AveragerState,
+    options: { average?: AverageFn; checkFinite?: boolean } = {},
+  ): WeightAverager {
     const count = requireInteger('state.count', state.count, 1);
     if (!Array.isArray(state.tensors) || !Array.isArray(state.specs)) {
       throw new InvalidArgumentError('state', state, '{ count, specs, tensors, mode, which }');
     }
-    let averager: WeightAverager;
-    if (state.mode === 'ema') {
-      averager = new WeightAverager({
-        mode: 'ema',
-        decay: state.decay as number,
-        which: state.which,
-      });
-    } else if (state.mode === 'custom') {
-      averager = new WeightAverager({
-        mode: 'custom',
-        average: options.average as AverageFn,
-        which: state.which,
-      });
-    } else {
-      averager = new WeightAverager({ mode: state.mode, which: state.which });
-    }
+    const common: CommonAveragerOptions = {
+      which: state.which,
+      ...(options.checkFinite === undefined ? {} : { checkFinite: options.checkFinite }),
+    };
+    const averager =
+      state.mode === 'ema'
+        ? new WeightAverager({ mode: 'ema', decay: state.decay as number, ...common })
+        : state.mode === 'custom'
+          ? new WeightAverager({ mode: 'custom', average: options.average as AverageFn, ...common })
+          : new WeightAverager({ mode: state.mode, ...common });
     assertSameWeights(state.specs, tensorSpecs(state.tensors), 'WeightAverager.fromState');
     averager.weightSpecs = state.specs.map((s) => ({ ...s, shape: [...s.shape] }));
     averager.vars = state.tensors.map((t) =>
@@ -141,8 +155,9 @@ export class WeightAverager {
   /**
    * Folds `model`'s current weights (those selected by `which`) into the average. The first
    * update copies them. The new average is computed from the weights as they are at the call,
-   * then checked for NaN/±Infinity (one scalar read back) before anything is committed: on
-   * non-finite values it throws `NonFiniteError` and the average and `count` are unchanged.
+   * then (unless `checkFinite: false`) checked for NaN/±Infinity, one scalar read back, before
+   * anything is committed: on non-finite values it throws `NonFiniteError` and the average and
+   * `count` are unchanged.
    * Await each update before starting the next.
    */
   async update(model: LayersModel): Promise<void> {
@@ -162,16 +177,18 @@ export class WeightAverager {
       const n = this.n;
       // The new average is taken synchronously, from the weights as they are at the call.
       const candidates = tf.tidy(() => vars.map((v, i) => this.fold(i, v.read(), n)));
-      try {
-        const strategy = await finiteStrategy();
-        const check = tf.tidy(() => finiteSentinel(candidates, strategy));
-        const [sentinel] = await check.data();
-        check.dispose();
-        // Finite values give a finite sentinel unless partial sums overflow: then look closer.
-        if (!Number.isFinite(sentinel as number)) await this.assertFinite(candidates, specs, n);
-      } catch (error) {
-        tf.dispose(candidates);
-        throw error;
+      if (this.checkFinite) {
+        try {
+          const strategy = await finiteStrategy();
+          const check = tf.tidy(() => finiteSentinel(candidates, strategy));
+          const [sentinel] = await check.data();
+          check.dispose();
+          // Finite values give a finite sentinel unless partial sums overflow: then look closer.
+          if (!Number.isFinite(sentinel as number)) await this.assertFinite(candidates, specs, n);
+        } catch (error) {
+          tf.dispose(candidates);
+          throw error;
+        }
       }
       this.commit(candidates, specs);
       this.n = n + 1;

@@ -123,7 +123,7 @@ function batchStatisticsCall(layer: BatchNormInternals, moments: ChannelMoments)
         rows,
         tf.getBackend() === 'cpu' ? tf.matMul(tf.ones([values, 1]), shift) : shift,
       );
-      // Column sums as dᵀ·1: the data is the streamed operand (never packed or transposed).
+      // Column sums as dᵀ·1, with the data as the streamed operand (XNNPACK packs the other).
       const ones = tf.ones([values, 1]) as tf.Tensor2D;
       const dMean = tf.div(tf.reshape(tf.matMul(d, ones, true, false), [1, channels]), values);
       const dSquare = tf.div(

@@ -3,6 +3,7 @@ export {
   type AverageFn,
   type AveragerOptions,
   type AveragerState,
+  type CommonAveragerOptions,
   WeightAverager,
 } from './averager.js';
 export {
