@@ -6,7 +6,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { BACKEND_NAMES, chooseBackend } from './backend.js';
 import { curveBetween, evalRun } from './commands.js';
 import { type CompareSettings, compare } from './compare.js';
-import { METHOD_NAMES, parseMethodName, type RunConfig } from './config.js';
+import { type BackendRecord, METHOD_NAMES, parseMethodName, type RunConfig } from './config.js';
 import { DATA_NAMES, parseDataName } from './data.js';
 import { DataNotFoundError, RunFolderError, UsageError } from './errors.js';
 import { num, textTable } from './format.js';
@@ -64,13 +64,14 @@ interface Common {
 const bars = (opts: Common) => (label: string) =>
   opts.json || opts.quiet ? undefined : progressBar(label);
 
-async function backendFor(opts: Common) {
-  const record = await chooseBackend(opts.backend);
-  if (!opts.json) {
-    const skipped = record.skipped.map((s) => `${s.backend} (${s.reason})`).join(', ');
-    note(`backend: ${record.backend}${skipped ? `; skipped ${skipped}` : ''}`);
-  }
-  return record;
+function backendFor(opts: Common) {
+  return chooseBackend(opts.backend);
+}
+
+/** `backend: wasm (@tensorflow/tfjs-backend-wasm); skipped tensorflow (…)`. */
+function describeBackend(record: BackendRecord): string {
+  const skipped = record.skipped.map((s) => `${s.backend} (${s.reason})`).join(', ');
+  return `backend: ${record.backend}${record.package ? ` (${record.package})` : ''}${skipped ? `; skipped ${skipped}` : ''}`;
 }
 
 function withCommon(cmd: Command): Command {
@@ -159,7 +160,7 @@ async function runCompare(opts: CompareCli, preset?: string): Promise<void> {
   }
   print();
   print(`report: ${outcome.report}`);
-  print(`time: ${num(outcome.seconds, 1)} s on ${backend.backend}`);
+  print(`time: ${num(outcome.seconds, 1)} s; ${describeBackend(backend)}`);
 }
 
 function compareOptions(
@@ -316,6 +317,7 @@ export function buildProgram(): Command {
       );
       print(`run folder: ${outcome.dir}`);
       print(`report: ${outcome.report}`);
+      print(describeBackend(backend));
     });
   void train;
 
@@ -382,6 +384,7 @@ export function buildProgram(): Command {
       }
       printTable(result.table);
       print(`report: ${result.report}`);
+      print(describeBackend(backend));
     });
 
   compareOptions(

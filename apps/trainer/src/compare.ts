@@ -200,6 +200,9 @@ export async function compare(options: CompareOptions): Promise<CompareOutcome> 
     const plans = new Map<MethodName, MethodPlan>();
     for (const [m, c] of configs) plans.set(m, planMethod(c, data.train.size));
     await prepareCompareOut(dir, settings, force);
+    log?.(
+      `backend: ${backend.backend}${backend.skipped.length > 0 ? `; skipped ${backend.skipped.map((s) => `${s.backend} (${s.reason})`).join(', ')}` : ''}`,
+    );
     const outcomes = new Map<MethodName, TrainOutcome>();
     const fgePlan = plans.get('fge');
     const branchEpoch = fgePlan?.phases[1]?.fromEpoch;

@@ -30,7 +30,9 @@ function initializers(seed: number) {
 }
 
 function bnRelu(model: tf.Sequential, name: string): void {
-  model.add(tf.layers.batchNormalization({ name: `${name}_bn` }));
+  // Momentum 0.9 (PyTorch's default) rather than Keras's 0.99: the moving statistics then track
+  // the weights within tens of updates, which short runs and the end of each SSE/FGE cycle need.
+  model.add(tf.layers.batchNormalization({ momentum: 0.9, name: `${name}_bn` }));
   model.add(tf.layers.reLU({ name: `${name}_relu` }));
 }
 

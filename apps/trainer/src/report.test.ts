@@ -1,8 +1,6 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { curveChart, lossChart, lrChart, reliabilityChart, sizeCurveChart } from './charts.js';
 import { type ReportContent, writeReport } from './report.js';
@@ -68,58 +66,6 @@ describe('report', () => {
     expect(html.match(/<svg/g)?.length).toBe(5);
     for (const name of ['lr-schedule', 'training-loss', 'ensemble-size', 'reliability', 'curve']) {
       expect(await readFile(join(dir, 'charts', `${name}.svg`), 'utf8')).toMatch(/^<svg/);
-    }
-  });
-
-  it('draws every chart in headless Chromium', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'onerun-report-'));
-    dirs.push(dir);
-    const path = await writeReport(dir, sampleContent());
-    const browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
-    try {
-      const page = await browser.newPage();
-      await page.goto(pathToFileURL(path).href);
-      const charts = await page.$$eval('figure > svg', (svgs) =>
-        svgs.map((svg) => {
-          const box = svg.getBoundingClientRect();
-          const marks = svg.querySelectorAll('g.role-mark path, g.role-mark line');
-          let drawn = 0;
-          marks.forEach((m) => {
-            const b = (m as SVGGraphicsElement).getBBox();
-            if (b.width > 0 || b.height > 0) drawn++;
-          });
-          return {
-            id: svg.parentElement?.id,
-            width: box.width,
-            height: box.height,
-            drawn,
-          };
-        }),
-      );
-      expect(charts.map((c) => c.id)).toEqual([
-        'lr-schedule',
-        'training-loss',
-        'ensemble-size',
-        'reliability',
-        'curve',
-      ]);
-      for (const c of charts) {
-        expect(c.width, c.id).toBeGreaterThan(100);
-        expect(c.height, c.id).toBeGreaterThan(100);
-        expect(c.drawn, c.id).toBeGreaterThan(0);
-      }
-    } finally {
-      await browser.close();
     }
   });
 });

@@ -1,0 +1,350 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { onerun, SMALL } from './helpers.js';
+
+let root: string;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'onerun-cli-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+/** One line on stderr naming the problem, exit status 2, nothing on stdout. */
+function expectUsageError(
+  result: { code: number; stdout: string; stderr: string },
+  pattern: RegExp,
+) {
+  expect(result.code).toBe(2);
+  const lines = result.stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^(onerun: )?error: /);
+  expect(lines[0]).toMatch(pattern);
+}
+
+describe('onerun --help', () => {
+  it('documents every command and exits 0', async () => {
+    const top = await onerun(['--help']);
+    expect(top.code).toBe(0);
+    for (const command of ['train', 'eval', 'curve', 'compare'])
+      expect(top.stdout).toContain(command);
+    const helps = await Promise.all(
+      ['train', 'eval', 'curve', 'compare'].map((c) => onerun([c, '--help'])),
+    );
+    for (const h of helps) expect(h.code).toBe(0);
+    expect(helps[0]!.stdout).toMatch(
+      /--method <name>[^(]+\(choices: "baseline", "sse", "fge",\s+"swa"/,
+    );
+    expect(helps[1]!.stdout).toContain('<dir>');
+    expect(helps[2]!.stdout).toMatch(/<a>.*<b>/s);
+    expect(helps[3]!.stdout).toContain('--budget <epochs>');
+  });
+});
+
+describe('onerun train / eval / curve', () => {
+  const sse = () => join(root, 'sse');
+  const swa = () => join(root, 'swa');
+
+  it('trains SSE into a run folder and prints JSON', async () => {
+    const r = await onerun([
+      'train',
+      ...SMALL,
+      '--method',
+      'sse',
+      '--epochs',
+      '4',
+      '--cycles',
+      '2',
+      '--out',
+      sse(),
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.config).toMatchObject({ method: 'sse', model: 'mlp', data: 'synthetic', epochs: 4 });
+    expect(out.backend.backend).toBe('cpu');
+    expect(out.metrics.models).toBe(2);
+    expect(out.metrics.result.accuracy).toBeGreaterThan(0.5);
+    for (const name of ['config.json', 'progress.json', 'metrics.json', 'report.html']) {
+      expect(existsSync(join(sse(), name)), name).toBe(true);
+    }
+    expect((await readdir(join(sse(), 'charts'))).sort()).toEqual([
+      'ensemble-size.svg',
+      'lr-schedule.svg',
+      'reliability.svg',
+      'training-loss.svg',
+    ]);
+    const manifest = JSON.parse(await readFile(join(sse(), 'snapshots', 'manifest.json'), 'utf8'));
+    expect(manifest.snapshots).toHaveLength(2);
+    const config = JSON.parse(await readFile(join(sse(), 'config.json'), 'utf8'));
+    expect(config.backend.backend).toBe('cpu');
+  });
+
+  it('trains SWA and evaluates it with and without the batch-norm recompute', async () => {
+    const r = await onerun(['train', ...SMALL, '--method', 'swa', '--epochs', '4', '--out', swa()]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/test: \d+\.\d+% accuracy.*SWA \(2 averaged\)/);
+    const e = await onerun(['eval', swa(), '--backend', 'cpu', '--json']);
+    expect(e.code, e.stderr).toBe(0);
+    const { metrics } = JSON.parse(e.stdout);
+    expect(metrics.members.map((m: { kind: string }) => m.kind)).toEqual([
+      'sgd',
+      'swa-no-bn',
+      'swa',
+    ]);
+    expect(metrics.swa.averaged).toBe(2);
+  });
+
+  it('evaluates an ensemble: members, ensemble and size curve', async () => {
+    const e = await onerun(['eval', sse(), '--backend', 'cpu']);
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stdout).toMatch(/sse: ensemble of 2/);
+    expect(e.stdout).toMatch(/first 2 members/);
+    const json = JSON.parse((await onerun(['eval', sse(), '--backend', 'cpu', '--json'])).stdout);
+    expect(json.metrics.sizeCurve.at(-1).accuracy).toBe(json.metrics.result.accuracy);
+  });
+
+  it('finds a curve between two snapshots and compares it with the straight line', async () => {
+    const ids = JSON.parse(
+      await readFile(join(sse(), 'snapshots', 'manifest.json'), 'utf8'),
+    ).snapshots.map((s: { id: string }) => s.id);
+    const out = join(root, 'curve');
+    const r = await onerun([
+      'curve',
+      `${sse()}:${ids[0]}`,
+      swa(),
+      '--out',
+      out,
+      '--backend',
+      'cpu',
+      '--epochs',
+      '1',
+      '--points',
+      '5',
+      '--eval-examples',
+      '256',
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.curve.t).toEqual([0, 0.25, 0.5, 0.75, 1]);
+    expect(result.line.trainLoss).toHaveLength(5);
+    // Both paths share their ends: t = 0 and t = 1 give the same numbers.
+    expect(result.curve.trainLoss[0]).toBeCloseTo(result.line.trainLoss[0], 4);
+    expect(result.curve.testError[4]).toBeCloseTo(result.line.testError[4], 4);
+    for (const name of ['curve.json', 'curve.bin', 'result.json', 'report.html']) {
+      expect(existsSync(join(out, name)), name).toBe(true);
+    }
+  });
+
+  it('refuses bad input with one line naming the problem and the fix', async () => {
+    expectUsageError(
+      await onerun(['train', ...SMALL, '--method', 'bagging', '--out', join(root, 'x')]),
+      /'bagging'.*Allowed choices are baseline, sse, fge, swa/,
+    );
+    expectUsageError(
+      await onerun(['train', ...SMALL, '--model', 'resnet', '--out', join(root, 'x')]),
+      /'resnet'/,
+    );
+    expectUsageError(
+      await onerun([
+        'train',
+        ...SMALL,
+        '--method',
+        'sse',
+        '--epochs',
+        '2',
+        '--cycles',
+        '5',
+        '--out',
+        join(root, 'x'),
+      ]),
+      /Budget too small: 2 epochs for 5 SSE cycles.*--epochs ≥ 5 or --cycles ≤ 2/,
+    );
+    const empty = join(root, 'no-data');
+    await mkdir(empty, { recursive: true });
+    expectUsageError(
+      await onerun([
+        'train',
+        '--data',
+        'mnist',
+        '--data-dir',
+        empty,
+        '--backend',
+        'cpu',
+        '--out',
+        join(root, 'x'),
+      ]),
+      /No mnist IDX files found: tried .*no-data \(missing train-images-idx3-ubyte.*point --data-dir/,
+    );
+    expect(existsSync(join(root, 'x'))).toBe(false);
+  });
+
+  it('never overwrites a run folder without --force', async () => {
+    const before = await stat(join(sse(), 'config.json'));
+    expectUsageError(
+      await onerun([
+        'train',
+        ...SMALL,
+        '--method',
+        'sse',
+        '--epochs',
+        '4',
+        '--cycles',
+        '2',
+        '--out',
+        sse(),
+      ]),
+      /already holds a finished sse run; pass --force/,
+    );
+    expect((await stat(join(sse(), 'config.json'))).mtimeMs).toBe(before.mtimeMs);
+    const other = join(root, 'other');
+    await mkdir(other, { recursive: true });
+    await writeFile(join(other, 'notes.txt'), 'mine');
+    expectUsageError(
+      await onerun(['train', ...SMALL, '--out', other]),
+      /is not an onerun run folder; choose another --out, or pass --force/,
+    );
+    expect(await readFile(join(other, 'notes.txt'), 'utf8')).toBe('mine');
+  });
+
+  it('refuses to mix architectures', async () => {
+    const cnn = join(root, 'cnn');
+    const r = await onerun([
+      'train',
+      ...SMALL,
+      '--model',
+      'cnn',
+      '--method',
+      'baseline',
+      '--epochs',
+      '1',
+      '--train-limit',
+      '64',
+      '--test-limit',
+      '32',
+      '--out',
+      cnn,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expectUsageError(
+      await onerun(['curve', sse(), cnn, '--out', join(root, 'c2'), '--backend', 'cpu']),
+      /holds mlp on synthetic.*holds cnn on synthetic.*same architecture/,
+    );
+    // An unfinished run folder resumed with another model.
+    const progress = join(cnn, 'progress.json');
+    const p = JSON.parse(await readFile(progress, 'utf8'));
+    await writeFile(progress, JSON.stringify({ ...p, status: 'running' }));
+    expectUsageError(
+      await onerun(['train', ...SMALL, '--model', 'mlp', '--out', cnn]),
+      /holds a run of another architecture \(cnn on synthetic.*not --model mlp; resume it without --model/,
+    );
+  });
+});
+
+describe('onerun compare', () => {
+  it('compares the four methods, prints one table and draws the report in Chromium', async () => {
+    const out = join(root, 'compare');
+    const r = await onerun([
+      'compare',
+      ...SMALL,
+      '--budget',
+      '5',
+      '--cycles',
+      '2',
+      '--fge-cycles',
+      '2',
+      '--out',
+      out,
+      '--curve-epochs',
+      '1',
+      '--points',
+      '5',
+      '--eval-examples',
+      '256',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.split('\n');
+    const header = lines.findIndex((l) =>
+      /^method\s+result\s+test acc\s+NLL\s+ECE\s+Brier/.test(l),
+    );
+    expect(header).toBeGreaterThanOrEqual(0);
+    expect(lines.slice(header + 2, header + 7).map((l) => l.trim().split(/\s+/)[0])).toEqual([
+      'baseline',
+      'sse',
+      'fge',
+      'swa',
+      'swa,',
+    ]);
+    expect(r.stdout).toMatch(
+      /curve baseline .* sse .*: training-loss barrier -?\d+\.\d+ along the straight line/,
+    );
+    // FGE branched off the baseline at 80% of the budget: same first 4 epochs.
+    const base = JSON.parse(await readFile(join(out, 'baseline', 'progress.json'), 'utf8'));
+    const fge = JSON.parse(await readFile(join(out, 'fge', 'progress.json'), 'utf8'));
+    expect(fge.history.slice(0, 4)).toEqual(base.history.slice(0, 4));
+    expect(fge.history).toHaveLength(5);
+    expectUsageError(
+      await onerun([
+        'compare',
+        ...SMALL,
+        '--budget',
+        '5',
+        '--cycles',
+        '2',
+        '--fge-cycles',
+        '2',
+        '--out',
+        out,
+      ]),
+      /already holds a finished comparison; pass --force/,
+    );
+
+    const browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+      ],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(pathToFileURL(join(out, 'report.html')).href);
+      const charts = await page.$$eval('figure > svg', (svgs) =>
+        svgs.map((svg) => {
+          const box = svg.getBoundingClientRect();
+          let drawn = 0;
+          svg.querySelectorAll('g.role-mark path, g.role-mark line').forEach((m) => {
+            const b = (m as SVGGraphicsElement).getBBox();
+            if (b.width > 0 || b.height > 0) drawn++;
+          });
+          return { id: svg.parentElement?.id, width: box.width, height: box.height, drawn };
+        }),
+      );
+      expect(charts.map((c) => c.id)).toEqual([
+        'lr-schedule',
+        'training-loss',
+        'ensemble-size',
+        'reliability',
+        'curve',
+      ]);
+      for (const c of charts) {
+        expect(c.width, c.id).toBeGreaterThan(100);
+        expect(c.height, c.id).toBeGreaterThan(100);
+        expect(c.drawn, c.id).toBeGreaterThan(3);
+      }
+      expect(await page.$$eval('table tbody tr', (rows) => rows.length)).toBe(5);
+    } finally {
+      await browser.close();
+    }
+  });
+});

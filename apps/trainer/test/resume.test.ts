@@ -1,0 +1,90 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileSnapshotStore } from '@onerun/snapshots';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { onerun, SMALL, startOnerun } from './helpers.js';
+
+let root: string;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'onerun-resume-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+async function readProgress(dir: string) {
+  try {
+    return JSON.parse(await readFile(join(dir, 'progress.json'), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Weights of the snapshot of each kind in a run folder, as plain arrays. */
+async function weightsByKind(dir: string): Promise<Map<string, Float32Array[]>> {
+  const store = new FileSnapshotStore(join(dir, 'snapshots'));
+  const out = new Map<string, Float32Array[]>();
+  for (const entry of await store.list()) {
+    const model = await store.load(entry.id);
+    out.set(
+      entry.tags?.kind ?? entry.id,
+      await Promise.all(model.getWeights().map(async (w) => (await w.data()) as Float32Array)),
+    );
+    model.dispose();
+  }
+  return out;
+}
+
+it('a train killed mid-run (SIGKILL) resumes and ends with the weights of an uninterrupted run', async () => {
+  const args = ['train', ...SMALL, '--method', 'swa', '--epochs', '8', '--batch-size', '32'];
+  const cut = join(root, 'cut');
+  const full = join(root, 'full');
+  const child = startOnerun([...args, '--out', cut]);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const uninterrupted = onerun([...args, '--out', full]);
+  // Kill it once it has checkpointed a few epochs but long before the end.
+  let killedAt: number | undefined;
+  for (let i = 0; i < 1200 && killedAt === undefined; i++) {
+    const p = await readProgress(cut);
+    if ((p?.checkpoint?.epoch ?? 0) >= 3) {
+      child.kill('SIGKILL');
+      killedAt = p.checkpoint.epoch;
+    } else {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+  await exited;
+  expect(killedAt).toBeDefined();
+  const mid = await readProgress(cut);
+  expect(mid.status).toBe('running');
+  expect(mid.checkpoint.epoch).toBeLessThan(8);
+
+  const resumed = await onerun(['train', '--out', cut, '--backend', 'cpu', '--quiet', '--json']);
+  expect(resumed.code, resumed.stderr).toBe(0);
+  const outcome = JSON.parse(resumed.stdout);
+  expect(outcome.resumedFrom).toBeGreaterThanOrEqual(3);
+  expect((await uninterrupted).code).toBe(0);
+
+  const a = await weightsByKind(full);
+  const b = await weightsByKind(cut);
+  expect([...b.keys()].sort()).toEqual(['sgd', 'swa', 'swa-no-bn']);
+  for (const [kind, weights] of a) {
+    const other = b.get(kind) as Float32Array[];
+    expect(other).toHaveLength(weights.length);
+    weights.forEach((w, i) => {
+      let worst = 0;
+      for (let k = 0; k < w.length; k++) worst = Math.max(worst, Math.abs(w[k]! - other[i]![k]!));
+      expect(worst, `${kind} weight ${i}`).toBeLessThan(1e-5);
+    });
+  }
+  const [pa, pb] = [await readProgress(full), await readProgress(cut)];
+  expect(pb.history.map((h: { trainLoss: number }) => h.trainLoss)).toEqual(
+    pa.history
+      .map((h: { trainLoss: number }) => h.trainLoss)
+      .map((x: number) => expect.closeTo(x, 5)),
+  );
+  expect(pb.collections.map((c: { step: number }) => c.step)).toEqual(
+    pa.collections.map((c: { step: number }) => c.step),
+  );
+});
