@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /** How a backend reduces tensors to one "all finite?" sentinel. */
-export type FiniteStrategy = 'sum' | 'matmul' | 'exact';
+export type FiniteStrategy = 'sum' | 'exact';
 
 const strategies = new Map<string, FiniteStrategy>();
 
@@ -11,10 +11,9 @@ const strategies = new Map<string, FiniteStrategy>();
  * finite values whose partial sums overflow float32: callers confirm that case exactly with
  * `firstNonFinite`. Call inside `tf.tidy`.
  *
- * - `'sum'`: `Σ tf.sum(t)`, one read of every value (fastest on the cpu backend).
- * - `'matmul'`: per weight, `t[rows, cols] · ones[cols, 1]` then a small sum — the same read,
- *   but through the backend's matrix kernel, several times faster than its serial `Sum` on wasm.
- * - `'exact'`: `any(!isFinite(t))`, for backends whose arithmetic drops NaN.
+ * - `'sum'`: `Σ tf.sum(t)`, one read of every value. (On wasm a `ones`-vector matrix product is
+ *   no faster: both cost about 1.6× a `tf.add` of the same size there.)
+ * - `'exact'`: `any(!isFinite(t))`, ~3× slower, for backends whose sums drop NaN.
  */
 export function finiteSentinel(tensors: readonly tf.Tensor[], strategy: FiniteStrategy): tf.Scalar {
   if (tensors.length === 0) return tf.scalar(0);
@@ -22,15 +21,7 @@ export function finiteSentinel(tensors: readonly tf.Tensor[], strategy: FiniteSt
     const bad = tf.any(tf.stack(tensors.map((t) => tf.any(tf.logicalNot(tf.isFinite(t))))));
     return tf.where(bad, tf.scalar(Number.NaN), tf.scalar(0));
   }
-  const parts = tensors.map((t) => {
-    const x = t.dtype === 'float32' ? t : tf.cast(t, 'float32');
-    if (strategy === 'sum' || x.rank < 2 || x.size < 1024) return tf.sum(x);
-    const cols = x.shape[x.rank - 1] as number;
-    const rows = x.size / cols;
-    // The weights are the streamed operand; as the packed one (wasm/XNNPACK packs its right
-    // operand per new tensor) they would be copied on every call.
-    return tf.sum(tf.matMul(tf.reshape(x, [rows, cols]), tf.ones([cols, 1])));
-  });
+  const parts = tensors.map((t) => tf.sum(t.dtype === 'float32' ? t : tf.cast(t, 'float32')));
   return parts.length === 1 ? (parts[0] as tf.Scalar) : (tf.addN(parts) as tf.Scalar);
 }
 
@@ -44,21 +35,14 @@ export async function firstNonFinite(tensors: readonly tf.Tensor[]): Promise<num
 }
 
 /**
- * The fastest strategy that the current backend computes correctly, probed once per backend on
- * tensors with NaN, +Infinity and −Infinity in small and kernel-sized (SIMD) shapes.
+ * `'sum'` if the current backend's sums propagate NaN and ±Infinity (probed once per backend on
+ * small and SIMD-sized tensors), else `'exact'`.
  */
 export async function finiteStrategy(): Promise<FiniteStrategy> {
   const backend = tf.getBackend();
   const known = strategies.get(backend);
   if (known) return known;
-  const order: FiniteStrategy[] = backend === 'cpu' ? ['sum'] : ['matmul', 'sum'];
-  let chosen: FiniteStrategy = 'exact';
-  for (const strategy of order) {
-    if (await passesProbe(strategy)) {
-      chosen = strategy;
-      break;
-    }
-  }
+  const chosen: FiniteStrategy = (await passesProbe('sum')) ? 'sum' : 'exact';
   strategies.set(backend, chosen);
   return chosen;
 }
