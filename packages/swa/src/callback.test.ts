@@ -166,7 +166,7 @@ describe('swaCallback', () => {
     );
   });
 
-  it('validates its options', () => {
+  it('validates its options', async () => {
     const averager = new WeightAverager({ mode: 'swa' });
     held.push(averager);
     expect(() => swaCallback({ averager } as never)).toThrow(InvalidArgumentError);
@@ -180,6 +180,8 @@ describe('swaCallback', () => {
     expect(() => swaCallback({ averager: {} as never, start: { step: 0 } })).toThrow(
       InvalidArgumentError,
     );
-    expect(swaCallback({ averager, start: { step: 0 } })).toBeInstanceOf(SwaCallback);
+    const cb = swaCallback({ averager, start: { step: 0 } });
+    expect(cb).toBeInstanceOf(SwaCallback);
+    await expect(cb.finalize()).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 });

@@ -170,6 +170,9 @@ export class SwaCallback extends Callback {
    * `allowStaleBatchNorm`. Leaves the model untouched when nothing has been averaged yet.
    */
   async finalize(model: LayersModel = this.model): Promise<SwaFinalizeResult> {
+    if (!model || !Array.isArray((model as { layers?: unknown }).layers)) {
+      throw new InvalidArgumentError('model', model, 'a LayersModel (or call finalize after fit)');
+    }
     assertCanRecompute(model, this.options);
     const count = this.averager.count;
     if (count === 0) {
