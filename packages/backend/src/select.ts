@@ -83,10 +83,14 @@ function messageOf(error: unknown): string {
 
 function isNotInstalled(error: unknown, specifier: string): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') return false;
-  // Only the package itself missing counts; a missing file or dependency inside it is a failed load.
   const message = messageOf(error);
-  return message.includes(`'${specifier}'`) || message.includes(`"${specifier}"`);
+  const notFound =
+    code === 'ERR_MODULE_NOT_FOUND' ||
+    code === 'MODULE_NOT_FOUND' ||
+    // Bundlers and vite-node word it their own way, without a code.
+    /Cannot find (module|package)|Could not resolve|Failed to resolve/i.test(message);
+  // Only the package itself missing counts; a missing file or dependency inside it is a failed load.
+  return notFound && new RegExp(`['"\`]${specifier.replace(/[/.-]/g, '\\$&')}['"\`]`).test(message);
 }
 
 /** Runs `setBackend`, capturing what tfjs logs when a backend fails to initialise. */

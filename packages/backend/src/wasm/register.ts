@@ -104,8 +104,8 @@ export function registerWasmTrainingKernels(): WasmKernelRegistration {
   install('DepthwiseConv2dNativeBackpropFilter', () => depthwiseConv2dBackpropFilter, result);
   install('DepthwiseConv2dNativeBackpropInput', () => depthwiseConv2dBackpropInput, result);
   install('UnsortedSegmentSum', () => unsortedSegmentSum, result);
-  install('BatchMatMul', (prev) => prev && fastTransposedMatMul(prev.kernelFunc), result);
-  install('_FusedMatMul', (prev) => prev && fastTransposedMatMul(prev.kernelFunc), result);
+  install('BatchMatMul', (prev) => prev && fastTransposedMatMul(prev.kernelFunc, false), result);
+  install('_FusedMatMul', (prev) => prev && fastTransposedMatMul(prev.kernelFunc, true), result);
   install('Tile', (prev) => prev && fastTile(prev.kernelFunc), result);
   install('MaxPoolGrad', () => maxPoolGrad, result);
   install('Sum', (prev) => prev && fastLeadingReduction(prev.kernelFunc, false), result);

@@ -6,6 +6,7 @@ import {
   type NamedAttrMap,
   type NamedTensorInfoMap,
   type TensorInfo,
+  util,
 } from '@tensorflow/tfjs-core';
 
 /**
@@ -93,21 +94,66 @@ export class WasmScope {
     return this.run('PadV2', { x }, { paddings, constantValue: 0 });
   }
 
+  /**
+   * A (strided) slice copied straight from the wasm heap. wasm's own Slice/StridedSlice with unit
+   * strides read the whole input back to JS first (`readSync`), a full copy per call.
+   */
+  slice(x: TensorInfo, begin: number[], size: number[], strides?: number[]): TensorInfo {
+    const out = this.output(size, x.dtype);
+    if (util.sizeFromShape(size) === 0) return out;
+    // Merge trailing axes that are taken whole into one contiguous run.
+    const shape = x.shape.slice();
+    const b = begin.slice();
+    const z = size.slice();
+    const st = strides?.slice() ?? shape.map(() => 1);
+    while (z.length > 1) {
+      const last = z.length - 1;
+      const full = b[last] === 0 && z[last] === shape[last] && st[last] === 1;
+      if (!full || st[last - 1] !== 1) break;
+      const inner = shape[last] as number;
+      shape.splice(last - 1, 2, (shape[last - 1] as number) * inner);
+      b.splice(last - 1, 2, (b[last - 1] as number) * inner);
+      z.splice(last - 1, 2, (z[last - 1] as number) * inner);
+      st.splice(last - 1, 1);
+    }
+    const rank = shape.length;
+    const xStrides = [...util.computeStrides(shape), 1];
+    const ov = this.backend.typedArrayFromHeap(out);
+    const xv = this.backend.typedArrayFromHeap(x);
+    const run = z[rank - 1] as number;
+    const runStride = st[rank - 1] as number;
+    const index = new Array<number>(rank - 1).fill(0);
+    let o = 0;
+    for (;;) {
+      let src = (b[rank - 1] as number) * (xStrides[rank - 1] as number);
+      for (let d = 0; d < rank - 1; d++) {
+        src +=
+          ((b[d] as number) + (index[d] as number) * (st[d] as number)) * (xStrides[d] as number);
+      }
+      if (runStride === 1) {
+        ov.set(xv.subarray(src, src + run), o);
+      } else {
+        for (let i = 0; i < run; i++) ov[o + i] = xv[src + i * runStride] as number;
+      }
+      o += run;
+      let d = rank - 2;
+      while (d >= 0) {
+        index[d] = (index[d] as number) + 1;
+        if ((index[d] as number) < (z[d] as number)) break;
+        index[d] = 0;
+        d--;
+      }
+      if (d < 0) break;
+    }
+    return out;
+  }
+
+  /** `x[begin:end:strides]` (positive strides), copied from the heap. */
   stridedSlice(x: TensorInfo, begin: number[], end: number[], strides: number[]): TensorInfo {
-    return this.run(
-      'StridedSlice',
-      { x },
-      {
-        begin,
-        end,
-        strides,
-        beginMask: 0,
-        endMask: 0,
-        ellipsisMask: 0,
-        newAxisMask: 0,
-        shrinkAxisMask: 0,
-      },
+    const size = begin.map((b0, i) =>
+      Math.max(0, Math.ceil(((end[i] as number) - b0) / (strides[i] as number))),
     );
+    return this.slice(x, begin, size, strides);
   }
 
   conv2d(

@@ -1,0 +1,405 @@
+import type { Random } from '@onerun/core';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../select.js';
+import {
+  expectClose,
+  expectKernelMatchesCpu,
+  type HostTensor,
+  pick,
+  randInt,
+  randomTensor,
+  runOn,
+  seededRandom,
+} from './testing.js';
+
+// Property tests: random shapes, strides, dilations and paddings; every kernel this package
+// installs on wasm must agree with tfjs's pure-JS cpu backend within 1e-4 (relative to scale).
+
+beforeAll(async () => {
+  await selectBackend('wasm');
+  await tf.setBackend('cpu');
+});
+
+type Pad = 'same' | 'valid' | [[0, 0], [number, number], [number, number], [0, 0]];
+
+interface ConvCase {
+  x: number[];
+  filter: number[];
+  strides: [number, number];
+  dilations: [number, number];
+  pad: Pad;
+  out: number[];
+}
+
+/** A random valid NHWC convolution; `depthwise` makes filter [kh, kw, ci, multiplier]. */
+function randomConv(rand: Random, depthwise: boolean, allowBoth: boolean): ConvCase {
+  for (;;) {
+    const n = randInt(rand, 1, 3);
+    const h = randInt(rand, 1, 9);
+    const w = randInt(rand, 1, 9);
+    const ci = randInt(rand, 1, 4);
+    const last = depthwise ? randInt(rand, 1, 3) : randInt(rand, 1, 5);
+    const kh = randInt(rand, 1, 4);
+    const kw = randInt(rand, 1, 4);
+    const strides: [number, number] = [randInt(rand, 1, 3), randInt(rand, 1, 3)];
+    let dilations: [number, number] = [randInt(rand, 1, 3), randInt(rand, 1, 2)];
+    if (!allowBoth && (strides[0] > 1 || strides[1] > 1)) dilations = [1, 1];
+    const kind = pick(rand, ['same', 'valid', 'explicit'] as const);
+    const pad: Pad =
+      kind === 'explicit'
+        ? [
+            [0, 0],
+            [randInt(rand, 0, 3), randInt(rand, 0, 3)],
+            [randInt(rand, 0, 3), randInt(rand, 0, 3)],
+            [0, 0],
+          ]
+        : kind;
+    let info: ReturnType<typeof tf.backend_util.computeConv2DInfo>;
+    try {
+      info = tf.backend_util.computeConv2DInfo(
+        [n, h, w, ci],
+        [kh, kw, ci, last],
+        strides,
+        dilations,
+        pad,
+        undefined,
+        depthwise,
+      );
+    } catch {
+      continue;
+    }
+    if (info.outHeight < 1 || info.outWidth < 1) continue;
+    return {
+      x: [n, h, w, ci],
+      filter: [kh, kw, ci, last],
+      strides,
+      dilations,
+      pad,
+      out: info.outShape,
+    };
+  }
+}
+
+/** The filter with (d − 1) zeros between taps: a dilated conv is a plain conv by this filter. */
+function dilateFilter(f: HostTensor, [dh, dw]: [number, number]): HostTensor {
+  const [kh = 1, kw = 1, ci = 1, co = 1] = f.shape;
+  const eh = (kh - 1) * dh + 1;
+  const ew = (kw - 1) * dw + 1;
+  const values = new Float32Array(eh * ew * ci * co);
+  for (let i = 0; i < kh; i++)
+    for (let j = 0; j < kw; j++)
+      for (let k = 0; k < ci * co; k++)
+        values[(i * dh * ew + j * dw) * ci * co + k] = f.values[
+          (i * kw + j) * ci * co + k
+        ] as number;
+  return { values, shape: [eh, ew, ci, co], dtype: 'float32' };
+}
+
+function undilateFilter(
+  values: Float32Array,
+  shape: number[],
+  [dh, dw]: [number, number],
+): Float32Array {
+  const [kh = 1, kw = 1, ci = 1, co = 1] = shape;
+  const ew = (kw - 1) * dw + 1;
+  const out = new Float32Array(kh * kw * ci * co);
+  for (let i = 0; i < kh; i++)
+    for (let j = 0; j < kw; j++)
+      for (let k = 0; k < ci * co; k++)
+        out[(i * kw + j) * ci * co + k] = values[(i * dh * ew + j * dw) * ci * co + k] as number;
+  return out;
+}
+
+describe('Conv2DBackpropInput / Conv2DBackpropFilter on wasm', () => {
+  it('match the cpu backend for random shapes, strides and paddings', async () => {
+    const rand = seededRandom(11);
+    for (let t = 0; t < 30; t++) {
+      const c = randomConv(rand, false, false);
+      const dilations: [number, number] = [1, 1];
+      const attrs = {
+        strides: c.strides,
+        pad: c.pad,
+        dataFormat: 'NHWC',
+        dimRoundingMode: undefined,
+      };
+      const x = randomTensor(rand, c.x);
+      const filter = randomTensor(rand, c.filter);
+      const dy = randomTensor(
+        rand,
+        tf.backend_util.computeConv2DInfo(
+          c.x as [number, number, number, number],
+          c.filter as [number, number, number, number],
+          c.strides,
+          dilations,
+          c.pad,
+        ).outShape,
+      );
+      const what = JSON.stringify(c);
+      await expectKernelMatchesCpu(
+        'Conv2DBackpropInput',
+        { dy, filter },
+        { ...attrs, inputShape: c.x },
+        what,
+      );
+      await expectKernelMatchesCpu(
+        'Conv2DBackpropFilter',
+        { x, dy },
+        { ...attrs, filterShape: c.filter },
+        what,
+      );
+    }
+  });
+
+  it('support dilations (checked against the cpu backend on the zero-dilated filter)', async () => {
+    const rand = seededRandom(12);
+    for (let t = 0; t < 20; t++) {
+      const c = randomConv(rand, false, true);
+      const attrs = {
+        strides: c.strides,
+        pad: c.pad,
+        dataFormat: 'NHWC',
+        dimRoundingMode: undefined,
+      };
+      const x = randomTensor(rand, c.x);
+      const filter = randomTensor(rand, c.filter);
+      const dy = randomTensor(rand, c.out);
+      const what = JSON.stringify(c);
+      const dilated = dilateFilter(filter, c.dilations);
+
+      const dxCpu = await runOn(
+        'cpu',
+        'Conv2DBackpropInput',
+        { dy, filter: dilated },
+        { ...attrs, inputShape: c.x },
+      );
+      const dx = await runOn(
+        'wasm',
+        'Conv2DBackpropInput',
+        { dy, filter },
+        { ...attrs, inputShape: c.x, dilations: c.dilations },
+      );
+      expectClose(dx, dxCpu, `Conv2DBackpropInput dilated ${what}`);
+
+      const dwCpu = await runOn(
+        'cpu',
+        'Conv2DBackpropFilter',
+        { x, dy },
+        { ...attrs, filterShape: dilated.shape },
+      );
+      const dw = await runOn(
+        'wasm',
+        'Conv2DBackpropFilter',
+        { x, dy },
+        { ...attrs, filterShape: c.filter, dilations: c.dilations },
+      );
+      const expected = {
+        ...dwCpu,
+        shape: c.filter,
+        values: undilateFilter(dwCpu.values as Float32Array, c.filter, c.dilations),
+      };
+      expectClose(dw, expected, `Conv2DBackpropFilter dilated ${what}`);
+    }
+  });
+
+  it('reject NCHW with a clear message', async () => {
+    const dy = randomTensor(seededRandom(1), [1, 2, 3, 3]);
+    const filter = randomTensor(seededRandom(2), [1, 1, 2, 2]);
+    await expect(
+      runOn(
+        'wasm',
+        'Conv2DBackpropInput',
+        { dy, filter },
+        { strides: 1, pad: 'valid', dataFormat: 'NCHW', inputShape: [1, 2, 3, 3] },
+      ),
+    ).rejects.toThrow(/supports dataFormat 'NHWC' only; got 'NCHW'/);
+  });
+});
+
+describe('DepthwiseConv2dNativeBackpropInput / Filter on wasm', () => {
+  it('match the cpu backend for random shapes, multipliers, strides, dilations and paddings', async () => {
+    const rand = seededRandom(21);
+    for (let t = 0; t < 30; t++) {
+      const c = randomConv(rand, true, false);
+      const attrs = {
+        strides: c.strides,
+        dilations: c.dilations,
+        pad: c.pad,
+        dimRoundingMode: undefined,
+      };
+      const x = randomTensor(rand, c.x);
+      const filter = randomTensor(rand, c.filter);
+      const dy = randomTensor(rand, c.out);
+      const what = JSON.stringify(c);
+      await expectKernelMatchesCpu(
+        'DepthwiseConv2dNativeBackpropInput',
+        { dy, filter },
+        { ...attrs, inputShape: c.x },
+        what,
+      );
+      await expectKernelMatchesCpu(
+        'DepthwiseConv2dNativeBackpropFilter',
+        { x, dy },
+        { ...attrs, filterShape: c.filter },
+        what,
+      );
+    }
+  });
+});
+
+describe('MaxPoolGrad on wasm', () => {
+  it('sends each gradient to the first maximum of its window, as the cpu backend does (many ties)', async () => {
+    const rand = seededRandom(31);
+    for (let t = 0; t < 25; t++) {
+      const shape = [
+        randInt(rand, 1, 2),
+        randInt(rand, 1, 8),
+        randInt(rand, 1, 8),
+        randInt(rand, 1, 3),
+      ];
+      const filterSize: [number, number] = [randInt(rand, 1, 3), randInt(rand, 1, 3)];
+      const strides: [number, number] = [randInt(rand, 1, 3), randInt(rand, 1, 3)];
+      const pad = pick(rand, ['same', 'valid'] as const);
+      let info: ReturnType<typeof tf.backend_util.computePool2DInfo>;
+      try {
+        info = tf.backend_util.computePool2DInfo(
+          shape as [number, number, number, number],
+          filterSize,
+          strides,
+          1,
+          pad,
+        );
+      } catch {
+        continue;
+      }
+      if (info.outHeight < 1 || info.outWidth < 1) continue;
+      const input = randomTensor(rand, shape, 3);
+      const dy = randomTensor(rand, info.outShape);
+      const output = await runOn('cpu', 'MaxPool', { x: input }, { filterSize, strides, pad });
+      const out: HostTensor = { values: output.values, shape: output.shape, dtype: 'float32' };
+      await expectKernelMatchesCpu(
+        'MaxPoolGrad',
+        { dy, input, output: out },
+        { filterSize, strides, pad },
+        JSON.stringify({ shape, filterSize, strides, pad }),
+      );
+    }
+  });
+});
+
+describe('Tile, Sum, Mean on wasm', () => {
+  it('Tile matches the cpu backend for random ranks, reps and dtypes', async () => {
+    const rand = seededRandom(41);
+    for (let t = 0; t < 25; t++) {
+      const rank = randInt(rand, 1, 4);
+      const shape = Array.from({ length: rank }, () => randInt(rand, 1, 4));
+      const reps = Array.from({ length: rank }, () => randInt(rand, 1, 4));
+      const x = randomTensor(rand, shape, 5);
+      const dtype = pick(rand, ['float32', 'int32', 'bool'] as const);
+      const host: HostTensor =
+        dtype === 'float32'
+          ? x
+          : {
+              ...x,
+              dtype,
+              values:
+                dtype === 'int32'
+                  ? Int32Array.from(x.values)
+                  : Uint8Array.from(x.values, (v) => (v > 0 ? 1 : 0)),
+            };
+      await expectKernelMatchesCpu(
+        'Tile',
+        { x: host },
+        { reps },
+        JSON.stringify({ shape, reps, dtype }),
+      );
+    }
+  });
+
+  it('Sum and Mean match the cpu backend over random axes (leading, middle, trailing, scattered)', async () => {
+    const rand = seededRandom(42);
+    for (let t = 0; t < 40; t++) {
+      const rank = randInt(rand, 1, 4);
+      const shape = Array.from({ length: rank }, () => randInt(rand, 1, 6));
+      const axis = Array.from({ length: rank }, (_, i) => i).filter(() => rand() < 0.6);
+      const keepDims = rand() < 0.5;
+      const x = randomTensor(rand, shape);
+      const what = JSON.stringify({ shape, axis, keepDims });
+      await expectKernelMatchesCpu('Sum', { x }, { axis, keepDims }, what);
+      await expectKernelMatchesCpu('Mean', { x }, { axis, keepDims }, what);
+      const xi: HostTensor = {
+        ...x,
+        dtype: 'int32',
+        values: Int32Array.from(x.values, (v) => Math.round(v * 100)),
+      };
+      await expectKernelMatchesCpu('Sum', { x: xi }, { axis, keepDims }, `int32 ${what}`);
+    }
+  });
+});
+
+describe('BatchMatMul / _FusedMatMul / UnsortedSegmentSum on wasm', () => {
+  it('transposed products match the cpu backend', async () => {
+    const rand = seededRandom(51);
+    for (let t = 0; t < 20; t++) {
+      const [m, k, n] = [randInt(rand, 1, 7), randInt(rand, 1, 7), randInt(rand, 1, 7)];
+      const transposeA = rand() < 0.5;
+      const transposeB = rand() < 0.5;
+      const batch = pick(rand, [[], [1], [2]] as const);
+      const a = randomTensor(rand, [...batch, ...(transposeA ? [k, m] : [m, k])]);
+      const b = randomTensor(rand, [...batch, ...(transposeB ? [n, k] : [k, n])]);
+      const what = JSON.stringify({ m, k, n, transposeA, transposeB, batch });
+      await expectKernelMatchesCpu('BatchMatMul', { a, b }, { transposeA, transposeB }, what);
+      if (batch.length === 1) {
+        // tfjs's fused matMul op always hands the kernel rank-3 operands.
+        const bias = randomTensor(rand, [n]);
+        const activation = pick(rand, ['linear', 'relu', 'leakyrelu', 'sigmoid'] as const);
+        const attrs = { transposeA, transposeB, activation, leakyreluAlpha: 0.2 };
+        await expectKernelMatchesCpu(
+          '_FusedMatMul',
+          { a, b, bias },
+          attrs,
+          `${what} ${activation}`,
+        );
+        // The stock kernel's scalar path mis-broadcasts the bias over batches; ours does not.
+        const a2 = randomTensor(rand, [2, ...a.shape.slice(1)]);
+        const b2 = randomTensor(rand, [2, ...b.shape.slice(1)]);
+        await expectKernelMatchesCpu(
+          '_FusedMatMul',
+          { a: a2, b: b2, bias },
+          attrs,
+          `batch 2 ${what} ${activation}`,
+        );
+      }
+    }
+  });
+
+  it('UnsortedSegmentSum matches the cpu backend (ids out of range are dropped)', async () => {
+    const rand = seededRandom(52);
+    for (let t = 0; t < 15; t++) {
+      const rows = randInt(rand, 1, 8);
+      const inner = Array.from({ length: randInt(rand, 0, 2) }, () => randInt(rand, 1, 3));
+      const numSegments = randInt(rand, 1, 5);
+      const x = randomTensor(rand, [rows, ...inner]);
+      const segmentIds: HostTensor = {
+        values: Int32Array.from({ length: rows }, () => randInt(rand, 0, numSegments - 1)),
+        shape: [rows],
+        dtype: 'int32',
+      };
+      await expectKernelMatchesCpu(
+        'UnsortedSegmentSum',
+        { x, segmentIds },
+        { numSegments },
+        JSON.stringify({ rows, inner, numSegments }),
+      );
+    }
+    const x = randomTensor(rand, [3, 2]);
+    const ids: HostTensor = { values: Int32Array.from([0, 5, -1]), shape: [3], dtype: 'int32' };
+    const out = await runOn(
+      'wasm',
+      'UnsortedSegmentSum',
+      { x, segmentIds: ids },
+      { numSegments: 2 },
+    );
+    expect(Array.from(out.values)).toEqual([x.values[0], x.values[1], 0, 0]);
+  });
+});
