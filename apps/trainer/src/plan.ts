@@ -9,12 +9,13 @@ import { UsageError } from './errors.js';
  *   each of the schedule's collection points (baseline, SSE);
  * - `schedule`: the rate only (FGE's pretraining);
  * - `fge`: `fgeCallback` (triangular cycles, a member at each minimum), its step 0 at `fromEpoch`;
+ *   training stops right after the `cycles`-th collection (the rest of the budget is not used);
  * - `swa`: `swaCallback` drives `schedule` and averages once per epoch from `startEpoch`.
  */
 export type Phase = { fromEpoch: number; toEpoch: number } & (
   | { kind: 'snapshots'; schedule: Schedule }
   | { kind: 'schedule'; schedule: Schedule }
-  | { kind: 'fge'; lr1: number; lr2: number; cycleSteps: number }
+  | { kind: 'fge'; lr1: number; lr2: number; cycleSteps: number; cycles: number }
   | { kind: 'swa'; schedule: Schedule; startEpoch: number }
 );
 
@@ -111,6 +112,7 @@ export function planMethod(config: RunConfig, trainSize: number): MethodPlan {
             lr1: config.fgeLr1,
             lr2: config.fgeLr2,
             cycleSteps: c,
+            cycles: config.cycles,
             fromEpoch: pretrainEpochs,
             toEpoch: config.epochs,
           },

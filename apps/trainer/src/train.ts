@@ -161,6 +161,8 @@ interface PhaseContext {
   epoch: number;
   /** Drive only the schedule, without collecting (plain training, for benchmarks). */
   plain: boolean;
+  /** Collections already made in this phase (on a resume). */
+  collectedBefore: number;
 }
 
 /** Builds the packages' callbacks for `phase`, continuing from `ctx.step` / `ctx.epoch`. */
@@ -201,6 +203,8 @@ function phaseCallbacks(phase: Phase, ctx: PhaseContext): PhaseCallbacks {
         lr1: phase.lr1,
         lr2: phase.lr2,
         cycleSteps: phase.cycleSteps,
+        // On a resume, the cycles collected before the checkpoint count too.
+        cycles: phase.cycles - ctx.collectedBefore,
         initialStep: step - phase.fromEpoch * ctx.stepsPerEpoch,
         tags,
       });
@@ -293,7 +297,10 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     step,
     epoch,
     plain: options.plain ?? false,
+    collectedBefore: progress.collections.filter((c) => c.step > phaseStart(epoch) * E).length,
   });
+  const phaseStart = (epoch: number) =>
+    plan.phases.find((p) => p.fromEpoch <= epoch && epoch < p.toEpoch)?.fromEpoch ?? 0;
   const extra = (options.extraCallbacks ?? []).map((args) => new tf.CustomCallback(args));
   let active: { at: PhaseCallbacks; list: tf.CallbackList } | undefined;
   let swa: SwaCallback | undefined;
@@ -302,6 +309,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     const list = new tf.CallbackList([...at.callbacks, ...extra]);
     list.setModel(model);
     list.setParams({ epochs: phase.toEpoch, steps: E, samples: train.size });
+    model.stopTraining = false;
     await list.onTrainBegin();
     active = { at, list };
     swa = at.swa ?? swa;
@@ -318,6 +326,8 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     stepsPerEpoch: E,
   });
   let trainedSeconds = 0;
+  // FGE stops right after its last collection (`model.stopTraining`, as in `model.fit`).
+  let stopped = false;
   let trainedExamples = 0;
   try {
     for (let epoch = startEpoch; epoch < config.epochs; epoch++) {
@@ -346,6 +356,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       let lossSum = 0;
       let lastLoss: number | undefined;
       let lr = 0;
+      let batches = 0;
       for (let b = 0; b < E; b++) {
         const begin = b * config.batchSize;
         const size = Math.min(config.batchSize, train.size - begin);
@@ -359,8 +370,10 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
         const before = at.collected();
         await list.onBatchEnd(b, { batch: b, size, loss: ce } as unknown as tf.Logs);
         const step = epoch * E + b;
+        batches = b + 1;
         noteCollections(before, step + 1, epoch + (b + 1) / E, lr);
-        if (losses.length === interval || b === E - 1) {
+        stopped = model.stopTraining;
+        if (losses.length === interval || b === E - 1 || stopped) {
           const stacked = tf.stack(losses);
           const values = await stacked.data();
           tf.dispose([stacked, ...losses]);
@@ -377,13 +390,14 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
           lr,
           ...(lastLoss !== undefined ? { loss: lastLoss } : {}),
         });
+        if (stopped) break;
       }
       const seconds = (performance.now() - started) / 1000;
       const record: EpochRecord = {
         epoch: epoch + 1,
-        step: (epoch + 1) * E,
+        step: epoch * E + batches,
         lr,
-        trainLoss: lossSum / E,
+        trainLoss: lossSum / batches,
         seconds,
       };
       const before = at.collected();
@@ -391,7 +405,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       noteCollections(before, record.step, epoch + 1, lr);
       record.seconds = (performance.now() - started) / 1000;
       trainedSeconds += record.seconds;
-      trainedExamples += train.size;
+      trainedExamples += Math.min(train.size, batches * config.batchSize);
       progress.trainSeconds += record.seconds;
       if (evaluate) {
         const test = await scoreSplit(model, data.test);
@@ -413,9 +427,19 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
           { includeOptimizer: true },
         );
       }
-      if (stores.checkpoints && (done % checkpointEvery === 0 || done === config.epochs)) {
-        await checkpoint(stores, model, averager, progress, done, done * E, lr);
+      const last = done === config.epochs || stopped;
+      if (stores.checkpoints && (done % checkpointEvery === 0 || last)) {
+        await checkpoint(
+          stores,
+          model,
+          averager,
+          progress,
+          last ? config.epochs : done,
+          record.step,
+          lr,
+        );
       }
+      if (stopped) break;
     }
     await leave();
   } finally {
