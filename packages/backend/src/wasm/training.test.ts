@@ -67,7 +67,7 @@ async function trainedWeights(
 ): Promise<Float32Array[]> {
   await tf.setBackend(backend);
   const model = smallCnn();
-  model.setWeights(initial.map((v, i) => tf.tensor(v, model.weights[i]?.shape)));
+  model.setWeights(initial.map((v, i) => tf.tensor(v, model.weights[i]?.shape as number[])));
   const { xs, labels } = data(7, 8);
   const x = tf.tensor4d(xs, [8, 8, 8, 2]);
   const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 3);
