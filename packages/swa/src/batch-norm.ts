@@ -198,6 +198,7 @@ export async function recomputeBatchNorm(
       argument: 'data',
     })) {
       try {
+        if (batch.size === 0) continue;
         runWithBatchStatistics(layers, moments, () => {
           tf.tidy(() => {
             forward(model, batch.xs);
