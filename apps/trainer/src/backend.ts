@@ -1,21 +1,15 @@
-import * as onerunBackend from '@onerun/backend';
-import * as tf from '@tensorflow/tfjs';
+import { BACKEND_CANDIDATES, type BackendPreference, selectBackend } from '@onerun/backend';
 import type { BackendRecord } from './config.js';
 import { UsageError } from './errors.js';
 
-/** Backend preferences the CLI accepts (`@onerun/backend`'s names). */
-export const BACKEND_NAMES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
-
-interface Selection {
-  backend: string;
-  package?: string;
-  skipped: { backend: string; reason: string }[];
-}
-type SelectBackend = (preference: string) => Promise<Selection>;
+/** Backend preferences the CLI accepts: `auto` or one of `@onerun/backend`'s candidates. */
+export const BACKEND_NAMES = ['auto', ...BACKEND_CANDIDATES.map((c) => c.backend)] as const;
 
 /**
- * Picks the tfjs backend with `@onerun/backend`'s `selectBackend` (fastest present first for
- * `auto`; wasm with its training kernels) and reports what was chosen and why others were not.
+ * Picks the tfjs backend with `@onerun/backend`'s `selectBackend` (for `auto` the fastest one
+ * present: tfjs-node-gpu, tfjs-node, wasm with its training kernels, cpu) and returns what was
+ * chosen and why each better one was skipped, for printing and for the run's `config.json`.
+ * An explicit choice that is not available rejects with `BackendUnavailableError`.
  */
 export async function chooseBackend(preference: string): Promise<BackendRecord> {
   if (!(BACKEND_NAMES as readonly string[]).includes(preference)) {
@@ -23,25 +17,11 @@ export async function chooseBackend(preference: string): Promise<BackendRecord> 
       `Unknown backend '${preference}'; use --backend with one of ${BACKEND_NAMES.join(', ')}.`,
     );
   }
-  const select = (onerunBackend as unknown as { selectBackend?: SelectBackend }).selectBackend;
-  if (select) {
-    const chosen = await select(preference);
-    return {
-      requested: preference,
-      backend: chosen.backend,
-      ...(chosen.package ? { package: chosen.package } : {}),
-      skipped: chosen.skipped,
-    };
-  }
-  // Until @onerun/backend exports selectBackend: the pure-JS backend that is always present.
-  const wanted = preference === 'auto' ? 'cpu' : preference;
-  if (!(await tf.setBackend(wanted))) {
-    throw new UsageError(`Backend '${preference}' is not available here; use --backend cpu.`);
-  }
-  await tf.ready();
+  const chosen = await selectBackend(preference as BackendPreference);
   return {
     requested: preference,
-    backend: tf.getBackend(),
-    skipped: [{ backend: 'others', reason: '@onerun/backend selectBackend not available' }],
+    backend: chosen.backend,
+    package: chosen.package,
+    skipped: chosen.skipped.map((s) => ({ backend: s.backend, reason: s.detail })),
   };
 }

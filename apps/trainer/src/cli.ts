@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { join } from 'node:path';
+import { BackendUnavailableError } from '@onerun/backend';
 import { OnerunError } from '@onerun/core';
 import * as tf from '@tensorflow/tfjs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -163,10 +164,15 @@ async function runCompare(opts: CompareCli, preset?: string): Promise<void> {
   print(`time: ${num(outcome.seconds, 1)} s; ${describeBackend(backend)}`);
 }
 
-function compareOptions(
-  cmd: Command,
-  defaults: { budget: number; curveEpochs: number; points: number; evalExamples: number },
-): Command {
+interface CompareDefaults {
+  budget: number;
+  cycles: number;
+  curveEpochs: number;
+  points: number;
+  evalExamples: number;
+}
+
+function compareOptions(cmd: Command, defaults: CompareDefaults): Command {
   return withCommon(cmd)
     .option(
       '--budget <epochs>',
@@ -192,7 +198,7 @@ function compareOptions(
     .option('--seed <n>', 'seed of weights, data order and curve sampling', integer(0), 0)
     .option('--lr <rate>', 'peak learning rate (default 0.05)', positive)
     .option('--batch-size <n>', 'examples per update (default 128)', integer(1))
-    .option('--cycles <n>', 'SSE cycles (default 5)', integer(1))
+    .option('--cycles <n>', 'SSE cycles', integer(1), defaults.cycles)
     .option('--fge-cycles <n>', 'FGE cycles in its collection phase (default 4)', integer(1))
     .option('--train-limit <n>', 'use only the first n training examples', integer(1))
     .option('--test-limit <n>', 'use only the first n test examples', integer(1))
@@ -224,7 +230,7 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     .exitOverride()
     .showSuggestionAfterError(true);
-  compareOptions(program, { budget: 6, curveEpochs: 1, points: 11, evalExamples: 2000 })
+  compareOptions(program, { budget: 10, cycles: 3, curveEpochs: 1, points: 11, evalExamples: 2000 })
     .option('--out <dir>', 'where to write the comparison (default onerun-runs/quick-<time>)')
     .action(async (opts: CompareCli, cmd: Command) => {
       if (cmd.getOptionValueSource('dataDir') !== 'cli' && opts.data === 'fashion-mnist') {
@@ -393,7 +399,7 @@ export function buildProgram(): Command {
       .description(
         'baseline, SSE, FGE and SWA at the same budget, one curve, one table and one report',
       ),
-    { budget: 10, curveEpochs: 2, points: 21, evalExamples: 5000 },
+    { budget: 10, cycles: 5, curveEpochs: 2, points: 21, evalExamples: 5000 },
   )
     .requiredOption(
       '--out <dir>',
@@ -408,6 +414,7 @@ export function buildProgram(): Command {
 /** Exit status: 2 for bad input (usage, data, run folder), 1 for anything else that failed. */
 export function exitCodeOf(error: unknown): number {
   return error instanceof UsageError ||
+    error instanceof BackendUnavailableError ||
     error instanceof DataNotFoundError ||
     error instanceof RunFolderError ||
     error instanceof CommanderError
@@ -429,8 +436,12 @@ async function main(argv: string[]): Promise<void> {
     const message =
       error instanceof OnerunError || error instanceof Error ? error.message : String(error);
     const code = error instanceof OnerunError ? error.code : 'INTERNAL';
-    if (json) print(JSON.stringify({ error: { code, message } }));
-    process.stderr.write(`onerun: error: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+    const hint =
+      error instanceof BackendUnavailableError
+        ? '; use --backend auto to take the best one installed'
+        : '';
+    if (json) print(JSON.stringify({ error: { code, message: message + hint } }));
+    process.stderr.write(`onerun: error: ${message.replace(/\s*\n\s*/g, ' ')}${hint}\n`);
     if (!(error instanceof OnerunError) && process.env.ONERUN_DEBUG) console.error(error);
     process.exitCode = exitCodeOf(error);
   }

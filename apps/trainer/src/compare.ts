@@ -100,6 +100,8 @@ const COMPARE_ENTRIES = [
   'swa',
 ];
 
+const METHOD_SEED_OFFSET: Record<MethodName, number> = { baseline: 0, fge: 0, sse: 1, swa: 2 };
+
 /** The configuration of one method inside a comparison. */
 export function methodConfig(settings: CompareSettings, method: MethodName): RunConfig {
   const input: RunConfigInput = {
@@ -107,7 +109,9 @@ export function methodConfig(settings: CompareSettings, method: MethodName): Run
     model: settings.model,
     data: settings.data,
     epochs: settings.budget,
-    seed: settings.seed,
+    // Independent runs, as in the papers: each method its own initial weights and data order,
+    // except FGE, which continues the baseline run (same seed).
+    seed: settings.seed + METHOD_SEED_OFFSET[method],
     cycles:
       method === 'sse'
         ? (settings.cycles ?? DEFAULT_CYCLES.sse)
@@ -373,7 +377,7 @@ function compareReport(
     reliabilityChart(reliability),
   ];
   const notes = [
-    'Same data, seed, initial weights and budget of epochs for every method. FGE starts from the baseline run at 80% of the budget (the FGE paper pretrains with the standard schedule); SWA follows the official SWA schedule from the start and averages once per epoch over its last quarter, then recomputes batch-norm statistics.',
+    `Same data and budget of epochs for every method; independent runs (seeds ${settings.seed}, ${settings.seed + 1}, ${settings.seed + 2} for the baseline, SSE and SWA). FGE continues the baseline run from 80% of the budget (the FGE paper pretrains with the standard schedule); SWA follows the official SWA schedule from the start, averages once per epoch over its last quarter, then recomputes batch-norm statistics.`,
     'Test metrics on the test split (the official one for Fashion-MNIST and MNIST). NLL in nats; ECE over 15 confidence bins.',
   ];
   if (curve) {

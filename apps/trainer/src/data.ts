@@ -43,6 +43,8 @@ export interface SyntheticOptions {
   noise?: number;
   /** Prototype pixels are uniform in 0.5 ± spread (default 0.2): smaller is harder. */
   spread?: number;
+  /** Seed of the set (default: `LoadDataOptions.seed`, else 0). */
+  seed?: number;
 }
 
 /** Options of `loadData`. */
@@ -205,7 +207,7 @@ function finish(
  */
 function loadSynthetic(options: LoadDataOptions): LoadedData {
   const s = options.synthetic ?? {};
-  const seed = options.seed ?? 0;
+  const seed = s.seed ?? options.seed ?? 0;
   const size = requireInteger('synthetic.size', s.size ?? 8, 4);
   const classes = requireInteger('synthetic.classes', s.classes ?? 4, 2);
   const trainAll = limitOf(

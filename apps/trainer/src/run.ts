@@ -29,7 +29,8 @@ export function loadDataFor(config: RunConfig, dataDir?: string): Promise<Loaded
     valSplit: config.valSplit,
     ...(config.trainLimit !== undefined ? { trainLimit: config.trainLimit } : {}),
     ...(config.testLimit !== undefined ? { testLimit: config.testLimit } : {}),
-    seed: config.seed,
+    // The synthetic set is data: its seed does not follow the training seed.
+    seed: config.synthetic?.seed ?? 0,
     ...(config.synthetic ? { synthetic: config.synthetic } : {}),
   });
 }

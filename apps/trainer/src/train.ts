@@ -133,7 +133,9 @@ function truncateTo(from: RunProgress, step: number, epoch: number): RunProgress
     history: from.history.filter((h) => h.epoch <= epoch),
     lossCurve: from.lossCurve.filter((p) => p.step <= step),
     collections: from.collections.filter((c) => c.step <= step),
-    trainSeconds: from.trainSeconds,
+    trainSeconds: from.history
+      .filter((h) => h.epoch <= epoch)
+      .reduce((sum, h) => sum + h.seconds, 0),
   };
 }
 
