@@ -403,3 +403,47 @@ describe('BatchMatMul / _FusedMatMul / UnsortedSegmentSum on wasm', () => {
     expect(Array.from(out.values)).toEqual([x.values[0], x.values[1], 0, 0]);
   });
 });
+
+describe('FusedBatchNorm and Identity on wasm', () => {
+  it('FusedBatchNorm matches the cpu backend, with and without offset and scale', async () => {
+    const rand = seededRandom(61);
+    for (let t = 0; t < 12; t++) {
+      const shape = [
+        randInt(rand, 1, 3),
+        randInt(rand, 1, 5),
+        randInt(rand, 1, 5),
+        randInt(rand, 1, 4),
+      ];
+      const c = shape[3] as number;
+      const x = randomTensor(rand, shape);
+      const mean = randomTensor(rand, [c]);
+      const variance: HostTensor = {
+        ...randomTensor(rand, [c]),
+        values: Float32Array.from({ length: c }, () => 0.1 + rand()),
+      };
+      const inputs: Record<string, HostTensor> = { x, mean, variance };
+      if (rand() < 0.7) inputs.offset = randomTensor(rand, [c]);
+      if (rand() < 0.7) inputs.scale = randomTensor(rand, [c]);
+      await expectKernelMatchesCpu(
+        'FusedBatchNorm',
+        inputs,
+        { varianceEpsilon: 1e-3 },
+        JSON.stringify({ shape, has: Object.keys(inputs) }),
+      );
+    }
+  });
+
+  it('a clone shares the buffer and survives the original being disposed', async () => {
+    await tf.setBackend('wasm');
+    const wasm = tf.backend() as unknown as { numDataIds(): number };
+    const before = wasm.numDataIds();
+    const a = tf.tensor([1, 2, 3]);
+    const b = tf.clone(a);
+    expect(wasm.numDataIds()).toBe(before + 1);
+    a.dispose();
+    expect(Array.from(await b.data())).toEqual([1, 2, 3]);
+    b.dispose();
+    expect(wasm.numDataIds()).toBe(before);
+    await tf.setBackend('cpu');
+  });
+});

@@ -15,6 +15,7 @@ import {
 import { fastLeadingReduction, fastTile, maxPoolGrad } from './heap-kernels.js';
 import { fastTransposedMatMul } from './matmul.js';
 import { unsortedSegmentSum } from './segment-sum.js';
+import { compositeBatchNorm, sharedIdentity } from './shared-kernels.js';
 
 /** Marks kernel functions installed by this package (the registry is global to all copies). */
 const MARK = Symbol.for('@onerun/backend/wasm-training-kernel');
@@ -43,6 +44,8 @@ export const WASM_TRAINING_KERNELS = [
   'MaxPoolGrad',
   'Sum',
   'Mean',
+  'Identity',
+  'FusedBatchNorm',
 ] as const;
 
 /** What {@link registerWasmTrainingKernels} did. */
@@ -110,5 +113,7 @@ export function registerWasmTrainingKernels(): WasmKernelRegistration {
   install('MaxPoolGrad', () => maxPoolGrad, result);
   install('Sum', (prev) => prev && fastLeadingReduction(prev.kernelFunc, false), result);
   install('Mean', (prev) => prev && fastLeadingReduction(prev.kernelFunc, true), result);
+  install('Identity', (prev) => prev && sharedIdentity(prev.kernelFunc), result);
+  install('FusedBatchNorm', (prev) => prev && compositeBatchNorm(prev.kernelFunc), result);
   return result;
 }
