@@ -70,6 +70,8 @@ export interface TrainRunResult {
   members: SnapshotEntry[];
   /** Examples per second over the epochs trained in this call (training only). */
   examplesPerSecond: number;
+  /** Seconds of those epochs spent inside the callbacks (rate setting, collection, averaging). */
+  callbackSeconds: number;
 }
 
 /**
@@ -328,6 +330,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     stepsPerEpoch: E,
   });
   let trainedSeconds = 0;
+  let callbackMs = 0;
   // FGE stops right after its last collection (`model.stopTraining`, as in `model.fit`).
   let stopped = false;
   let trainedExamples = 0;
@@ -362,7 +365,9 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       for (let b = 0; b < E; b++) {
         const begin = b * config.batchSize;
         const size = Math.min(config.batchSize, train.size - begin);
+        let t0 = performance.now();
         await list.onBatchBegin(b, { batch: b, size });
+        callbackMs += performance.now() - t0;
         lr = getOptimizerLearningRate(optimizer);
         const ce = tf.tidy(() => {
           const idx = tf.tensor1d(order.subarray(begin, begin + size), 'int32');
@@ -370,7 +375,9 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
         });
         losses.push(ce);
         const before = at.collected();
+        t0 = performance.now();
         await list.onBatchEnd(b, { batch: b, size, loss: ce } as unknown as tf.Logs);
+        callbackMs += performance.now() - t0;
         const step = epoch * E + b;
         batches = b + 1;
         noteCollections(before, step + 1, epoch + (b + 1) / E, lr);
@@ -403,7 +410,9 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
         seconds,
       };
       const before = at.collected();
+      const t0 = performance.now();
       await list.onEpochEnd(epoch, { loss: record.trainLoss });
+      callbackMs += performance.now() - t0;
       noteCollections(before, record.step, epoch + 1, lr);
       record.seconds = (performance.now() - started) / 1000;
       trainedSeconds += record.seconds;
@@ -465,6 +474,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     progress,
     members: await stores.members.list(),
     examplesPerSecond: trainedSeconds > 0 ? trainedExamples / trainedSeconds : 0,
+    callbackSeconds: callbackMs / 1000,
   };
 }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { onerun, SMALL } from './helpers.js';
+import { onerun, onerunHere, SMALL } from './helpers.js';
 
 let root: string;
 beforeAll(async () => {
@@ -29,12 +29,13 @@ function expectUsageError(
 
 describe('onerun --help', () => {
   it('documents every command and exits 0', async () => {
+    // The built binary itself, once.
     const top = await onerun(['--help']);
     expect(top.code).toBe(0);
     for (const command of ['train', 'eval', 'curve', 'compare'])
       expect(top.stdout).toContain(command);
     const helps = await Promise.all(
-      ['train', 'eval', 'curve', 'compare'].map((c) => onerun([c, '--help'])),
+      ['train', 'eval', 'curve', 'compare'].map((c) => onerunHere([c, '--help'])),
     );
     for (const h of helps) expect(h.code).toBe(0);
     expect(helps[0]!.stdout).toMatch(
@@ -51,7 +52,7 @@ describe('onerun train / eval / curve', () => {
   const swa = () => join(root, 'swa');
 
   it('trains SSE into a run folder and prints JSON', async () => {
-    const r = await onerun([
+    const r = await onerunHere([
       'train',
       ...SMALL,
       '--method',
@@ -86,10 +87,19 @@ describe('onerun train / eval / curve', () => {
   });
 
   it('trains SWA and evaluates it with and without the batch-norm recompute', async () => {
-    const r = await onerun(['train', ...SMALL, '--method', 'swa', '--epochs', '4', '--out', swa()]);
+    const r = await onerunHere([
+      'train',
+      ...SMALL,
+      '--method',
+      'swa',
+      '--epochs',
+      '4',
+      '--out',
+      swa(),
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/test: \d+\.\d+% accuracy.*SWA \(2 averaged\)/);
-    const e = await onerun(['eval', swa(), '--backend', 'cpu', '--json']);
+    const e = await onerunHere(['eval', swa(), '--backend', 'cpu', '--json']);
     expect(e.code, e.stderr).toBe(0);
     const { metrics } = JSON.parse(e.stdout);
     expect(metrics.members.map((m: { kind: string }) => m.kind)).toEqual([
@@ -101,11 +111,13 @@ describe('onerun train / eval / curve', () => {
   });
 
   it('evaluates an ensemble: members, ensemble and size curve', async () => {
-    const e = await onerun(['eval', sse(), '--backend', 'cpu']);
+    const e = await onerunHere(['eval', sse(), '--backend', 'cpu']);
     expect(e.code, e.stderr).toBe(0);
     expect(e.stdout).toMatch(/sse: ensemble of 2/);
     expect(e.stdout).toMatch(/first 2 members/);
-    const json = JSON.parse((await onerun(['eval', sse(), '--backend', 'cpu', '--json'])).stdout);
+    const json = JSON.parse(
+      (await onerunHere(['eval', sse(), '--backend', 'cpu', '--json'])).stdout,
+    );
     expect(json.metrics.sizeCurve.at(-1).accuracy).toBe(json.metrics.result.accuracy);
   });
 
@@ -114,7 +126,7 @@ describe('onerun train / eval / curve', () => {
       await readFile(join(sse(), 'snapshots', 'manifest.json'), 'utf8'),
     ).snapshots.map((s: { id: string }) => s.id);
     const out = join(root, 'curve');
-    const r = await onerun([
+    const r = await onerunHere([
       'curve',
       `${sse()}:${ids[0]}`,
       swa(),
@@ -144,15 +156,15 @@ describe('onerun train / eval / curve', () => {
 
   it('refuses bad input with one line naming the problem and the fix', async () => {
     expectUsageError(
-      await onerun(['train', ...SMALL, '--method', 'bagging', '--out', join(root, 'x')]),
+      await onerunHere(['train', ...SMALL, '--method', 'bagging', '--out', join(root, 'x')]),
       /'bagging'.*Allowed choices are baseline, sse, fge, swa/,
     );
     expectUsageError(
-      await onerun(['train', ...SMALL, '--model', 'resnet', '--out', join(root, 'x')]),
+      await onerunHere(['train', ...SMALL, '--model', 'resnet', '--out', join(root, 'x')]),
       /'resnet'/,
     );
     expectUsageError(
-      await onerun([
+      await onerunHere([
         'train',
         ...SMALL,
         '--method',
@@ -169,7 +181,7 @@ describe('onerun train / eval / curve', () => {
     const empty = join(root, 'no-data');
     await mkdir(empty, { recursive: true });
     expectUsageError(
-      await onerun([
+      await onerunHere([
         'train',
         '--data',
         'mnist',
@@ -188,7 +200,7 @@ describe('onerun train / eval / curve', () => {
   it('never overwrites a run folder without --force', async () => {
     const before = await stat(join(sse(), 'config.json'));
     expectUsageError(
-      await onerun([
+      await onerunHere([
         'train',
         ...SMALL,
         '--method',
@@ -207,7 +219,7 @@ describe('onerun train / eval / curve', () => {
     await mkdir(other, { recursive: true });
     await writeFile(join(other, 'notes.txt'), 'mine');
     expectUsageError(
-      await onerun(['train', ...SMALL, '--out', other]),
+      await onerunHere(['train', ...SMALL, '--out', other]),
       /is not an onerun run folder; choose another --out, or pass --force/,
     );
     expect(await readFile(join(other, 'notes.txt'), 'utf8')).toBe('mine');
@@ -215,7 +227,7 @@ describe('onerun train / eval / curve', () => {
 
   it('refuses to mix architectures', async () => {
     const cnn = join(root, 'cnn');
-    const r = await onerun([
+    const r = await onerunHere([
       'train',
       ...SMALL,
       '--model',
@@ -233,7 +245,7 @@ describe('onerun train / eval / curve', () => {
     ]);
     expect(r.code, r.stderr).toBe(0);
     expectUsageError(
-      await onerun(['curve', sse(), cnn, '--out', join(root, 'c2'), '--backend', 'cpu']),
+      await onerunHere(['curve', sse(), cnn, '--out', join(root, 'c2'), '--backend', 'cpu']),
       /holds mlp on synthetic.*holds cnn on synthetic.*same architecture/,
     );
     // An unfinished run folder resumed with another model.
@@ -241,7 +253,7 @@ describe('onerun train / eval / curve', () => {
     const p = JSON.parse(await readFile(progress, 'utf8'));
     await writeFile(progress, JSON.stringify({ ...p, status: 'running' }));
     expectUsageError(
-      await onerun(['train', ...SMALL, '--model', 'mlp', '--out', cnn]),
+      await onerunHere(['train', ...SMALL, '--model', 'mlp', '--out', cnn]),
       /holds a run of another architecture \(cnn on synthetic.*not --model mlp; resume it without --model/,
     );
   });
@@ -250,7 +262,7 @@ describe('onerun train / eval / curve', () => {
 describe('onerun compare', () => {
   it('compares the four methods, prints one table and draws the report in Chromium', async () => {
     const out = join(root, 'compare');
-    const r = await onerun([
+    const r = await onerunHere([
       'compare',
       ...SMALL,
       '--budget',
@@ -290,7 +302,7 @@ describe('onerun compare', () => {
     expect(fge.history.slice(0, 4)).toEqual(base.history.slice(0, 4));
     expect(fge.history).toHaveLength(5);
     expectUsageError(
-      await onerun([
+      await onerunHere([
         'compare',
         ...SMALL,
         '--budget',

@@ -1,6 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { main } from '../src/program.js';
 
 /** The built CLI (`pnpm test` builds it with turbo before vitest runs). */
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -29,6 +30,21 @@ export function onerun(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Cli
       },
     );
   });
+}
+
+/** Runs `onerun args…` in this process (same code as the CLI, without a process start). */
+export async function onerunHere(args: string[]): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(['node', 'onerun', ...args], {
+    out: (t) => {
+      stdout += t;
+    },
+    err: (t) => {
+      stderr += t;
+    },
+  });
+  return { code, stdout, stderr };
 }
 
 /** Starts `onerun args…` without waiting for it. */

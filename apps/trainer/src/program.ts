@@ -1,0 +1,468 @@
+import { join } from 'node:path';
+import { BackendUnavailableError } from '@onerun/backend';
+import { OnerunError } from '@onerun/core';
+import * as tf from '@tensorflow/tfjs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { BACKEND_NAMES, chooseBackend } from './backend.js';
+import { curveBetween, evalRun } from './commands.js';
+import { type CompareSettings, compare } from './compare.js';
+import { type BackendRecord, METHOD_NAMES, parseMethodName, type RunConfig } from './config.js';
+import { DATA_NAMES, parseDataName } from './data.js';
+import { DataNotFoundError, RunFolderError, UsageError } from './errors.js';
+import { num, textTable } from './format.js';
+import { embeddedDataDir } from './locate.js';
+import { MODEL_NAMES, parseModelName } from './models.js';
+import { progressBar } from './progress.js';
+import type { Table } from './report.js';
+import { trainInto } from './run.js';
+
+// tfjs prints a long "install tfjs-node" banner on first use of the cpu backend in Node.
+tf.env().set('PROD', true);
+
+function integer(min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) {
+      throw new InvalidArgumentError(`Expected an integer ≥ ${min}.`);
+    }
+    return n;
+  };
+}
+
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('Expected a number > 0.');
+  return n;
+}
+
+function fraction(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 0.5) {
+    throw new InvalidArgumentError('Expected a number in [0, 0.5].');
+  }
+  return n;
+}
+
+/** Where the CLI writes: stdout for results, stderr for notes, errors and progress. */
+export interface CliIO {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const processIO: CliIO = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+};
+let io: CliIO = processIO;
+
+function print(line = ''): void {
+  io.out(`${line}\n`);
+}
+
+function note(line: string): void {
+  io.err(`${line}\n`);
+}
+
+function printTable(table: Table): void {
+  print(textTable(table.columns, table.rows));
+}
+
+interface Common {
+  backend: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+const bars = (opts: Common) => (label: string) =>
+  opts.json || opts.quiet ? undefined : progressBar(label);
+
+function backendFor(opts: Common) {
+  return chooseBackend(opts.backend);
+}
+
+/** `backend: wasm (@tensorflow/tfjs-backend-wasm); skipped tensorflow (…)`. */
+function describeBackend(record: BackendRecord): string {
+  const skipped = record.skipped.map((s) => `${s.backend} (${s.reason})`).join(', ');
+  return `backend: ${record.backend}${record.package ? ` (${record.package})` : ''}${skipped ? `; skipped ${skipped}` : ''}`;
+}
+
+function withCommon(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option('--backend <name>', 'tfjs backend').choices([...BACKEND_NAMES]).default('auto'),
+    )
+    .option('--json', 'print machine-readable JSON on stdout instead of tables')
+    .option('--quiet', 'no progress bars');
+}
+
+/** Values the user typed (not defaults), for checking a resumed run folder. */
+function givenValues(cmd: Command, keys: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of keys) {
+    if (cmd.getOptionValueSource(key) === 'cli') out[key] = cmd.getOptionValue(key);
+  }
+  return out;
+}
+
+interface CompareCli extends Common {
+  out?: string;
+  budget: number;
+  model: string;
+  data: string;
+  dataDir?: string;
+  methods: string;
+  seed: number;
+  lr?: number;
+  batchSize?: number;
+  cycles?: number;
+  fgeCycles?: number;
+  trainLimit?: number;
+  testLimit?: number;
+  curve: boolean;
+  curveEpochs: number;
+  points: number;
+  evalExamples: number;
+  force?: boolean;
+}
+
+async function runCompare(opts: CompareCli, preset?: string): Promise<void> {
+  const methods = opts.methods.split(',').map((m) => parseMethodName(m.trim()));
+  const settings: CompareSettings = {
+    budget: opts.budget,
+    model: parseModelName(opts.model),
+    data: parseDataName(opts.data),
+    ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
+    methods,
+    seed: opts.seed,
+    ...(opts.lr !== undefined ? { lr: opts.lr } : {}),
+    ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {}),
+    ...(opts.cycles !== undefined ? { cycles: opts.cycles } : {}),
+    ...(opts.fgeCycles !== undefined ? { fgeCycles: opts.fgeCycles } : {}),
+    ...(opts.trainLimit !== undefined ? { trainLimit: opts.trainLimit } : {}),
+    ...(opts.testLimit !== undefined ? { testLimit: opts.testLimit } : {}),
+    curve: opts.curve
+      ? { epochs: opts.curveEpochs, points: opts.points, evalExamples: opts.evalExamples }
+      : false,
+  };
+  const out =
+    opts.out ??
+    join('onerun-runs', `quick-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`);
+  if (!opts.json && preset) note(preset);
+  const backend = await backendFor(opts);
+  const outcome = await compare({
+    ...settings,
+    out,
+    force: opts.force ?? false,
+    backend,
+    progress: bars(opts),
+    ...(opts.json ? {} : { log: note }),
+  });
+  if (opts.json) {
+    print(JSON.stringify({ command: 'compare', ...outcome }, null, 2));
+    return;
+  }
+  print();
+  printTable(outcome.table);
+  if (outcome.curve) {
+    const c = outcome.curve;
+    print();
+    print(
+      `curve ${c.ends[0]} ↔ ${c.ends[1]}: training-loss barrier ${num(c.line.lossBarrier)} along the straight line, ${num(c.curve.lossBarrier)} along the Bezier curve`,
+    );
+  }
+  print();
+  print(`report: ${outcome.report}`);
+  print(`time: ${num(outcome.seconds, 1)} s; ${describeBackend(backend)}`);
+}
+
+interface CompareDefaults {
+  budget: number;
+  cycles: number;
+  curveEpochs: number;
+  points: number;
+  evalExamples: number;
+}
+
+function compareOptions(cmd: Command, defaults: CompareDefaults): Command {
+  return withCommon(cmd)
+    .option(
+      '--budget <epochs>',
+      'training budget per method, in epochs',
+      integer(1),
+      defaults.budget,
+    )
+    .addOption(
+      new Option('--model <name>', 'architecture').choices([...MODEL_NAMES]).default('mlp'),
+    )
+    .addOption(
+      new Option('--data <name>', 'data set').choices([...DATA_NAMES]).default('fashion-mnist'),
+    )
+    .option(
+      '--data-dir <dir>',
+      'folder with the IDX files (else $ONERUN_DATA_DIR, Debian, embedded)',
+    )
+    .option(
+      '--methods <list>',
+      `comma-separated subset of ${METHOD_NAMES.join(',')}`,
+      METHOD_NAMES.join(','),
+    )
+    .option('--seed <n>', 'seed of weights, data order and curve sampling', integer(0), 0)
+    .option('--lr <rate>', 'peak learning rate (default 0.05)', positive)
+    .option('--batch-size <n>', 'examples per update (default 128)', integer(1))
+    .option('--cycles <n>', 'SSE cycles', integer(1), defaults.cycles)
+    .option('--fge-cycles <n>', 'FGE cycles in its collection phase (default 4)', integer(1))
+    .option('--train-limit <n>', 'use only the first n training examples', integer(1))
+    .option('--test-limit <n>', 'use only the first n test examples', integer(1))
+    .option('--no-curve', 'skip the curve between the baseline and SSE')
+    .option('--curve-epochs <n>', 'epochs of curve training', integer(1), defaults.curveEpochs)
+    .option(
+      '--points <n>',
+      'points evaluated along the curve and the line',
+      integer(2),
+      defaults.points,
+    )
+    .option(
+      '--eval-examples <n>',
+      'training examples for BN recompute and loss along the paths',
+      integer(1),
+      defaults.evalExamples,
+    )
+    .option('--force', 'overwrite a finished comparison in --out');
+}
+
+/** The `onerun` program (exported for tests that drive it in-process). */
+export function buildProgram(): Command {
+  const program = new Command('onerun')
+    .description(
+      'One training run, many models: Snapshot Ensembles, Fast Geometric Ensembling and SWA with TensorFlow.js.\n' +
+        'Without a command: a short but real comparison of all four methods on the embedded Fashion-MNIST slice.',
+    )
+    .version('0.0.0')
+    .enablePositionalOptions()
+    .exitOverride()
+    .configureOutput({ writeOut: (t) => io.out(t), writeErr: (t) => io.err(t) })
+    .showSuggestionAfterError(true);
+  compareOptions(program, { budget: 10, cycles: 3, curveEpochs: 1, points: 11, evalExamples: 2000 })
+    .option('--out <dir>', 'where to write the comparison (default onerun-runs/quick-<time>)')
+    .action(async (opts: CompareCli, cmd: Command) => {
+      if (cmd.getOptionValueSource('dataDir') !== 'cli' && opts.data === 'fashion-mnist') {
+        opts.dataDir = embeddedDataDir();
+      }
+      await runCompare(
+        opts,
+        `onerun quick comparison: baseline, SSE, FGE, SWA on ${opts.data} (${opts.budget} epochs each, ${opts.model}); see onerun --help for the full commands.`,
+      );
+    });
+
+  const train = withCommon(
+    program
+      .command('train')
+      .description('train one method into a run folder (resumes an unfinished one)'),
+  )
+    .requiredOption('--out <dir>', 'run folder to create or resume')
+    .addOption(
+      new Option('--method <name>', 'training method').choices([...METHOD_NAMES]).default('sse'),
+    )
+    .addOption(
+      new Option('--model <name>', 'architecture').choices([...MODEL_NAMES]).default('mlp'),
+    )
+    .addOption(
+      new Option('--data <name>', 'data set').choices([...DATA_NAMES]).default('fashion-mnist'),
+    )
+    .option(
+      '--data-dir <dir>',
+      'folder with the IDX files (else $ONERUN_DATA_DIR, Debian, embedded)',
+    )
+    .option('--epochs <n>', 'training budget in epochs', integer(1), 10)
+    .option('--batch-size <n>', 'examples per update', integer(1), 128)
+    .option('--lr <rate>', 'peak learning rate', positive, 0.05)
+    .option('--cycles <n>', 'SSE cycles / FGE cycles (default 5 / 4)', integer(1))
+    .option('--seed <n>', 'seed of weights and data order', integer(0), 0)
+    .option('--val-split <fraction>', 'hold out this fraction of the training split', fraction, 0)
+    .option('--train-limit <n>', 'use only the first n training examples', integer(1))
+    .option('--test-limit <n>', 'use only the first n test examples', integer(1))
+    .option('--weight-decay <x>', 'L2 weight decay on kernels', Number, 5e-4)
+    .option('--momentum <x>', 'SGD momentum', Number, 0.9)
+    .option('--swa-lr <rate>', 'SWA: constant rate of the averaging phase (default lr/2)', positive)
+    .option('--fge-lr1 <rate>', 'FGE: large rate of the cycle (default lr/2)', positive)
+    .option('--fge-lr2 <rate>', 'FGE: small rate of the cycle (default lr/20)', positive)
+    .option('--force', 'overwrite an existing run folder')
+    .action(async (opts: Record<string, unknown> & Common, cmd: Command) => {
+      const keys = [
+        'method',
+        'model',
+        'data',
+        'dataDir',
+        'epochs',
+        'batchSize',
+        'lr',
+        'cycles',
+        'seed',
+        'valSplit',
+        'trainLimit',
+        'testLimit',
+        'weightDecay',
+        'momentum',
+        'swaLr',
+        'fgeLr1',
+        'fgeLr2',
+      ];
+      const input = Object.fromEntries(
+        keys.filter((k) => opts[k] !== undefined).map((k) => [k, opts[k]]),
+      );
+      input.method = parseMethodName(String(opts.method));
+      input.model = parseModelName(String(opts.model));
+      input.data = parseDataName(String(opts.data));
+      const backend = await backendFor(opts);
+      const outcome = await trainInto({
+        out: String(opts.out),
+        force: Boolean(opts.force),
+        input: input as unknown as RunConfig,
+        given: givenValues(cmd, keys) as Partial<RunConfig>,
+        backend,
+        ...(bars(opts)(String(opts.method)) ? { progress: bars(opts)(String(opts.method))! } : {}),
+      });
+      if (opts.json) {
+        print(JSON.stringify({ command: 'train', ...outcome }, null, 2));
+        return;
+      }
+      if (outcome.resumedFrom !== undefined)
+        note(`resumed from the checkpoint after epoch ${outcome.resumedFrom}`);
+      const m = outcome.metrics;
+      print(`${outcome.config.method} (${outcome.plan.summary})`);
+      print(
+        `test: ${num(m.result.accuracy * 100, 2)}% accuracy, NLL ${num(m.result.nll)}, ECE ${num(m.result.ece)} — ${m.resultLabel}`,
+      );
+      print(`run folder: ${outcome.dir}`);
+      print(`report: ${outcome.report}`);
+      print(describeBackend(backend));
+    });
+  void train;
+
+  withCommon(
+    program
+      .command('eval')
+      .description(
+        'test metrics of a run: members, ensemble, size curve, SWA with and without BN recompute',
+      ),
+  )
+    .argument('<dir>', 'run folder made by onerun train')
+    .option('--data-dir <dir>', 'read the test data from this folder instead')
+    .action(async (dir: string, opts: Common & { dataDir?: string }) => {
+      await backendFor(opts);
+      const result = await evalRun(
+        dir,
+        opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {},
+      );
+      if (opts.json) {
+        print(
+          JSON.stringify({ command: 'eval', dir: result.dir, metrics: result.metrics }, null, 2),
+        );
+        return;
+      }
+      printTable(result.table);
+    });
+
+  withCommon(
+    program
+      .command('curve')
+      .description(
+        'find a low-loss curve between two trained models and compare it with the straight line',
+      ),
+  )
+    .argument('<a>', 'run folder (or DIR:SNAPSHOT_ID) of the first model')
+    .argument('<b>', 'run folder (or DIR:SNAPSHOT_ID) of the second model')
+    .requiredOption('--out <dir>', 'folder for the curve, its numbers and report')
+    .option('--epochs <n>', 'epochs of curve training', integer(1), 2)
+    .option('--points <n>', 'points evaluated along each path', integer(2), 21)
+    .option(
+      '--eval-examples <n>',
+      'training examples for BN recompute and loss along the paths',
+      integer(1),
+      5000,
+    )
+    .option('--lr <rate>', "peak learning rate of curve training (default: run A's)", positive)
+    .option('--data-dir <dir>', 'read the data from this folder instead')
+    .option('--force', 'overwrite a non-empty --out')
+    .action(async (a: string, b: string, opts: Common & Record<string, unknown>) => {
+      const backend = await backendFor(opts);
+      const result = await curveBetween(a, b, {
+        out: String(opts.out),
+        force: Boolean(opts.force),
+        epochs: opts.epochs as number,
+        points: opts.points as number,
+        evalExamples: opts.evalExamples as number,
+        ...(opts.lr !== undefined ? { lr: opts.lr as number } : {}),
+        ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir as string } : {}),
+        backend,
+      });
+      if (opts.json) {
+        print(JSON.stringify({ command: 'curve', dir: result.dir, ...result.result }, null, 2));
+        return;
+      }
+      printTable(result.table);
+      print(`report: ${result.report}`);
+      print(describeBackend(backend));
+    });
+
+  compareOptions(
+    program
+      .command('compare')
+      .description(
+        'baseline, SSE, FGE and SWA at the same budget, one curve, one table and one report',
+      ),
+    { budget: 10, cycles: 5, curveEpochs: 2, points: 21, evalExamples: 5000 },
+  )
+    .requiredOption(
+      '--out <dir>',
+      'folder for the comparison (resumed when rerun with the same options)',
+    )
+    .action(async (opts: CompareCli) => {
+      await runCompare(opts);
+    });
+  return program;
+}
+
+/** Exit status: 2 for bad input (usage, data, run folder), 1 for anything else that failed. */
+export function exitCodeOf(error: unknown): number {
+  return error instanceof UsageError ||
+    error instanceof BackendUnavailableError ||
+    error instanceof DataNotFoundError ||
+    error instanceof RunFolderError ||
+    error instanceof CommanderError
+    ? 2
+    : 1;
+}
+
+/**
+ * Runs `onerun` with `argv` (as `process.argv`: node, script, args…) and returns the exit status:
+ * 0 on success, 2 for bad input (usage, data, run folder, backend), 1 for any other failure.
+ * Errors are one line on `err`; with `--json` also a JSON object on `out`.
+ */
+export async function main(argv: string[], output: CliIO = processIO): Promise<number> {
+  io = output;
+  const program = buildProgram();
+  const json = argv.includes('--json');
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version "errors" are normal exits; commander already printed its message.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    const message =
+      error instanceof OnerunError || error instanceof Error ? error.message : String(error);
+    const code = error instanceof OnerunError ? error.code : 'INTERNAL';
+    const hint =
+      error instanceof BackendUnavailableError
+        ? '; use --backend auto to take the best one installed'
+        : '';
+    if (json) print(JSON.stringify({ error: { code, message: message + hint } }));
+    io.err(`onerun: error: ${message.replace(/\s*\n\s*/g, ' ')}${hint}\n`);
+    if (!(error instanceof OnerunError) && process.env.ONERUN_DEBUG) console.error(error);
+    return exitCodeOf(error);
+  } finally {
+    io = processIO;
+  }
+}
