@@ -202,6 +202,14 @@ describe('Conv2DBackpropInput / Conv2DBackpropFilter on wasm', () => {
     }
   });
 
+  it('Conv2DBackpropFilter sums its per-chunk products correctly (70 examples: chunks of 32, 32, 6)', async () => {
+    const rand = seededRandom(13);
+    const x = randomTensor(rand, [70, 5, 4, 3]);
+    const dy = randomTensor(rand, [70, 3, 2, 2]);
+    const attrs = { strides: [1, 2], pad: 'valid', dataFormat: 'NHWC', dimRoundingMode: undefined };
+    await expectKernelMatchesCpu('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: [3, 2, 3, 2] }, '70 examples');
+  });
+
   it('reject NCHW with a clear message', async () => {
     const dy = randomTensor(seededRandom(1), [1, 2, 3, 3]);
     const filter = randomTensor(seededRandom(2), [1, 1, 2, 2]);

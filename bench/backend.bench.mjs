@@ -1,0 +1,292 @@
+// @onerun/backend: training throughput of the reference CNN on the stock pure-JS cpu backend vs
+// wasm with this package's training kernels, and the cost per FLOP of the conv backward passes
+// (Conv2DBackpropInput / Conv2DBackpropFilter) relative to the forward Conv2D on wasm.
+// Both backends run interleaved in this one process; medians and ratios are printed.
+//   node bench/backend.bench.mjs [--wasm-steps=8] [--cpu-steps=1] [--cpu-batch=8] [--quick]
+//
+// Reference CNN: conv3×3 32-32-pool-64-64-pool-dense(10), batch norm + ReLU after every conv,
+// 28×28×1 input, softmax cross-entropy, SGD, batch 128. The stock cpu backend needs minutes per
+// batch-128 step here (its Conv2DBackpropFilter is a scalar loop over TensorBuffer.get), so by
+// default it trains the same model at --cpu-batch=8 and its throughput is reported per example;
+// --cpu-batch=128 measures it at the full batch (slow).
+
+import { selectBackend } from '@onerun/backend';
+import * as tf from '@tensorflow/tfjs';
+
+const arg = (name, fallback) =>
+  Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
+const quick = process.argv.includes('--quick');
+const wasmSteps = arg('wasm-steps', quick ? 3 : 8);
+const cpuSteps = arg('cpu-steps', 1);
+const cpuBatch = arg('cpu-batch', quick ? 2 : 8);
+const batch = 128;
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+// Stock wasm kernels that this package replaces, kept for a side-by-side comparison.
+await import('@tensorflow/tfjs-backend-wasm');
+const replaced = [
+  'Conv2DBackpropInput',
+  'Tile',
+  'MaxPoolGrad',
+  'Sum',
+  'Mean',
+  'FusedBatchNorm',
+  'Identity',
+  'BatchMatMul',
+];
+const stock = Object.fromEntries(replaced.map((k) => [k, tf.getKernel(k, 'wasm')]));
+
+const auto = await selectBackend('auto');
+console.log(auto.summary);
+if (auto.backend !== 'wasm') await selectBackend('wasm');
+
+function referenceCnn() {
+  const m = tf.sequential();
+  const block = (filters, first) => {
+    m.add(
+      tf.layers.conv2d({
+        ...(first ? { inputShape: [28, 28, 1] } : {}),
+        filters,
+        kernelSize: 3,
+        padding: 'same',
+        useBias: false,
+      }),
+    );
+    m.add(tf.layers.batchNormalization());
+    m.add(tf.layers.activation({ activation: 'relu' }));
+  };
+  block(32, true);
+  block(32);
+  m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+  block(64);
+  block(64);
+  m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+  m.add(tf.layers.flatten());
+  m.add(tf.layers.dense({ units: 10, activation: 'softmax' }));
+  m.compile({ optimizer: tf.train.sgd(0.01), loss: 'categoricalCrossentropy' });
+  return m;
+}
+
+async function trainer(backend, n) {
+  await tf.setBackend(backend);
+  const model = referenceCnn();
+  const x = tf.randomNormal([n, 28, 28, 1], 0, 1, 'float32', 1);
+  const y = tf.oneHot(tf.randomUniform([n], 0, 10, 'int32', 2), 10);
+  const wall = [];
+  const cpu = [];
+  return {
+    wall,
+    cpu,
+    async step(record) {
+      await tf.setBackend(backend);
+      const t0 = performance.now();
+      const c0 = cpuMs();
+      await model.trainOnBatch(x, y); // resolves after the loss is read: the step has finished
+      if (record) {
+        wall.push(performance.now() - t0);
+        cpu.push(cpuMs() - c0);
+      }
+    },
+  };
+}
+
+// --- Training throughput, interleaved: wasm block, cpu step, wasm block, ... ---
+const wasm = await trainer('wasm', batch);
+const cpu = await trainer('cpu', cpuBatch);
+await wasm.step(false);
+await wasm.step(false);
+const perBlock = Math.max(1, Math.ceil(wasmSteps / (cpuSteps + 1)));
+let done = 0;
+for (let round = 0; round <= cpuSteps; round++) {
+  for (let i = 0; i < perBlock && done < wasmSteps; i++, done++) await wasm.step(true);
+  if (round < cpuSteps) await cpu.step(true);
+}
+const rate = (n, ms) => (n * 1000) / ms;
+const w = { wall: rate(batch, median(wasm.wall)), cpu: rate(batch, median(wasm.cpu)) };
+const c = { wall: rate(cpuBatch, median(cpu.wall)), cpu: rate(cpuBatch, median(cpu.cpu)) };
+console.log(
+  `\nreference CNN training, examples/s (median step; "cpu-time" = examples per CPU-second of this process)`,
+);
+console.log(
+  `  (a) stock cpu, batch ${cpuBatch}, ${cpuSteps} step(s): ${c.wall.toFixed(2)} wall, ${c.cpu.toFixed(2)} cpu-time`,
+);
+console.log(
+  `  (b) wasm + @onerun/backend kernels, batch ${batch}, ${wasmSteps} steps: ${w.wall.toFixed(1)} wall, ${w.cpu.toFixed(1)} cpu-time`,
+);
+console.log(
+  `  ratio b/a: ${(w.wall / c.wall).toFixed(0)}x wall, ${(w.cpu / c.cpu).toFixed(0)}x cpu-time (target >= 30x)`,
+);
+
+// --- Conv backward cost per FLOP vs forward on wasm (same FLOPs per call, so time ratios) ---
+await tf.setBackend('wasm');
+const reps = quick ? 3 : 5;
+const layers = [
+  [28, 28, 1, 32],
+  [28, 28, 32, 32],
+  [14, 14, 32, 64],
+  [14, 14, 64, 64],
+];
+console.log(
+  `\nconv cost on wasm, batch ${batch}, 3x3 'same' (median CPU ms of ${reps}; GFLOP/s; backward/forward per FLOP)`,
+);
+const totals = { fwd: 0, dx: 0, dw: 0 };
+for (const [h, wd, ci, co] of layers) {
+  const x = tf.randomNormal([batch, h, wd, ci]);
+  const filter = tf.randomNormal([3, 3, ci, co]);
+  const dy = tf.randomNormal([batch, h, wd, co]);
+  const conv = { strides: 1, pad: 'same', dataFormat: 'NHWC' };
+  const kernels = {
+    fwd: () => tf.engine().runKernel('Conv2D', { x, filter }, { ...conv, dilations: 1 }),
+    dx: () =>
+      tf
+        .engine()
+        .runKernel('Conv2DBackpropInput', { dy, filter }, { ...conv, inputShape: x.shape }),
+    dw: () =>
+      tf
+        .engine()
+        .runKernel('Conv2DBackpropFilter', { x, dy }, { ...conv, filterShape: filter.shape }),
+  };
+  const times = { fwd: [], dx: [], dw: [] };
+  for (let r = -1; r < reps; r++) {
+    for (const k of ['fwd', 'dx', 'dw']) {
+      const c0 = cpuMs();
+      kernels[k]().dispose(); // wasm kernels run synchronously
+      if (r >= 0) times[k].push(cpuMs() - c0);
+    }
+  }
+  const flops = 2 * batch * h * wd * 9 * ci * co;
+  const m = { fwd: median(times.fwd), dx: median(times.dx), dw: median(times.dw) };
+  for (const k of ['fwd', 'dx', 'dw']) totals[k] += m[k];
+  const gf = (ms) => (flops / ms / 1e6).toFixed(1);
+  console.log(
+    `  ${h}x${wd}x${ci}->${co}: forward ${m.fwd.toFixed(1)} ms (${gf(m.fwd)}) | dx ${m.dx.toFixed(1)} ms (${gf(m.dx)}) ${(m.dx / m.fwd).toFixed(2)}x | dW ${m.dw.toFixed(1)} ms (${gf(m.dw)}) ${(m.dw / m.fwd).toFixed(2)}x`,
+  );
+  tf.dispose([x, filter, dy]);
+}
+console.log(
+  `  all four layers: dx ${(totals.dx / totals.fwd).toFixed(2)}x, dW ${(totals.dw / totals.fwd).toFixed(2)}x forward cost per FLOP (target <= 2x)`,
+);
+
+{
+  // Depthwise 3x3 (multiplier 1) on [128,28,28,32]: a memory-bound op, for scale.
+  const x = tf.randomNormal([batch, 28, 28, 32]);
+  const filter = tf.randomNormal([3, 3, 32, 1]);
+  const dy = tf.randomNormal([batch, 28, 28, 32]);
+  const conv = { strides: 1, pad: 'same', dilations: 1 };
+  const kernels = {
+    fwd: () => tf.engine().runKernel('DepthwiseConv2dNative', { x, filter }, conv),
+    dx: () =>
+      tf
+        .engine()
+        .runKernel(
+          'DepthwiseConv2dNativeBackpropInput',
+          { dy, filter },
+          { ...conv, inputShape: x.shape },
+        ),
+    dw: () =>
+      tf
+        .engine()
+        .runKernel(
+          'DepthwiseConv2dNativeBackpropFilter',
+          { x, dy },
+          { ...conv, filterShape: filter.shape },
+        ),
+  };
+  const times = { fwd: [], dx: [], dw: [] };
+  for (let r = -1; r < reps; r++) {
+    for (const k of ['fwd', 'dx', 'dw']) {
+      const c0 = cpuMs();
+      kernels[k]().dispose();
+      if (r >= 0) times[k].push(cpuMs() - c0);
+    }
+  }
+  const m = { fwd: median(times.fwd), dx: median(times.dx), dw: median(times.dw) };
+  console.log(
+    `  depthwise 28x28x32 (x1): forward ${m.fwd.toFixed(1)} ms | dx ${m.dx.toFixed(1)} ms ${(m.dx / m.fwd).toFixed(2)}x | dW ${m.dw.toFixed(1)} ms ${(m.dw / m.fwd).toFixed(2)}x`,
+  );
+  tf.dispose([x, filter, dy]);
+}
+
+// --- Stock wasm kernels vs this package's, on the shapes of the reference CNN's backward pass ---
+if (!quick) {
+  await tf.setBackend('wasm');
+  const backend = tf.backend();
+  const x = tf.randomNormal([batch, 28, 28, 32]);
+  const pooled = tf.maxPool(x, 2, 2, 'valid');
+  const dyPool = tf.randomNormal(pooled.shape);
+  const vec = tf.randomNormal([32]);
+  const tiny = tf.reshape(vec, [1, 1, 1, 32]);
+  const variance = tf.randomUniform([32], 0.5, 2);
+  const a = tf.randomNormal([batch, 3136]);
+  const b = tf.randomNormal([batch, 10]);
+  const dy14 = tf.randomNormal([batch, 14, 14, 64]);
+  const w3 = tf.randomNormal([3, 3, 32, 64]);
+  const cases = [
+    [
+      'Conv2DBackpropInput',
+      { dy: dy14, filter: w3 },
+      { strides: 1, pad: 'same', dataFormat: 'NHWC', inputShape: [batch, 14, 14, 32] },
+      '14x14x64->32, 3x3',
+    ],
+    [
+      'Tile',
+      { x: tiny },
+      { reps: [batch, 28, 28, 1] },
+      '[1,1,1,32] to [128,28,28,32] (batch-norm gradient)',
+    ],
+    [
+      'MaxPoolGrad',
+      { dy: dyPool, input: x, output: pooled },
+      { filterSize: 2, strides: 2, pad: 'valid' },
+      '2x2 of [128,28,28,32]',
+    ],
+    ['Sum', { x }, { axis: [0, 1, 2], keepDims: false }, '[128,28,28,32] over batch, rows, cols'],
+    ['Mean', { x }, { axis: [0, 1, 2], keepDims: false }, 'same'],
+    [
+      'FusedBatchNorm',
+      { x, mean: vec, variance, offset: vec, scale: vec },
+      { varianceEpsilon: 1e-3 },
+      '[128,28,28,32]',
+    ],
+    ['Identity', { x }, {}, '[128,28,28,32] (engine clones of gradients)'],
+    [
+      'BatchMatMul',
+      { a, b },
+      { transposeA: true, transposeB: false },
+      'aT·b, [3136x128]·[128x10] (dense gradient)',
+    ],
+  ];
+  console.log(`\nstock wasm kernel vs @onerun/backend's (median CPU ms of 3)`);
+  for (const [name, inputs, attrs, what] of cases) {
+    const ours = tf.getKernel(name, 'wasm');
+    const run = (config) => {
+      const c0 = cpuMs();
+      const out = config.kernelFunc({ inputs, backend, attrs });
+      const ms = cpuMs() - c0;
+      for (const o of Array.isArray(out) ? out : [out]) backend.disposeData(o.dataId);
+      return ms;
+    };
+    const reps3 = name === 'Conv2DBackpropInput' ? 1 : 3;
+    const t = { stock: [], ours: [] };
+    run(stock[name]);
+    run(ours);
+    for (let r = 0; r < reps3; r++) {
+      t.stock.push(run(stock[name]));
+      t.ours.push(run(ours));
+    }
+    const [ms0, ms1] = [median(t.stock), median(t.ours)];
+    const gain = ms1 < 0.05 ? 'no copy' : `${(ms0 / ms1).toFixed(0)}x`;
+    console.log(
+      `  ${name.padEnd(20)} ${ms0.toFixed(1).padStart(8)} -> ${ms1.toFixed(1).padStart(6)} ms (${gain})  ${what}`,
+    );
+  }
+  tf.dispose([x, pooled, dyPool, vec, tiny, variance, a, b, dy14, w3]);
+}
