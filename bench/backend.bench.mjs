@@ -2,7 +2,8 @@
 // wasm with this package's training kernels, and the cost per FLOP of the conv backward passes
 // (Conv2DBackpropInput / Conv2DBackpropFilter) relative to the forward Conv2D on wasm.
 // Both backends run interleaved in this one process; medians and ratios are printed.
-//   node bench/backend.bench.mjs [--wasm-steps=8] [--cpu-steps=1] [--cpu-batch=8] [--quick]
+//   node bench/backend.bench.mjs [--wasm-steps=8] [--cpu-steps=1] [--cpu-batch=8] [--quick] [--profile]
+// --profile: also print the CPU time per wasm kernel in one training step of the reference CNN.
 //
 // Reference CNN: conv3×3 32-32-pool-64-64-pool-dense(10), batch norm + ReLU after every conv,
 // 28×28×1 input, softmax cross-entropy, SGD, batch 128. The stock cpu backend needs minutes per
@@ -124,6 +125,40 @@ console.log(
 console.log(
   `  ratio b/a: ${(w.wall / c.wall).toFixed(0)}x wall, ${(w.cpu / c.cpu).toFixed(0)}x cpu-time (target >= 30x)`,
 );
+
+if (process.argv.includes('--profile')) {
+  // CPU ms per top-level kernel call (kernels that call other kernels count once) over 2 steps.
+  const totals = new Map();
+  let depth = 0;
+  const restore = [];
+  for (const config of tf.getKernelsForBackend('wasm')) {
+    const f = config.kernelFunc;
+    restore.push([config, f]);
+    config.kernelFunc = (args) => {
+      if (depth > 0) return f(args);
+      depth++;
+      const c0 = cpuMs();
+      try {
+        return f(args);
+      } finally {
+        depth--;
+        totals.set(config.kernelName, (totals.get(config.kernelName) ?? 0) + cpuMs() - c0);
+      }
+    };
+  }
+  const c0 = cpuMs();
+  await wasm.step(false);
+  await wasm.step(false);
+  const step = (cpuMs() - c0) / 2;
+  for (const [config, f] of restore) config.kernelFunc = f;
+  const rows = [...totals].sort((a, b) => b[1] - a[1]);
+  const inKernels = rows.reduce((sum, [, ms]) => sum + ms, 0) / 2;
+  console.log(
+    `\nwasm step profile: ${step.toFixed(0)} CPU ms per step, ${inKernels.toFixed(0)} in kernels, the rest in tfjs (engine, tape, layers)`,
+  );
+  for (const [name, ms] of rows.slice(0, 10))
+    console.log(`  ${name.padEnd(22)} ${(ms / 2).toFixed(1).padStart(7)} ms`);
+}
 
 // --- Conv backward cost per FLOP vs forward on wasm (same FLOPs per call, so time ratios) ---
 await tf.setBackend('wasm');

@@ -207,7 +207,12 @@ describe('Conv2DBackpropInput / Conv2DBackpropFilter on wasm', () => {
     const x = randomTensor(rand, [70, 5, 4, 3]);
     const dy = randomTensor(rand, [70, 3, 2, 2]);
     const attrs = { strides: [1, 2], pad: 'valid', dataFormat: 'NHWC', dimRoundingMode: undefined };
-    await expectKernelMatchesCpu('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: [3, 2, 3, 2] }, '70 examples');
+    await expectKernelMatchesCpu(
+      'Conv2DBackpropFilter',
+      { x, dy },
+      { ...attrs, filterShape: [3, 2, 3, 2] },
+      '70 examples',
+    );
   });
 
   it('reject NCHW with a clear message', async () => {
