@@ -5,6 +5,7 @@
 // are printed.
 //   node bench/trainer.bench.mjs [--backend=auto|wasm|cpu] [--reps=3]
 // Needs the built app: pnpm build (or pnpm bench, which builds everything first).
+import { existsSync } from 'node:fs';
 import { MemorySnapshotStore } from '@onerun/snapshots';
 import {
   chooseBackend,
@@ -25,6 +26,18 @@ const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
 };
+
+// 0. Loading the full Fashion-MNIST (60k + 10k images) from gzipped IDX, where installed.
+const full = '/usr/share/datasets/fashion-mnist';
+if (existsSync(full)) {
+  const t0 = performance.now();
+  const d = await loadData({ data: 'fashion-mnist', dataDir: full });
+  const seconds = (performance.now() - t0) / 1000;
+  console.log(
+    `load: ${d.train.size} + ${d.test.size} Fashion-MNIST images from ${full} in ${seconds.toFixed(2)} s`,
+  );
+  d.dispose();
+}
 
 // 1. Throughput of the reference models (baseline schedule, batch 128).
 for (const [model, limit, epochs] of [

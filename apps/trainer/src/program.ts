@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { BackendUnavailableError } from '@onerun/backend';
 import { OnerunError } from '@onerun/core';
 import * as tf from '@tensorflow/tfjs';
@@ -99,7 +99,9 @@ function withCommon(cmd: Command): Command {
 function givenValues(cmd: Command, keys: string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of keys) {
-    if (cmd.getOptionValueSource(key) === 'cli') out[key] = cmd.getOptionValue(key);
+    if (cmd.getOptionValueSource(key) !== 'cli') continue;
+    const value = cmd.getOptionValue(key);
+    out[key] = key === 'dataDir' && typeof value === 'string' ? resolve(value) : value;
   }
   return out;
 }
@@ -131,7 +133,7 @@ async function runCompare(opts: CompareCli, preset?: string): Promise<void> {
     budget: opts.budget,
     model: parseModelName(opts.model),
     data: parseDataName(opts.data),
-    ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
+    ...(opts.dataDir !== undefined ? { dataDir: resolve(opts.dataDir) } : {}),
     methods,
     seed: opts.seed,
     ...(opts.lr !== undefined ? { lr: opts.lr } : {}),
@@ -307,6 +309,8 @@ export function buildProgram(): Command {
         'fgeLr1',
         'fgeLr2',
       ];
+      // A run folder outlives the working directory it was made from.
+      if (typeof opts.dataDir === 'string') opts.dataDir = resolve(opts.dataDir);
       const input = Object.fromEntries(
         keys.filter((k) => opts[k] !== undefined).map((k) => [k, opts[k]]),
       );
