@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { onerun, SMALL } from './helpers.js';
+import { onerunHere, SMALL } from './helpers.js';
 
 // A CI-sized version of docs/RESULTS.md: `onerun compare` on the seeded synthetic set, asserting
 // only the orderings that held on every seed tried (0–4) and that the full-size runs also show.
@@ -34,7 +34,7 @@ const metricsOf = async (dir: string): Promise<RunMetricsFile> =>
 describe('smoke: the papers’ orderings on synthetic data', () => {
   it('SWA with recomputed BN beats stale BN; an ensemble’s NLL is at most its mean member’s', async () => {
     const out = join(root, 'compare');
-    const r = await onerun([
+    const r = await onerunHere([
       'compare',
       ...SMALL,
       '--methods',
