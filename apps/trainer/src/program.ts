@@ -55,6 +55,14 @@ const processIO: CliIO = {
 };
 let io: CliIO = processIO;
 
+function unitFraction(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n >= 1) {
+    throw new InvalidArgumentError('Expected a number in (0, 1).');
+  }
+  return n;
+}
+
 function print(line = ''): void {
   io.out(`${line}\n`);
 }
@@ -286,6 +294,11 @@ export function buildProgram(): Command {
     .option('--weight-decay <x>', 'L2 weight decay on kernels', Number, 5e-4)
     .option('--momentum <x>', 'SGD momentum', Number, 0.9)
     .option('--swa-lr <rate>', 'SWA: constant rate of the averaging phase (default lr/2)', positive)
+    .option(
+      '--swa-start <fraction>',
+      'SWA: averaging starts after this fraction of the epochs (default 0.75)',
+      unitFraction,
+    )
     .option('--fge-lr1 <rate>', 'FGE: large rate of the cycle (default lr/2)', positive)
     .option('--fge-lr2 <rate>', 'FGE: small rate of the cycle (default lr/20)', positive)
     .option('--force', 'overwrite an existing run folder')
@@ -306,6 +319,7 @@ export function buildProgram(): Command {
         'weightDecay',
         'momentum',
         'swaLr',
+        'swaStart',
         'fgeLr1',
         'fgeLr2',
       ];
@@ -314,6 +328,15 @@ export function buildProgram(): Command {
       const input = Object.fromEntries(
         keys.filter((k) => opts[k] !== undefined).map((k) => [k, opts[k]]),
       );
+      // --swa-start is the config's swaStartFraction.
+      const rename = (o: Record<string, unknown>) => {
+        if ('swaStart' in o) {
+          o.swaStartFraction = o.swaStart;
+          delete o.swaStart;
+        }
+        return o;
+      };
+      rename(input);
       input.method = parseMethodName(String(opts.method));
       input.model = parseModelName(String(opts.model));
       input.data = parseDataName(String(opts.data));
@@ -322,7 +345,7 @@ export function buildProgram(): Command {
         out: String(opts.out),
         force: Boolean(opts.force),
         input: input as unknown as RunConfig,
-        given: givenValues(cmd, keys) as Partial<RunConfig>,
+        given: rename(givenValues(cmd, keys)) as Partial<RunConfig>,
         backend,
         ...(bars(opts)(String(opts.method)) ? { progress: bars(opts)(String(opts.method))! } : {}),
       });

@@ -37,7 +37,19 @@ async function weightsByKind(dir: string): Promise<Map<string, Float32Array[]>> 
 }
 
 it('a train killed mid-run (SIGKILL) resumes and ends with the weights of an uninterrupted run', async () => {
-  const args = ['train', ...SMALL, '--method', 'swa', '--epochs', '8', '--batch-size', '32'];
+  // Averaging from epoch 2 of 6, so the kill after epoch 3 or later also cuts the averager.
+  const args = [
+    'train',
+    ...SMALL,
+    '--method',
+    'swa',
+    '--epochs',
+    '6',
+    '--swa-start',
+    '0.34',
+    '--batch-size',
+    '32',
+  ];
   const cut = join(root, 'cut');
   const full = join(root, 'full');
   const child = startOnerun([...args, '--out', cut]);
@@ -58,7 +70,8 @@ it('a train killed mid-run (SIGKILL) resumes and ends with the weights of an uni
   expect(killedAt).toBeDefined();
   const mid = await readProgress(cut);
   expect(mid.status).toBe('running');
-  expect(mid.checkpoint.epoch).toBeLessThan(8);
+  expect(mid.checkpoint.epoch).toBeLessThan(6);
+  expect(mid.checkpoint.averager).toMatch(/^averager-\d+\.json$/);
 
   const resumed = await onerun(['train', '--out', cut, '--backend', 'cpu', '--quiet', '--json']);
   expect(resumed.code, resumed.stderr).toBe(0);
