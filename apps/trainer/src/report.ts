@@ -53,7 +53,7 @@ export async function renderReport(
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(content.title)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
-body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1180px;color:#222;padding:0 1rem}
+body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1400px;color:#222;padding:0 1rem}
 h1{font-size:1.5rem;margin-bottom:.3rem}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.15rem 1rem;font-size:.9rem;color:#444}
 dt{font-weight:600}dd{margin:0}
