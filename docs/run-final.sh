@@ -16,8 +16,8 @@ run() {
     > "$OUT/$name.json" 2> "$OUT/$name.err"
   echo "$(date -u +%T) end $name rc=$?"
 }
-MLP="--model mlp --train-limit 20000 --budget 10 --lr 0.05 --cycles 5 --fge-cycles 4"
-CNN="--model cnn --train-limit 5000 --budget 10 --lr 0.05 --cycles 5 --fge-cycles 4"
+MLP="--model mlp --train-limit 20000 --budget 10 --lr 0.1 --cycles 5 --fge-cycles 4"
+CNN="--model cnn --train-limit 5000 --budget 10 --lr 0.1 --cycles 5 --fge-cycles 4"
 run mlp-s0 $MLP --seed 0 --curve-epochs 2 --points 21 --eval-examples 5000
 run cnn-s0 $CNN --seed 0 --curve-epochs 2 --points 11 --eval-examples 2000
 run mlp-s10 $MLP --seed 10 --no-curve

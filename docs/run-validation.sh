@@ -14,3 +14,7 @@ run mlp-lr0.1 --model mlp --train-limit 20000 --lr 0.1
 run mlp-lr0.2 --model mlp --train-limit 20000 --lr 0.2 --methods baseline,sse
 run cnn-lr0.05 --model cnn --train-limit 5000 --lr 0.05 --methods baseline,sse
 run cnn-lr0.1 --model cnn --train-limit 5000 --lr 0.1 --methods baseline,sse
+# Second round, after choosing lr = 0.1 from the runs above: SSE cycles M and FGE cycles.
+run mlp-lr0.1-M3 --model mlp --train-limit 20000 --lr 0.1 --methods sse --cycles 3
+run mlp-lr0.1-M8 --model mlp --train-limit 20000 --lr 0.1 --methods sse --cycles 8
+run mlp-lr0.1-fge2 --model mlp --train-limit 20000 --lr 0.1 --methods baseline,fge --fge-cycles 2
