@@ -1,10 +1,9 @@
 import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.config.base';
 
+// The app ships the CLI beside its programmatic entry, as ESM only.
 export default defineConfig({
+  ...packageBuild,
   entry: ['src/index.ts', 'src/cli.ts'],
   format: ['esm'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'es2022',
 });
