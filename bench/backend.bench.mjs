@@ -161,8 +161,26 @@ if (process.argv.includes('--profile')) {
 }
 
 // --- Conv backward cost per FLOP vs forward on wasm (same FLOPs per call, so time ratios) ---
+// Every call gets freshly allocated operands, as in training: XNNPACK keeps packed weights per
+// tensor, so reusing one filter (or one dy) across calls would hide the packing cost.
 await tf.setBackend('wasm');
 const reps = quick ? 3 : 5;
+
+/** Median CPU ms of `run(kernel, inputs)` over fresh `make()` inputs, per kernel, interleaved. */
+function timeKernels(make, calls) {
+  const times = Object.fromEntries(Object.keys(calls).map((k) => [k, []]));
+  for (let r = -1; r < reps; r++) {
+    for (const [k, call] of Object.entries(calls)) {
+      const inputs = make();
+      const c0 = cpuMs();
+      call(inputs).dispose(); // wasm kernels run synchronously
+      if (r >= 0) times[k].push(cpuMs() - c0);
+      tf.dispose(Object.values(inputs));
+    }
+  }
+  return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+}
+
 const layers = [
   [28, 28, 1, 32],
   [28, 28, 32, 32],
@@ -174,146 +192,152 @@ console.log(
 );
 const totals = { fwd: 0, dx: 0, dw: 0 };
 for (const [h, wd, ci, co] of layers) {
-  const x = tf.randomNormal([batch, h, wd, ci]);
-  const filter = tf.randomNormal([3, 3, ci, co]);
-  const dy = tf.randomNormal([batch, h, wd, co]);
   const conv = { strides: 1, pad: 'same', dataFormat: 'NHWC' };
-  const kernels = {
-    fwd: () => tf.engine().runKernel('Conv2D', { x, filter }, { ...conv, dilations: 1 }),
-    dx: () =>
-      tf
-        .engine()
-        .runKernel('Conv2DBackpropInput', { dy, filter }, { ...conv, inputShape: x.shape }),
-    dw: () =>
-      tf
-        .engine()
-        .runKernel('Conv2DBackpropFilter', { x, dy }, { ...conv, filterShape: filter.shape }),
-  };
-  const times = { fwd: [], dx: [], dw: [] };
-  for (let r = -1; r < reps; r++) {
-    for (const k of ['fwd', 'dx', 'dw']) {
-      const c0 = cpuMs();
-      kernels[k]().dispose(); // wasm kernels run synchronously
-      if (r >= 0) times[k].push(cpuMs() - c0);
-    }
-  }
+  const m = timeKernels(
+    () => ({
+      x: tf.randomNormal([batch, h, wd, ci]),
+      filter: tf.randomNormal([3, 3, ci, co]),
+      dy: tf.randomNormal([batch, h, wd, co]),
+    }),
+    {
+      fwd: ({ x, filter }) =>
+        tf.engine().runKernel('Conv2D', { x, filter }, { ...conv, dilations: 1 }),
+      dx: ({ dy, filter, x }) =>
+        tf
+          .engine()
+          .runKernel('Conv2DBackpropInput', { dy, filter }, { ...conv, inputShape: x.shape }),
+      dw: ({ x, dy, filter }) =>
+        tf
+          .engine()
+          .runKernel('Conv2DBackpropFilter', { x, dy }, { ...conv, filterShape: filter.shape }),
+    },
+  );
   const flops = 2 * batch * h * wd * 9 * ci * co;
-  const m = { fwd: median(times.fwd), dx: median(times.dx), dw: median(times.dw) };
   for (const k of ['fwd', 'dx', 'dw']) totals[k] += m[k];
   const gf = (ms) => (flops / ms / 1e6).toFixed(1);
   console.log(
     `  ${h}x${wd}x${ci}->${co}: forward ${m.fwd.toFixed(1)} ms (${gf(m.fwd)}) | dx ${m.dx.toFixed(1)} ms (${gf(m.dx)}) ${(m.dx / m.fwd).toFixed(2)}x | dW ${m.dw.toFixed(1)} ms (${gf(m.dw)}) ${(m.dw / m.fwd).toFixed(2)}x`,
   );
-  tf.dispose([x, filter, dy]);
 }
 console.log(
   `  all four layers: dx ${(totals.dx / totals.fwd).toFixed(2)}x, dW ${(totals.dw / totals.fwd).toFixed(2)}x forward cost per FLOP (target <= 2x)`,
 );
-
 {
-  // Depthwise 3x3 (multiplier 1) on [128,28,28,32]: a memory-bound op, for scale.
-  const x = tf.randomNormal([batch, 28, 28, 32]);
-  const filter = tf.randomNormal([3, 3, 32, 1]);
-  const dy = tf.randomNormal([batch, 28, 28, 32]);
+  // Depthwise 3x3 (multiplier 1) on [128,28,28,32]: memory-bound, for scale.
   const conv = { strides: 1, pad: 'same', dilations: 1 };
-  const kernels = {
-    fwd: () => tf.engine().runKernel('DepthwiseConv2dNative', { x, filter }, conv),
-    dx: () =>
-      tf
-        .engine()
-        .runKernel(
-          'DepthwiseConv2dNativeBackpropInput',
-          { dy, filter },
-          { ...conv, inputShape: x.shape },
-        ),
-    dw: () =>
-      tf
-        .engine()
-        .runKernel(
-          'DepthwiseConv2dNativeBackpropFilter',
-          { x, dy },
-          { ...conv, filterShape: filter.shape },
-        ),
-  };
-  const times = { fwd: [], dx: [], dw: [] };
-  for (let r = -1; r < reps; r++) {
-    for (const k of ['fwd', 'dx', 'dw']) {
-      const c0 = cpuMs();
-      kernels[k]().dispose();
-      if (r >= 0) times[k].push(cpuMs() - c0);
-    }
-  }
-  const m = { fwd: median(times.fwd), dx: median(times.dx), dw: median(times.dw) };
+  const m = timeKernels(
+    () => ({
+      x: tf.randomNormal([batch, 28, 28, 32]),
+      filter: tf.randomNormal([3, 3, 32, 1]),
+      dy: tf.randomNormal([batch, 28, 28, 32]),
+    }),
+    {
+      fwd: ({ x, filter }) => tf.engine().runKernel('DepthwiseConv2dNative', { x, filter }, conv),
+      dx: ({ dy, filter, x }) =>
+        tf
+          .engine()
+          .runKernel(
+            'DepthwiseConv2dNativeBackpropInput',
+            { dy, filter },
+            { ...conv, inputShape: x.shape },
+          ),
+      dw: ({ x, dy, filter }) =>
+        tf
+          .engine()
+          .runKernel(
+            'DepthwiseConv2dNativeBackpropFilter',
+            { x, dy },
+            { ...conv, filterShape: filter.shape },
+          ),
+    },
+  );
   console.log(
     `  depthwise 28x28x32 (x1): forward ${m.fwd.toFixed(1)} ms | dx ${m.dx.toFixed(1)} ms ${(m.dx / m.fwd).toFixed(2)}x | dW ${m.dw.toFixed(1)} ms ${(m.dw / m.fwd).toFixed(2)}x`,
   );
-  tf.dispose([x, filter, dy]);
 }
 
 // --- Stock wasm kernels vs this package's, on the shapes of the reference CNN's backward pass ---
 if (!quick) {
-  await tf.setBackend('wasm');
   const backend = tf.backend();
-  const x = tf.randomNormal([batch, 28, 28, 32]);
-  const pooled = tf.maxPool(x, 2, 2, 'valid');
-  const dyPool = tf.randomNormal(pooled.shape);
-  const vec = tf.randomNormal([32]);
-  const tiny = tf.reshape(vec, [1, 1, 1, 32]);
-  const variance = tf.randomUniform([32], 0.5, 2);
-  const a = tf.randomNormal([batch, 3136]);
-  const b = tf.randomNormal([batch, 10]);
-  const dy14 = tf.randomNormal([batch, 14, 14, 64]);
-  const w3 = tf.randomNormal([3, 3, 32, 64]);
   const cases = [
     [
       'Conv2DBackpropInput',
-      { dy: dy14, filter: w3 },
+      () => ({ dy: tf.randomNormal([batch, 14, 14, 64]), filter: tf.randomNormal([3, 3, 32, 64]) }),
       { strides: 1, pad: 'same', dataFormat: 'NHWC', inputShape: [batch, 14, 14, 32] },
       '14x14x64->32, 3x3',
     ],
     [
       'Tile',
-      { x: tiny },
+      () => ({ x: tf.randomNormal([1, 1, 1, 32]) }),
       { reps: [batch, 28, 28, 1] },
       '[1,1,1,32] to [128,28,28,32] (batch-norm gradient)',
     ],
     [
       'MaxPoolGrad',
-      { dy: dyPool, input: x, output: pooled },
+      () => {
+        const input = tf.randomNormal([batch, 28, 28, 32]);
+        const output = tf.maxPool(input, 2, 2, 'valid');
+        return { dy: tf.randomNormal(output.shape), input, output };
+      },
       { filterSize: 2, strides: 2, pad: 'valid' },
       '2x2 of [128,28,28,32]',
     ],
-    ['Sum', { x }, { axis: [0, 1, 2], keepDims: false }, '[128,28,28,32] over batch, rows, cols'],
-    ['Mean', { x }, { axis: [0, 1, 2], keepDims: false }, 'same'],
+    [
+      'Sum',
+      () => ({ x: tf.randomNormal([batch, 28, 28, 32]) }),
+      { axis: [0, 1, 2], keepDims: false },
+      '[128,28,28,32] over batch, rows, cols',
+    ],
+    [
+      'Mean',
+      () => ({ x: tf.randomNormal([batch, 28, 28, 32]) }),
+      { axis: [0, 1, 2], keepDims: false },
+      'same',
+    ],
     [
       'FusedBatchNorm',
-      { x, mean: vec, variance, offset: vec, scale: vec },
+      () => ({
+        x: tf.randomNormal([batch, 28, 28, 32]),
+        mean: tf.randomNormal([32]),
+        variance: tf.randomUniform([32], 0.5, 2),
+        offset: tf.randomNormal([32]),
+        scale: tf.randomNormal([32]),
+      }),
       { varianceEpsilon: 1e-3 },
       '[128,28,28,32]',
     ],
-    ['Identity', { x }, {}, '[128,28,28,32] (engine clones of gradients)'],
+    [
+      'Identity',
+      () => ({ x: tf.randomNormal([batch, 28, 28, 32]) }),
+      {},
+      '[128,28,28,32] (engine clones of gradients)',
+    ],
     [
       'BatchMatMul',
-      { a, b },
+      () => ({ a: tf.randomNormal([batch, 3136]), b: tf.randomNormal([batch, 10]) }),
       { transposeA: true, transposeB: false },
       'aT·b, [3136x128]·[128x10] (dense gradient)',
     ],
   ];
-  console.log(`\nstock wasm kernel vs @onerun/backend's (median CPU ms of 3)`);
-  for (const [name, inputs, attrs, what] of cases) {
+  console.log(
+    `\nstock wasm kernel vs @onerun/backend's (median CPU ms of 3, fresh operands per call)`,
+  );
+  for (const [name, make, attrs, what] of cases) {
     const ours = tf.getKernel(name, 'wasm');
     const run = (config) => {
+      const inputs = make();
       const c0 = cpuMs();
       const out = config.kernelFunc({ inputs, backend, attrs });
       const ms = cpuMs() - c0;
       for (const o of Array.isArray(out) ? out : [out]) backend.disposeData(o.dataId);
+      tf.dispose(Object.values(inputs));
       return ms;
     };
-    const reps3 = name === 'Conv2DBackpropInput' ? 1 : 3;
+    const n = name === 'Conv2DBackpropInput' ? 1 : 3;
     const t = { stock: [], ours: [] };
     run(stock[name]);
     run(ours);
-    for (let r = 0; r < reps3; r++) {
+    for (let r = 0; r < n; r++) {
       t.stock.push(run(stock[name]));
       t.ours.push(run(ours));
     }
@@ -323,5 +347,4 @@ if (!quick) {
       `  ${name.padEnd(20)} ${ms0.toFixed(1).padStart(8)} -> ${ms1.toFixed(1).padStart(6)} ms (${gain})  ${what}`,
     );
   }
-  tf.dispose([x, pooled, dyPool, vec, tiny, variance, a, b, dy14, w3]);
 }

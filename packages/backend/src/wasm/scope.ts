@@ -74,6 +74,21 @@ export class WasmScope {
     return info;
   }
 
+  /**
+   * Runs `body` in a nested scope whose intermediates are freed as soon as it returns (bounding
+   * peak memory in loops); its result becomes owned by this scope.
+   */
+  nested(body: (s: WasmScope) => TensorInfo): TensorInfo {
+    const inner = new WasmScope(this.backend);
+    try {
+      const out = inner.keep(body(inner));
+      this.owned.push(out);
+      return out;
+    } finally {
+      inner.dispose();
+    }
+  }
+
   dispose(): void {
     for (const info of this.owned.splice(0)) this.backend.disposeData(info.dataId);
   }
