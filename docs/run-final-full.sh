@@ -1,0 +1,21 @@
+#!/bin/sh
+# Second set behind docs/RESULTS.md, run after docs/run-final.sh: the MLP on the full official
+# training split (60 000 images), same hyperparameters, 3 seeds (~7 min each on the shared machine).
+#   sh docs/run-final-full.sh [APP]
+set -u
+cd "$(dirname "$0")/.."
+APP=${1:-.}
+OUT=tmp/final
+mkdir -p "$OUT"
+DATA=/usr/share/datasets/fashion-mnist
+run() {
+  name=$1; shift
+  echo "$(date -u +%T) start $name: $*"
+  node "$APP/apps/trainer/dist/cli.js" compare --data-dir "$DATA" --quiet --json --out "$OUT/$name" "$@" \
+    > "$OUT/$name.json" 2> "$OUT/$name.err"
+  echo "$(date -u +%T) end $name rc=$?"
+}
+MLP="--model mlp --budget 10 --lr 0.1 --cycles 5 --fge-cycles 4"
+run mlp-full-s0 $MLP --seed 0 --curve-epochs 2 --points 21 --eval-examples 5000
+run mlp-full-s10 $MLP --seed 10 --no-curve
+run mlp-full-s20 $MLP --seed 20 --no-curve
