@@ -1,7 +1,8 @@
 // @onerun/swa: WeightAverager.update vs one tf.add over as many parameters, and
 // recomputeBatchNorm vs model.predict over the same examples. Ours and the baseline run
 // interleaved in this one process; medians and their ratio are printed.
-//   node bench/swa.bench.mjs [--backend=wasm|cpu] [--quick]   (default wasm; --quick: fewer reps, smaller N)
+//   node bench/swa.bench.mjs [--backend=wasm|cpu] [--quick] [--only=update|recompute]
+//   (default wasm; --quick: fewer reps, smaller N; --only: just those rows)
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { recomputeBatchNorm, WeightAverager } from '@onerun/swa';
@@ -10,6 +11,7 @@ const arg = (name, fallback) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
 const backend = arg('backend', 'wasm');
 const quick = process.argv.includes('--quick');
+const only = arg('only', 'all');
 await tf.setBackend(backend);
 await tf.ready();
 
@@ -57,10 +59,12 @@ function denseModel(layers) {
 console.log(`backend: ${tf.getBackend()}${quick ? ' (quick)' : ''}`);
 const rows = [];
 
-for (const [label, layers] of [
-  ['1M', 1],
-  ['10M', 10],
-]) {
+for (const [label, layers] of only === 'recompute'
+  ? []
+  : [
+      ['1M', 1],
+      ['10M', 10],
+    ]) {
   const model = denseModel(layers);
   const params = model.countParams();
   for (const mode of ['swa', 'swa, checkFinite: false', 'ema']) {
@@ -122,10 +126,12 @@ function bnCnn() {
   });
 }
 
-for (const [label, build, shape, n] of [
-  ['MLP 784-256-256-10, 2 BN', bnMlp, [784], quick ? 2048 : 8192],
-  ['CNN 2×(conv+BN+pool), 28×28', bnCnn, [28, 28, 1], quick ? 256 : 1024],
-]) {
+for (const [label, build, shape, n] of only === 'update'
+  ? []
+  : [
+      ['MLP 784-256-256-10, 2 BN', bnMlp, [784], quick ? 2048 : 8192],
+      ['CNN 2×(conv+BN+pool), 28×28', bnCnn, [28, 28, 1], quick ? 256 : 1024],
+    ]) {
   const model = build();
   const x = tf.randomNormal([n, ...shape]);
   const batchSize = 256;
