@@ -1,6 +1,6 @@
 #!/bin/sh
 # Second set behind docs/RESULTS.md, run after docs/run-final.sh: the MLP on the full official
-# training split (60 000 images), same hyperparameters, 3 seeds (~7 min each on the shared machine).
+# training split (60 000 images), same hyperparameters, seeds 0, 10, 20 (~7 min each on the shared machine), no curve.
 #   sh docs/run-final-full.sh [APP]
 set -u
 cd "$(dirname "$0")/.."
@@ -16,6 +16,6 @@ run() {
   echo "$(date -u +%T) end $name rc=$?"
 }
 MLP="--model mlp --budget 10 --lr 0.1 --cycles 5 --fge-cycles 4"
-run mlp-full-s0 $MLP --seed 0 --curve-epochs 2 --points 21 --eval-examples 5000
+run mlp-full-s0 $MLP --seed 0 --no-curve
 run mlp-full-s10 $MLP --seed 10 --no-curve
 run mlp-full-s20 $MLP --seed 20 --no-curve
