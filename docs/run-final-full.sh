@@ -8,14 +8,8 @@ APP=${1:-.}
 OUT=tmp/final
 mkdir -p "$OUT"
 DATA=/usr/share/datasets/fashion-mnist
-run() {
-  name=$1; shift
-  echo "$(date -u +%T) start $name: $*"
-  node "$APP/apps/trainer/dist/cli.js" compare --data-dir "$DATA" --quiet --json --out "$OUT/$name" "$@" \
-    > "$OUT/$name.json" 2> "$OUT/$name.err"
-  echo "$(date -u +%T) end $name rc=$?"
-}
+. docs/run-lib.sh
 MLP="--model mlp --budget 10 --lr 0.1 --cycles 5 --fge-cycles 4"
-run mlp-full-s0 $MLP --seed 0 --no-curve
-run mlp-full-s10 $MLP --seed 10 --no-curve
-run mlp-full-s20 $MLP --seed 20 --no-curve
+run mlp-full-s0 compare --data-dir "$DATA" $MLP --seed 0 --no-curve
+run mlp-full-s10 compare --data-dir "$DATA" $MLP --seed 10 --no-curve
+run mlp-full-s20 compare --data-dir "$DATA" $MLP --seed 20 --no-curve

@@ -10,14 +10,8 @@ APP=${1:-.}
 OUT=tmp/final
 mkdir -p "$OUT"
 DATA=/usr/share/datasets/fashion-mnist
-run() {
-  name=$1; shift
-  echo "$(date -u +%T) start $name: $*"
-  node "$APP/apps/trainer/dist/cli.js" train --method swa --data-dir "$DATA" --quiet --json --out "$OUT/$name" "$@" \
-    > "$OUT/$name.json" 2> "$OUT/$name.err"
-  echo "$(date -u +%T) end $name rc=$?"
-}
+. docs/run-lib.sh
 for s in 0 10 20; do
-  run swa15-mlp-s$s --model mlp --train-limit 20000 --epochs 15 --lr 0.1 --swa-start 0.54 --seed $((s + 2))
-  run swa15-cnn-s$s --model cnn --train-limit 5000 --epochs 15 --lr 0.1 --swa-start 0.54 --seed $((s + 2))
+  run swa15-mlp-s$s train --method swa --data-dir "$DATA" --model mlp --train-limit 20000 --epochs 15 --lr 0.1 --swa-start 0.54 --seed $((s + 2))
+  run swa15-cnn-s$s train --method swa --data-dir "$DATA" --model cnn --train-limit 5000 --epochs 15 --lr 0.1 --swa-start 0.54 --seed $((s + 2))
 done

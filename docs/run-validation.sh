@@ -7,14 +7,15 @@ cd "$(dirname "$0")/.."
 node docs/make-val-split.mjs
 OUT=tmp/val
 mkdir -p "$OUT"
-CLI="node apps/trainer/dist/cli.js compare --data-dir tmp/fmnist-val --no-curve --quiet --json --force --seed 0 --budget 10"
-run() { name=$1; shift; echo "$(date -u +%T) start $name: $*"; $CLI --out "$OUT/$name" "$@" > "$OUT/$name.json" 2> "$OUT/$name.err"; echo "$(date -u +%T) end $name rc=$?"; }
-run mlp-lr0.05 --model mlp --train-limit 20000 --lr 0.05
-run mlp-lr0.1 --model mlp --train-limit 20000 --lr 0.1
-run mlp-lr0.2 --model mlp --train-limit 20000 --lr 0.2 --methods baseline,sse
-run cnn-lr0.05 --model cnn --train-limit 5000 --lr 0.05 --methods baseline,sse
-run cnn-lr0.1 --model cnn --train-limit 5000 --lr 0.1 --methods baseline,sse
+APP=.
+. docs/run-lib.sh
+VAL="--data-dir tmp/fmnist-val --no-curve --force --seed 0 --budget 10"
+run mlp-lr0.05 compare $VAL --model mlp --train-limit 20000 --lr 0.05
+run mlp-lr0.1 compare $VAL --model mlp --train-limit 20000 --lr 0.1
+run mlp-lr0.2 compare $VAL --model mlp --train-limit 20000 --lr 0.2 --methods baseline,sse
+run cnn-lr0.05 compare $VAL --model cnn --train-limit 5000 --lr 0.05 --methods baseline,sse
+run cnn-lr0.1 compare $VAL --model cnn --train-limit 5000 --lr 0.1 --methods baseline,sse
 # Second round, after choosing lr = 0.1 from the runs above: SSE cycles M and FGE cycles.
-run mlp-lr0.1-M3 --model mlp --train-limit 20000 --lr 0.1 --methods sse --cycles 3
-run mlp-lr0.1-M8 --model mlp --train-limit 20000 --lr 0.1 --methods sse --cycles 8
-run mlp-lr0.1-fge2 --model mlp --train-limit 20000 --lr 0.1 --methods baseline,fge --fge-cycles 2
+run mlp-lr0.1-M3 compare $VAL --model mlp --train-limit 20000 --lr 0.1 --methods sse --cycles 3
+run mlp-lr0.1-M8 compare $VAL --model mlp --train-limit 20000 --lr 0.1 --methods sse --cycles 8
+run mlp-lr0.1-fge2 compare $VAL --model mlp --train-limit 20000 --lr 0.1 --methods baseline,fge --fge-cycles 2
