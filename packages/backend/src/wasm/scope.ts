@@ -178,11 +178,7 @@ export class WasmScope {
     dilations: [number, number],
     pad: Pads4,
   ): TensorInfo {
-    return this.run(
-      'Conv2D',
-      { x, filter },
-      { strides, pad, dilations, dataFormat: 'NHWC', dimRoundingMode: undefined },
-    );
+    return this.convNHWC('Conv2D', x, filter, strides, dilations, pad);
   }
 
   depthwiseConv2d(
@@ -192,8 +188,19 @@ export class WasmScope {
     dilations: [number, number],
     pad: Pads4,
   ): TensorInfo {
+    return this.convNHWC('DepthwiseConv2dNative', x, filter, strides, dilations, pad);
+  }
+
+  private convNHWC(
+    kernel: 'Conv2D' | 'DepthwiseConv2dNative',
+    x: TensorInfo,
+    filter: TensorInfo,
+    strides: [number, number],
+    dilations: [number, number],
+    pad: Pads4,
+  ): TensorInfo {
     return this.run(
-      'DepthwiseConv2dNative',
+      kernel,
       { x, filter },
       { strides, pad, dilations, dataFormat: 'NHWC', dimRoundingMode: undefined },
     );
