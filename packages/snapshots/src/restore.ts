@@ -9,11 +9,13 @@ import {
   modelFromArtifacts,
   OPTIMIZER_BIN,
   OPTIMIZER_JSON,
+  type ParsedModel,
   parseModelJson,
   prepareOptimizerState,
   toArtifacts,
   WEIGHTS_BIN,
 } from './artifacts.js';
+import { buildModel } from './build-model.js';
 import { OptimizerStateError } from './errors.js';
 import type { SnapshotEntry } from './store.js';
 
@@ -25,25 +27,42 @@ export type ReadVerified = ((names: readonly string[]) => Promise<Map<string, Ui
   owned?: boolean;
 };
 
+/** The verified `model.json` (parsed) and `weights.bin` of a snapshot. */
+async function readModelFiles(
+  entry: SnapshotEntry,
+  locate: Locate,
+  read: ReadVerified,
+): Promise<{ parsed: ParsedModel; weights: Uint8Array }> {
+  const files = await read([MODEL_JSON, WEIGHTS_BIN]);
+  const weights = files.get(WEIGHTS_BIN)!;
+  const parsed = parseModelJson(entry.id, locate, files.get(MODEL_JSON)!, weights.byteLength);
+  return { parsed, weights };
+}
+
 /** The verified `tf.io.ModelArtifacts` of a snapshot. */
 export async function verifiedArtifacts(
   entry: SnapshotEntry,
   locate: Locate,
   read: ReadVerified,
 ): Promise<tf.io.ModelArtifacts> {
-  const files = await read([MODEL_JSON, WEIGHTS_BIN]);
-  const weights = files.get(WEIGHTS_BIN)!;
-  const parsed = parseModelJson(entry.id, locate, files.get(MODEL_JSON)!, weights.byteLength);
+  const { parsed, weights } = await readModelFiles(entry, locate, read);
   return toArtifacts(parsed, weights);
 }
 
-/** A new, uncompiled model from a snapshot's verified files. */
+/**
+ * A new, uncompiled model from a snapshot's verified files: built without copying the weights
+ * when `buildModel` can vouch for the result, else by stock `tf.loadLayersModel`.
+ */
 export async function loadVerifiedModel(
   entry: SnapshotEntry,
   locate: Locate,
   read: ReadVerified,
 ): Promise<LayersModel> {
-  return modelFromArtifacts(await verifiedArtifacts(entry, locate, read));
+  const { parsed, weights } = await readModelFiles(entry, locate, read);
+  return (
+    buildModel(parsed, weights, read.owned === true) ??
+    modelFromArtifacts(toArtifacts(parsed, weights))
+  );
 }
 
 /**
