@@ -81,7 +81,7 @@ for (const [label, layers] of only === 'recompute'
       async () => {
         tf.add(a, b).dispose();
       },
-      quick ? 5 : 15,
+      quick ? 21 : 101,
     );
     if (tf.memory().numTensors !== before) throw new Error('update leaked tensors');
     rows.push({

@@ -4,34 +4,62 @@ import '@tensorflow/tfjs-backend-wasm';
 import { describe, expect, it } from 'vitest';
 import { WeightAverager } from './averager.js';
 import { recomputeBatchNorm } from './batch-norm.js';
-import { type FiniteStrategy, finiteSentinel, finiteStrategy, firstNonFinite } from './finite.js';
+import {
+  type FiniteStrategy,
+  finiteSentinel,
+  finiteStrategy,
+  firstNonFinite,
+  poolChannels,
+} from './finite.js';
 
 function sentinel(tensors: tf.Tensor[], strategy: FiniteStrategy): number {
   return tf.tidy(() => finiteSentinel(tensors, strategy).dataSync()[0] as number);
 }
 
 describe('finite sentinel', () => {
-  it.each(['sum', 'exact'] as const)('%s: finite iff every value is finite', (strategy) => {
+  // 64×40 is below the pooling threshold; 160×1001 pools with 32 channels, 67×1021 with 1021.
+  it.each(
+    (['pool', 'sum', 'exact'] as const).flatMap((strategy) =>
+      [
+        [64, 40],
+        [160, 1001],
+        [67, 1021],
+      ].map(([rows, cols]) => [strategy, rows as number, cols as number] as const),
+    ),
+  )('%s on [%i, %i]: finite iff every value is finite', (strategy, rows, cols) => {
+    const size = rows * cols;
     const ok = [
-      tf.randomNormal([64, 40], 0, 1, 'float32', 1),
+      tf.randomNormal([rows, cols], 0, 1, 'float32', 1),
       tf.randomNormal([7], 0, 1, 'float32', 2),
     ];
     expect(Number.isFinite(sentinel(ok, strategy))).toBe(true);
     for (const value of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
-      for (const at of [0, 1234, 64 * 40 - 1]) {
+      for (const at of [0, cols - 1, Math.floor(size / 2) + 1, size - 1]) {
         const bad = tf.tidy(() => {
           const flat = tf.where(
-            tf.equal(tf.range(0, 64 * 40), at),
-            tf.fill([64 * 40], value),
-            tf.ones([64 * 40]),
+            tf.equal(tf.range(0, size), at),
+            tf.fill([size], value),
+            tf.ones([size]),
           );
-          return tf.reshape(flat, [64, 40]);
+          return tf.reshape(flat, [rows, cols]);
         });
         expect(Number.isFinite(sentinel([ok[1] as tf.Tensor, bad], strategy))).toBe(false);
         bad.dispose();
       }
     }
     tf.dispose(ok);
+  });
+
+  it('pools with a divisor in [8, 32], else [33, 1024], and sums small or awkward sizes', () => {
+    expect(poolChannels(1_001_000)).toBe(28);
+    expect(poolChannels(3 * 3 * 64 * 128)).toBe(32);
+    expect(poolChannels(1001 * 160)).toBe(32);
+    expect(poolChannels(11 * 13 * 4099)).toBe(13);
+    expect(poolChannels(37 * 4099)).toBe(37);
+    // 67, 1021 and 4099 are primes: 1021 × 67 pools with 1021 channels.
+    expect(poolChannels(1021 * 67)).toBe(1021);
+    expect(poolChannels(16_383)).toBe(0);
+    expect(poolChannels(7 * 4099)).toBe(0);
   });
 
   it('names the first non-finite tensor exactly', async () => {
@@ -52,10 +80,10 @@ describe('finite sentinel', () => {
   it('on wasm: probes a strategy, rejects NaN updates, keeps tensors flat, recomputes BN', async () => {
     await tf.setBackend('wasm');
     try {
-      expect(await finiteStrategy()).toBe('sum');
+      expect(await finiteStrategy()).toBe('pool');
       const model = tf.sequential({
         layers: [
-          tf.layers.dense({ inputShape: [40], units: 64 }),
+          tf.layers.dense({ inputShape: [400], units: 64 }),
           tf.layers.batchNormalization(),
           tf.layers.dense({ units: 2 }),
         ],
