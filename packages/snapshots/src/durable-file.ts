@@ -1,25 +1,44 @@
 import type { Locate, PendingFile } from './artifacts.js';
 import { verifyFile } from './artifacts.js';
-import { CHECKSUM_PREFIX } from './checksum.js';
+import { type ChecksumAlgorithm, checksumAlgorithm, createHasher } from './checksum.js';
+import { SnapshotCorruptError } from './errors.js';
 import type { NodeModules } from './node.js';
 import type { SnapshotFile } from './store.js';
 
 const STAGE_BYTES = 1 << 20;
 const READ_CHUNK = 8 << 20;
+/** Block sizes of `writeDurably` (tests shrink them). */
+export interface WriteBlocks {
+  /** Large tensors are written in blocks of this size, so hashing and flushing overlap them. */
+  writeBlock: number;
+  /** Written bytes after which a flush to disk starts in the background while writing goes on. */
+  flushEvery: number;
+}
+
+const DEFAULT_BLOCKS: WriteBlocks = { writeBlock: 8 << 20, flushEvery: 16 << 20 };
 
 /**
  * Creates `path` (failing if it exists), writes the file's chunks, flushes them to disk (fdatasync:
- * the data and the size, which is what a reader needs) and closes it, and
- * returns its size and SHA-256. The hash of each block is computed on this thread while the
- * block's write runs on libuv's pool, so hashing costs little extra time.
+ * the data and the size, which is what a reader needs) and closes it, and returns its size and
+ * checksum. Each block is hashed on this thread while its write runs on libuv's pool, and the
+ * disk flushes written blocks while later ones are written.
  */
 export async function writeDurably(
   node: NodeModules,
   path: string,
   file: PendingFile,
+  algorithm: ChecksumAlgorithm,
+  blocks: WriteBlocks = DEFAULT_BLOCKS,
 ): Promise<SnapshotFile> {
-  const hash = node.crypto.createHash('sha256');
+  const { writeBlock, flushEvery } = blocks;
+  const hash = createHasher(node, algorithm);
   const handle = await node.fs.open(path, 'wx');
+  // One fdatasync at a time runs on libuv's pool while later blocks are written, so the disk
+  // writes back the file as it is written instead of all at the end.
+  let flushing: Promise<void> | undefined;
+  // Linux reports a failed writeback to one fsync only, so a background failure is kept here.
+  let flushFailure: { error: unknown } | undefined;
+  let unflushed = 0;
   try {
     let position = 0;
     const writeAll = async (block: Uint8Array): Promise<void> => {
@@ -39,6 +58,19 @@ export async function writeDurably(
       hash.update(block);
       await pending;
       position += block.byteLength;
+      unflushed += block.byteLength;
+      if (unflushed >= flushEvery && flushing === undefined) {
+        unflushed = 0;
+        flushing = handle.datasync().then(
+          () => {
+            flushing = undefined;
+          },
+          (error: unknown) => {
+            flushFailure ??= { error };
+            flushing = undefined;
+          },
+        );
+      }
     };
     // Small tensors (biases, batch-norm statistics) are staged into one block to save syscalls.
     let stage: Uint8Array[] = [];
@@ -58,7 +90,9 @@ export async function writeDurably(
     for (const chunk of file.chunks) {
       if (chunk.byteLength >= STAGE_BYTES / 4) {
         await flushStage();
-        await flush(chunk);
+        for (let offset = 0; offset < chunk.byteLength; offset += writeBlock) {
+          await flush(chunk.subarray(offset, offset + writeBlock));
+        }
       } else {
         stage.push(chunk);
         staged += chunk.byteLength;
@@ -66,9 +100,12 @@ export async function writeDurably(
       }
     }
     await flushStage();
+    await flushing;
+    if (flushFailure) throw flushFailure.error;
     await handle.datasync();
-    return { name: file.name, byteSize: position, checksum: CHECKSUM_PREFIX + hash.digest('hex') };
+    return { name: file.name, byteSize: position, checksum: hash.digest() };
   } finally {
+    await flushing;
     await handle.close();
   }
 }
@@ -85,12 +122,20 @@ export async function readVerified(
   expected: SnapshotFile,
 ): Promise<Uint8Array> {
   const where = locate(expected.name);
+  const algorithm = checksumAlgorithm(expected.checksum);
+  if (algorithm === undefined) {
+    throw new SnapshotCorruptError(
+      id,
+      where,
+      `unknown checksum '${expected.checksum}' in the manifest; expected crc32:<hex> or sha256:<hex>`,
+    );
+  }
   const handle = await node.fs.open(where, 'r');
   try {
     const { size } = await handle.stat();
     if (size !== expected.byteSize) verifyFile(id, where, expected, size, '');
     const bytes = new Uint8Array(size);
-    const hash = node.crypto.createHash('sha256');
+    const hash = createHasher(node, algorithm);
     const readBlock = async (offset: number): Promise<number> => {
       const length = Math.min(READ_CHUNK, size - offset);
       let done = 0;
@@ -112,7 +157,7 @@ export async function readVerified(
       hash.update(bytes.subarray(start, offset));
     }
     await next;
-    verifyFile(id, where, expected, offset, CHECKSUM_PREFIX + hash.digest('hex'));
+    verifyFile(id, where, expected, offset, hash.digest());
     return bytes;
   } finally {
     await handle.close();

@@ -2,6 +2,12 @@ import { InvalidArgumentError } from '@onerun/core';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { encodeSnapshot, type Locate } from './artifacts.js';
+import {
+  CHECKSUM_ALGORITHMS,
+  type ChecksumAlgorithm,
+  createHasher,
+  defaultChecksum,
+} from './checksum.js';
 import { readVerified, writeDurably } from './durable-file.js';
 import { copyEntry, formatId, ID_PATTERN, makeEntry } from './entry.js';
 import { SnapshotCorruptError, SnapshotNotFoundError, SnapshotReadOnlyError } from './errors.js';
@@ -42,6 +48,12 @@ export interface FileSnapshotStoreOptions {
   readOnly?: boolean;
   /** How long a writer waits for another live writer's lock before it throws. Default 60 000 ms. */
   lockTimeoutMs?: number;
+  /**
+   * Checksum recorded for each new file: `'crc32'` (default where Node has `zlib.crc32`, i.e.
+   * Node ≥ 20.15; ~3× faster) or `'sha256'` (the default on older Node). Loads verify whichever
+   * algorithm each file was recorded with.
+   */
+  checksum?: ChecksumAlgorithm;
 }
 
 const TEMP_PREFIX = '.tmp-';
@@ -50,6 +62,7 @@ const TRASH_PREFIX = '.trash-';
 interface Opened {
   node: NodeModules;
   dir: string;
+  checksum: ChecksumAlgorithm;
 }
 
 /**
@@ -73,7 +86,7 @@ interface Opened {
  * - Writers take a lock file (`.lock`) around each save and delete, so several writers (stores
  *   in this or other processes on the same host) serialize; ids are never reused.
  * - Readers never lock: every `list` and `load` re-reads the manifest, every loaded file is
- *   checked against its recorded size and SHA-256. A reader sees a snapshot whole or not at all;
+ *   checked against its recorded size and checksum. A reader sees a snapshot whole or not at all;
  *   a snapshot deleted while it is being loaded gives `SnapshotNotFoundError`, damage gives
  *   `SnapshotCorruptError` naming the snapshot and the file.
  *
@@ -89,6 +102,7 @@ export class FileSnapshotStore implements SnapshotStore {
   readonly retain: RetentionPolicy;
   readonly readOnly: boolean;
   private readonly lockTimeoutMs: number;
+  private readonly checksum: ChecksumAlgorithm | undefined;
   private opening: Promise<Opened> | undefined;
   private locating: Promise<Opened> | undefined;
 
@@ -100,6 +114,13 @@ export class FileSnapshotStore implements SnapshotStore {
     this.retain = validateRetention(options.retain);
     this.readOnly = options.readOnly === true;
     this.lockTimeoutMs = options.lockTimeoutMs ?? 60_000;
+    if (
+      options.checksum !== undefined &&
+      !(CHECKSUM_ALGORITHMS as readonly unknown[]).includes(options.checksum)
+    ) {
+      throw new InvalidArgumentError('options.checksum', options.checksum, "'crc32' or 'sha256'");
+    }
+    this.checksum = options.checksum;
   }
 
   /** Creates the store and waits until its folder is ready (created and cleaned for writers). */
@@ -122,7 +143,11 @@ export class FileSnapshotStore implements SnapshotStore {
 
   /** Node built-ins and the absolute folder: all that reading needs. */
   private located(): Promise<Opened> {
-    this.locating ??= nodeModules().then((node) => ({ node, dir: node.path.resolve(this.dir) }));
+    this.locating ??= nodeModules().then((node) => ({
+      node,
+      dir: node.path.resolve(this.dir),
+      checksum: this.checksum ?? defaultChecksum(node),
+    }));
     return this.locating;
   }
 
@@ -136,8 +161,11 @@ export class FileSnapshotStore implements SnapshotStore {
   }
 
   private async open(): Promise<Opened> {
-    const { node, dir } = await this.located();
-    if (this.readOnly) return { node, dir };
+    const located = await this.located();
+    const { node, dir } = located;
+    if (this.readOnly) return located;
+    // Fails now, not at the first save, when this Node cannot compute the chosen checksum.
+    createHasher(node, located.checksum);
     await node.fs.mkdir(dir, { recursive: true });
     await withWriterLock(node, dir, this.lockTimeoutMs, async () => {
       const manifest = await readManifest(node, dir);
@@ -145,7 +173,7 @@ export class FileSnapshotStore implements SnapshotStore {
       // Generation 0 means no manifest file yet: create it, so the folder is recognizably a store.
       if (manifest.generation === 0) await writeManifest(node, dir, { ...manifest, generation: 1 });
     });
-    return { node, dir };
+    return located;
   }
 
   async save(
@@ -165,7 +193,7 @@ export class FileSnapshotStore implements SnapshotStore {
       encoding.catch(() => {});
       throw error;
     }
-    const { node, dir } = opened;
+    const { node, dir, checksum } = opened;
     const encoded = await encoding;
     return withWriterLock(node, dir, this.lockTimeoutMs, async () => {
       const manifest = await readManifest(node, dir);
@@ -177,7 +205,7 @@ export class FileSnapshotStore implements SnapshotStore {
       try {
         await node.fs.mkdir(temp);
         for (const file of encoded.files) {
-          files.push(await writeDurably(node, `${temp}/${file.name}`, file));
+          files.push(await writeDurably(node, `${temp}/${file.name}`, file, checksum));
         }
         await fsyncDir(node.fs, temp);
         await node.fs.rename(temp, final);

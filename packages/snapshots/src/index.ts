@@ -5,6 +5,7 @@ export {
   type SnapshotTrigger,
   snapshotCallback,
 } from './callback.js';
+export type { ChecksumAlgorithm } from './checksum.js';
 export {
   OptimizerStateError,
   SnapshotCorruptError,

@@ -1,4 +1,4 @@
-import { CHECKSUM_PREFIX } from './checksum.js';
+import { createHasher } from './checksum.js';
 import { ID_PATTERN } from './entry.js';
 import { SnapshotCorruptError } from './errors.js';
 import { errorCode, fsyncDir, type NodeModules } from './node.js';
@@ -28,7 +28,9 @@ function bodyChecksum(node: NodeModules, manifest: Manifest): string {
     nextSeq: manifest.nextSeq,
     snapshots: manifest.snapshots,
   });
-  return CHECKSUM_PREFIX + node.crypto.createHash('sha256').update(body).digest('hex');
+  const hasher = createHasher(node, 'sha256');
+  hasher.update(new TextEncoder().encode(body));
+  return hasher.digest();
 }
 
 /**

@@ -25,7 +25,8 @@ const withoutTime = (entries: SnapshotEntry[]) => entries.map(({ createdAt: _, .
 describe('MemorySnapshotStore parity with FileSnapshotStore', () => {
   it('gives the same entries, checksums, retention and errors for the same calls', async () => {
     const memory = new MemorySnapshotStore({ retain: { last: 3 } });
-    const file = await FileSnapshotStore.open(dir, { retain: { last: 3 } });
+    // MemorySnapshotStore records SHA-256 (WebCrypto, also in browsers).
+    const file = await FileSnapshotStore.open(dir, { retain: { last: 3 }, checksum: 'sha256' });
     const model = tinyModel();
     const x = seededInputs(3, 4, 5);
     const logs: unknown[][] = [[], []];

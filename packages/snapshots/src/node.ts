@@ -6,6 +6,7 @@ type Fs = typeof import('node:fs/promises');
 type Crypto = typeof import('node:crypto');
 type Os = typeof import('node:os');
 type Path = typeof import('node:path');
+type Zlib = typeof import('node:zlib');
 
 /** The Node built-ins the file store uses. */
 export interface NodeModules {
@@ -13,6 +14,7 @@ export interface NodeModules {
   crypto: Crypto;
   os: Os;
   path: Path;
+  zlib: Zlib;
 }
 
 let cached: Promise<NodeModules> | undefined;
@@ -20,14 +22,15 @@ let cached: Promise<NodeModules> | undefined;
 /** Loads (once) the Node built-ins; rejects outside Node. */
 export function nodeModules(): Promise<NodeModules> {
   cached ??= Promise.all(
-    ['node:fs/promises', 'node:crypto', 'node:os', 'node:path'].map(
+    ['node:fs/promises', 'node:crypto', 'node:os', 'node:path', 'node:zlib'].map(
       (specifier) => import(/* webpackIgnore: true */ /* @vite-ignore */ specifier),
     ),
-  ).then(([fs, crypto, os, path]) => ({
+  ).then(([fs, crypto, os, path, zlib]) => ({
     fs: fs as Fs,
     crypto: crypto as Crypto,
     os: os as Os,
     path: path as Path,
+    zlib: zlib as Zlib,
   }));
   return cached;
 }

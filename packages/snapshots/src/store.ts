@@ -17,7 +17,10 @@ export interface SnapshotFile {
   /** Name inside the snapshot folder: `model.json`, `weights.bin`, `optimizer.json`, `optimizer.bin`. */
   name: string;
   byteSize: number;
-  /** `sha256:` followed by the lowercase hex SHA-256 of the file's bytes. */
+  /**
+   * `<algorithm>:<lowercase hex>` of the file's bytes: `crc32:` and 8 hex digits, or `sha256:`
+   * and 64 (see `FileSnapshotStoreOptions.checksum`).
+   */
   checksum: string;
 }
 
@@ -28,7 +31,7 @@ export interface SnapshotEntry extends SnapshotMeta {
   createdAt: string;
   /** Bytes of the model weights (`weights.bin`). */
   byteSize: number;
-  /** `sha256:<hex>` of the model weights (`weights.bin`), verified on load. */
+  /** Checksum of the model weights (`weights.bin`) as in `SnapshotFile`, verified on load. */
   checksum: string;
   /** Every file of the snapshot with its size and checksum (set by the stores of this package). */
   files?: SnapshotFile[];
