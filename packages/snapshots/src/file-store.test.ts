@@ -176,6 +176,8 @@ describe('FileSnapshotStore checksums', () => {
     expect(() => new FileSnapshotStore(dir, { checksum: 'md5' as never })).toThrow(
       InvalidArgumentError,
     );
-    expect(() => new FileSnapshotStore(dir, { checksum: 'md5' as never })).toThrow(/options.checksum: got "md5"/);
+    expect(() => new FileSnapshotStore(dir, { checksum: 'md5' as never })).toThrow(
+      /options.checksum: got "md5"/,
+    );
   });
 });
