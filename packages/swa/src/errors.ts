@@ -59,18 +59,19 @@ export class BatchNormNotReachedError extends OnerunError {
 
 /** A second `update` was started before the previous one finished. */
 export class ConcurrentUpdateError extends OnerunError {
-  constructor() {
+  constructor(what = 'WeightAverager.update') {
     super(
       'CONCURRENT_UPDATE',
-      'WeightAverager.update was called while a previous update was still running; expected ' +
-        'each update to be awaited before the next.',
+      `${what} was called while a previous update was still running; expected each update to ` +
+        'be awaited before the next.',
     );
   }
 }
 
-/** The averager was used after `dispose()`. */
+/** An averager (`WeightAverager`, `Swag`) was used after `dispose()`. */
 export class DisposedError extends OnerunError {
   constructor(what: string) {
-    super('DISPOSED', `${what} was called on a disposed WeightAverager; expected a live one.`);
+    const owner = what.split('.')[0];
+    super('DISPOSED', `${what} was called on a disposed ${owner}; expected a live one.`);
   }
 }

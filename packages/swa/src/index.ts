@@ -28,3 +28,4 @@ export {
   EmptyDataError,
   MissingBatchNormDataError,
 } from './errors.js';
+export { Swag, type SwagOptions, type SwagSampleOptions } from './swag.js';
