@@ -12,7 +12,7 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { ConcurrentUpdateError, DisposedError, EmptyAverageError } from './errors.js';
-import { finiteSentinel, finiteStrategy, firstNonFinite } from './finite.js';
+import { findNonFinite } from './finite.js';
 
 /**
  * A custom averaging rule (PyTorch's `avg_fn`): returns the new average of one weight from the
@@ -178,16 +178,15 @@ export class WeightAverager {
       // The new average is taken synchronously, from the weights as they are at the call.
       const candidates = tf.tidy(() => vars.map((v, i) => this.fold(i, v.read(), n)));
       if (this.checkFinite) {
-        try {
-          const strategy = await finiteStrategy();
-          const check = tf.tidy(() => finiteSentinel(candidates, strategy));
-          const [sentinel] = await check.data();
-          check.dispose();
-          // Finite values give a finite sentinel unless partial sums overflow: then look closer.
-          if (!Number.isFinite(sentinel as number)) await this.assertFinite(candidates, specs, n);
-        } catch (error) {
+        const i = await findNonFinite(candidates).catch((error: unknown) => {
           tf.dispose(candidates);
           throw error;
+        });
+        if (i >= 0) {
+          tf.dispose(candidates);
+          throw new NonFiniteError(
+            `WeightAverager.update #${n + 1}: weight '${specs[i]?.name}' (or the average it yields)`,
+          );
         }
       }
       this.commit(candidates, specs);
@@ -277,15 +276,6 @@ export class WeightAverager {
         }
         return out.dtype === avg.dtype ? out : tf.cast(out, avg.dtype);
       }
-    }
-  }
-
-  private async assertFinite(candidates: tf.Tensor[], specs: WeightSpec[], n: number) {
-    const i = await firstNonFinite(candidates);
-    if (i >= 0) {
-      throw new NonFiniteError(
-        `WeightAverager.update #${n + 1}: weight '${specs[i]?.name}' (or the average it yields)`,
-      );
     }
   }
 

@@ -11,7 +11,7 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel, LayerVariable } from '@tensorflow/tfjs-layers';
 import { BatchNormNotReachedError, EmptyDataError } from './errors.js';
-import { finiteSentinel, finiteStrategy, firstNonFinite } from './finite.js';
+import { findNonFinite } from './finite.js';
 
 /** Runs the model on one batch of inputs; its result is disposed by `recomputeBatchNorm`. */
 export type ForwardFn = (model: LayersModel, xs: Inputs) => tf.Tensor | tf.Tensor[];
@@ -425,17 +425,10 @@ export async function recomputeBatchNormWith(
     if (missed.length > 0) throw new BatchNormNotReachedError(missed);
     const stats = tf.tidy(() => moments.map((m) => m.statistics(unbiased)));
     try {
-      const flat = stats.flatMap((s) => [s.mean, s.variance]);
-      const strategy = await finiteStrategy();
-      const check = tf.tidy(() => finiteSentinel(flat, strategy));
-      const [sentinel] = await check.data();
-      check.dispose();
-      if (!Number.isFinite(sentinel as number)) {
-        const i = await firstNonFinite(flat);
-        if (i >= 0) {
-          const name = layers[Math.floor(i / 2)]?.name;
-          throw new NonFiniteError(`recomputeBatchNorm: the statistics of layer '${name}'`);
-        }
+      const i = await findNonFinite(stats.flatMap((s) => [s.mean, s.variance]));
+      if (i >= 0) {
+        const name = layers[Math.floor(i / 2)]?.name;
+        throw new NonFiniteError(`recomputeBatchNorm: the statistics of layer '${name}'`);
       }
       layers.forEach((layer, i) => {
         const s = stats[i] as { mean: tf.Tensor; variance: tf.Tensor };

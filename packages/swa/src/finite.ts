@@ -86,6 +86,19 @@ export async function firstNonFinite(tensors: readonly tf.Tensor[]): Promise<num
 }
 
 /**
+ * Index of the first tensor holding NaN or ±Infinity, or -1. Reads back one scalar (the
+ * sentinel of `finiteStrategy()`), and checks each tensor exactly only when that is not finite.
+ */
+export async function findNonFinite(tensors: readonly tf.Tensor[]): Promise<number> {
+  const strategy = await finiteStrategy();
+  const check = tf.tidy(() => finiteSentinel(tensors, strategy));
+  const [sentinel] = await check.data();
+  check.dispose();
+  // Finite values give a finite sentinel unless partial sums overflow: then look closer.
+  return Number.isFinite(sentinel as number) ? -1 : firstNonFinite(tensors);
+}
+
+/**
  * The fastest strategy that passes a probe on the current backend (probed once per backend on
  * small, SIMD-sized and pool-sized tensors): `'pool'` is tried on wasm only, then `'sum'`, then
  * `'exact'`.

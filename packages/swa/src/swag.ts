@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { AveragedWeights } from './averager.js';
 import { ConcurrentUpdateError, DisposedError, EmptyAverageError } from './errors.js';
-import { finiteSentinel, finiteStrategy, firstNonFinite } from './finite.js';
+import { findNonFinite } from './finite.js';
 
 /** Variances below this are clamped before the square root (negative ones are rounding error). */
 const VARIANCE_FLOOR = 1e-30;
@@ -233,13 +233,7 @@ export class Swag {
     specs: WeightSpec[],
     n: number,
   ): Promise<void> {
-    const moments = next.flatMap((m) => [m.mean, m.square]);
-    const strategy = await finiteStrategy();
-    const check = tf.tidy(() => finiteSentinel(moments, strategy));
-    const [sentinel] = await check.data();
-    check.dispose();
-    if (Number.isFinite(sentinel as number)) return;
-    const i = await firstNonFinite(moments);
+    const i = await findNonFinite(next.flatMap((m) => [m.mean, m.square]));
     if (i >= 0) {
       throw new NonFiniteError(
         `Swag.update #${n + 1}: weight '${specs[Math.floor(i / 2)]?.name}' (or the moments it yields)`,
