@@ -81,6 +81,26 @@ export function referencesResolve(config: JsonValue): boolean {
   return Object.values(config).every(referencesResolve);
 }
 
+/**
+ * Whether `built` says everything `saved` says: the same values at every key `saved` has, arrays
+ * element by element. `built` may add keys: tfjs itself writes some defaults only after a load
+ * (an `Embedding` under `Sequential` gains `dtype`), so exact equality would refuse models that
+ * stock loading rebuilds just the same.
+ */
+export function saysAllOf(built: JsonValue | undefined, saved: JsonValue): boolean {
+  if (saved === null || typeof saved !== 'object') return built === saved;
+  if (built === null || built === undefined || typeof built !== 'object') return false;
+  if (Array.isArray(saved)) {
+    return (
+      Array.isArray(built) &&
+      built.length === saved.length &&
+      saved.every((item, i) => saysAllOf(built[i], item))
+    );
+  }
+  if (Array.isArray(built)) return false;
+  return Object.entries(saved).every(([key, value]) => saysAllOf(built[key], value));
+}
+
 type ModelFromConfig = (
   cls: tf.serialization.SerializableConstructor<tf.serialization.Serializable>,
   config: tf.serialization.ConfigDict,
@@ -103,9 +123,9 @@ function modelConfig(topology: unknown): { className: string; config: JsonValue 
  * take tensors decoded straight from `weights` (views when `owned`, so nothing else holds them).
  *
  * Returns `null`, having built nothing that stays alive, when this path cannot vouch for the
- * result: an unregistered model class, a reference to a layer the config lacks, a topology that
- * does not serialize back to exactly what was saved, weight names out of the saved order, or a
- * training config to restore. The caller
+ * result: an unregistered model class, a reference to a layer the config lacks, a built model
+ * whose topology does not say everything the saved one says (`saysAllOf`), weight names out of
+ * the saved order, or a training config to restore. The caller
  * then loads with stock tfjs.
  */
 export function buildModel(
@@ -133,7 +153,7 @@ export function buildModel(
     const sameTopology =
       rebuilt !== null &&
       rebuilt.className === saved.className &&
-      JSON.stringify(rebuilt.config) === JSON.stringify(saved.config);
+      saysAllOf(rebuilt.config, saved.config);
     const names = model.weights.map((w) => w.originalName);
     const sameNames =
       names.length === specs.length && names.every((name, i) => name === specs[i]?.name);
