@@ -6,6 +6,7 @@ import { WeightAverager } from './averager.js';
 import { recomputeBatchNorm } from './batch-norm.js';
 import { SwaCallback, swaCallback } from './callback.js';
 import { MissingBatchNormDataError } from './errors.js';
+import { Swag } from './swag.js';
 
 /** Records the trainable weights (and the LR) after every update and every epoch. */
 class Recorder extends tf.Callback {
@@ -92,6 +93,31 @@ describe('swaCallback', () => {
     expect(cb.step).toBe(10);
     expectClose(snapshot(model), mean(rec.epochs.slice(1)));
     expect(cb.lastFinalize).toEqual({ written: true, count: 4 });
+  });
+
+  it('feeds a Swag the same iterates, then writes its mean and recomputes batch norm', async () => {
+    const { model, xs, ys } = setup(true);
+    const swag = new Swag({ rank: 3 });
+    held.push(swag);
+    const rec = new Recorder();
+    const cb = swaCallback({
+      averager: swag,
+      start: { epoch: 2 },
+      every: { epochs: 1 },
+      bnData: xs,
+      bnBatchSize: 4,
+    });
+    await model.fit(xs, ys, { ...fitArgs, epochs: 5, batchSize: 4, callbacks: [rec, cb] });
+    expect([swag.count, swag.columns]).toEqual([4, 3]);
+    expectClose(snapshot(model), mean(rec.epochs.slice(1)));
+    expect(cb.lastFinalize).toEqual({
+      written: true,
+      count: 4,
+      batchNorm: { layers: 1, examples: 8, batches: 2 },
+    });
+    expect(() => swaCallback({ averager: {} as never, start: { epoch: 1 } })).toThrow(
+      /a WeightAverager or a Swag/,
+    );
   });
 
   it('averages every N updates from a start step (counted from start)', async () => {

@@ -10,6 +10,7 @@ import { Callback, type LayersModel } from '@tensorflow/tfjs-layers';
 import { WeightAverager } from './averager.js';
 import { type ForwardFn, type RecomputeBatchNormResult, recomputeBatchNorm } from './batch-norm.js';
 import { MissingBatchNormDataError } from './errors.js';
+import { Swag } from './swag.js';
 
 /** When averaging may begin: after this many completed updates, or completed epochs. */
 export type SwaStart = { step: number } | { epoch: number };
@@ -22,8 +23,11 @@ export type SwaEvery = { steps: number } | { epochs: number } | 'cycle';
 
 /** Options of {@link swaCallback}. */
 export interface SwaCallbackOptions {
-  /** The averager to feed (its `mode` decides SWA, EMA or a custom rule). */
-  averager: WeightAverager;
+  /**
+   * What to feed: a `WeightAverager` (its `mode` decides SWA, EMA or a custom rule) or a `Swag`
+   * (which collects the same iterates; its mean w̄ is what gets written at the end).
+   */
+  averager: WeightAverager | Swag;
   /**
    * Averaging begins once this many updates (`{ step: S }`) or epochs (`{ epoch: E }`) have
    * completed: the first model folded in is the one after the S-th update / E-th epoch (or the
@@ -80,7 +84,7 @@ export interface SwaFinalizeResult {
  * model and recomputes its batch-norm statistics. Step counts carry on across `fit` calls.
  */
 export class SwaCallback extends Callback {
-  readonly averager: WeightAverager;
+  readonly averager: WeightAverager | Swag;
   private readonly options: SwaCallbackOptions;
   private readonly every: SwaEvery;
   private driver: ScheduleCallback | null = null;
@@ -91,8 +95,9 @@ export class SwaCallback extends Callback {
 
   constructor(options: SwaCallbackOptions) {
     super();
-    if (!(options?.averager instanceof WeightAverager)) {
-      throw new InvalidArgumentError('options.averager', options?.averager, 'a WeightAverager');
+    const averager = options?.averager;
+    if (!(averager instanceof WeightAverager) && !(averager instanceof Swag)) {
+      throw new InvalidArgumentError('options.averager', averager, 'a WeightAverager or a Swag');
     }
     this.averager = options.averager;
     checkStart(options.start);
@@ -179,7 +184,8 @@ export class SwaCallback extends Callback {
       this.lastFinalize = { written: false, count };
       return this.lastFinalize;
     }
-    this.averager.copyTo(model);
+    if (this.averager instanceof Swag) this.averager.copyMeanTo(model);
+    else this.averager.copyTo(model);
     const result: SwaFinalizeResult = { written: true, count };
     if (this.options.bnData !== undefined && batchNormLayers(model).length > 0) {
       result.batchNorm = await recomputeBatchNorm(model, this.options.bnData, {
