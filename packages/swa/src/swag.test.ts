@@ -185,6 +185,35 @@ describe('Swag', () => {
     disposeAll(model, wide);
   });
 
+  it('resumes from its state exactly as if never interrupted', async () => {
+    const model = tinyDense();
+    const straight = new Swag({ rank: 2 });
+    for (const w of ITERATES.slice(0, 3)) {
+      setParams(model, w);
+      await straight.update(model);
+    }
+    const state = straight.getState();
+    expect(state.deviations).toHaveLength(2);
+    const resumed = Swag.fromState(state);
+    tf.dispose([...state.mean, ...state.squareMean, ...state.deviations.flat()]);
+    for (const w of ITERATES.slice(3)) {
+      setParams(model, w);
+      await straight.update(model);
+      await resumed.update(model);
+    }
+    expect(resumed.count).toBe(5);
+    expect(await flat(resumed.sample({ seed: 3 }))).toEqual(
+      await flat(straight.sample({ seed: 3 })),
+    );
+    expect(await flat(resumed.variance())).toEqual(await flat(straight.variance()));
+    // A state that does not add up is refused by name.
+    const bad = straight.getState();
+    expect(() => Swag.fromState({ ...bad, rank: 1 })).toThrow(/state.deviations/);
+    expect(() => Swag.fromState({ ...bad, mean: bad.mean.slice(1) })).toThrow(WeightMismatchError);
+    tf.dispose([...bad.mean, ...bad.squareMean, ...bad.deviations.flat()]);
+    disposeAll(straight, resumed, model);
+  });
+
   it('keeps the tensor count flat over many updates and samples', async () => {
     const model = tinyDense();
     const swag = new Swag({ rank: 4 });

@@ -6,6 +6,7 @@ import {
   requireInteger,
   requirePositive,
   seededRandom,
+  tensorSpecs,
   type WeightSpec,
   weightSpecs,
 } from '@onerun/core';
@@ -47,6 +48,22 @@ export interface SwagSampleOptions {
   seed?: number;
 }
 
+/** Everything needed to rebuild a `Swag` later (e.g. to resume a run); tensors are copies. */
+export interface SwagState {
+  rank: number;
+  which: AveragedWeights;
+  /** Number of updates folded in. */
+  count: number;
+  /** Name, shape and dtype of each modelled weight, in `modelVariables(model, which)` order. */
+  specs: WeightSpec[];
+  /** The running mean w̄, one tensor per spec. */
+  mean: tf.Tensor[];
+  /** The running mean of w², one tensor per spec. */
+  squareMean: tf.Tensor[];
+  /** The deviation columns, oldest first; each one tensor per spec. */
+  deviations: tf.Tensor[][];
+}
+
 /**
  * SWAG (Maddox et al. 2019): a Gaussian over weights fitted to the SGD iterates that SWA
  * averages. It keeps the running first and second moments of every weight (mean w̄ and
@@ -64,9 +81,8 @@ export class Swag {
   readonly checkFinite: boolean;
   private means: tf.Variable[] | null = null;
   private squares: tf.Variable[] | null = null;
-  /** Deviation columns, each one tensor per weight; a ring of at most `rank` columns. */
+  /** Deviation columns, oldest first (at most `rank`), each one tensor per weight. */
   private deviations: tf.Tensor[][] = [];
-  private oldest = 0;
   private specs: WeightSpec[] | null = null;
   private n = 0;
   private busy = false;
@@ -80,6 +96,61 @@ export class Swag {
     }
     this.which = which;
     this.checkFinite = options.checkFinite ?? true;
+  }
+
+  /**
+   * Rebuilds a `Swag` from `getState()` output. The tensors are copied: the caller keeps
+   * ownership of the state's tensors.
+   */
+  static fromState(state: SwagState, options: { checkFinite?: boolean } = {}): Swag {
+    const swag = new Swag({
+      rank: state?.rank,
+      which: state?.which,
+      ...(options.checkFinite === undefined ? {} : { checkFinite: options.checkFinite }),
+    });
+    const count = requireInteger('state.count', state.count, 1);
+    const columns = state.deviations;
+    if (!Array.isArray(state.specs) || !Array.isArray(state.mean) || !Array.isArray(columns)) {
+      throw new InvalidArgumentError(
+        'state',
+        state,
+        '{ rank, which, count, specs, mean, squareMean, deviations }',
+      );
+    }
+    if (columns.length > Math.min(swag.rank, count)) {
+      throw new InvalidArgumentError(
+        'state.deviations',
+        `${columns.length} columns`,
+        `at most min(rank, count) = ${Math.min(swag.rank, count)}`,
+      );
+    }
+    for (const [what, tensors] of [
+      ['mean', state.mean],
+      ['squareMean', state.squareMean],
+      ...columns.map((c, k) => [`deviations[${k}]`, c] as const),
+    ] as const) {
+      assertSameWeights(state.specs, tensorSpecs(tensors), `Swag.fromState: specs vs ${what}`);
+    }
+    swag.specs = state.specs.map((s) => ({ ...s, shape: [...s.shape] }));
+    swag.means = state.mean.map((t) => tf.variable(t, false));
+    swag.squares = state.squareMean.map((t) => tf.variable(t, false));
+    swag.deviations = columns.map((column) => column.map((t) => tf.clone(t)));
+    swag.n = count;
+    return swag;
+  }
+
+  /** A copy of the Swag's state for `Swag.fromState`; the caller owns (and disposes) the tensors. */
+  getState(): SwagState {
+    const { means, squares, specs } = this.require('getState');
+    return {
+      rank: this.rank,
+      which: this.which,
+      count: this.n,
+      specs: specs.map((s) => ({ ...s, shape: [...s.shape] })),
+      mean: means.map((m) => tf.clone(m)),
+      squareMean: squares.map((m) => tf.clone(m)),
+      deviations: this.deviations.map((column) => column.map((t) => tf.clone(t))),
+    };
   }
 
   /** Number of updates folded in. */
@@ -257,15 +328,9 @@ export class Swag {
     }
     tf.dispose(next.flatMap((m) => [m.mean, m.square]));
     const column = next.map((m) => m.deviation);
-    if (this.rank === 0) {
-      tf.dispose(column);
-    } else if (this.deviations.length < this.rank) {
-      this.deviations.push(column);
-    } else {
-      tf.dispose(this.deviations[this.oldest] as tf.Tensor[]);
-      this.deviations[this.oldest] = column;
-      this.oldest = (this.oldest + 1) % this.rank;
-    }
+    this.deviations.push(column);
+    // Oldest first, so that a seeded sample does not depend on how the columns came in.
+    while (this.deviations.length > this.rank) tf.dispose(this.deviations.shift() as tf.Tensor[]);
   }
 
   private require(what: string): {
