@@ -28,4 +28,4 @@ export {
   EmptyDataError,
   MissingBatchNormDataError,
 } from './errors.js';
-export { Swag, type SwagOptions, type SwagSampleOptions } from './swag.js';
+export { Swag, type SwagOptions, type SwagSampleOptions, type SwagState } from './swag.js';
