@@ -2,9 +2,11 @@
 // a 25,005,000-parameter model (100 MB of float32 weights). Build first, then run:
 //   npx --yes pnpm@10.34.9 --filter "@onerun/snapshots..." run build && node bench/snapshots.bench.mjs
 // ROUNDS=n sets the number of rounds (default 7); VERBOSE=1 prints every sample.
+import { createHash } from 'node:crypto';
 import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { FileSnapshotStore } from '@onerun/snapshots';
 import * as tf from '@tensorflow/tfjs';
 
@@ -50,6 +52,8 @@ const results = {
   'store.load': [],
   'store.loadWeightsInto': [],
   'raw readFile': [],
+  'CRC-32 (node:zlib), in memory': [],
+  'SHA-256 (node:crypto), in memory': [],
 };
 let id = first.id;
 for (let round = 0; round < ROUNDS; round++) {
@@ -71,6 +75,10 @@ for (let round = 0; round < ROUNDS; round++) {
   );
   results['store.loadWeightsInto'].push(await time(() => store.loadWeightsInto(id, target)));
   results['raw readFile'].push(await time(() => readFile(fresh)));
+  results['CRC-32 (node:zlib), in memory'].push(await time(async () => crc32(bytes)));
+  results['SHA-256 (node:crypto), in memory'].push(
+    await time(async () => createHash('sha256').update(bytes).digest()),
+  );
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
