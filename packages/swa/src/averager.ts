@@ -8,6 +8,7 @@ import {
   tensorSpecs,
   type WeightSpec,
   weightSpecs,
+  writeWeights,
 } from '@onerun/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
@@ -178,15 +179,16 @@ export class WeightAverager {
       // The new average is taken synchronously, from the weights as they are at the call.
       const candidates = tf.tidy(() => vars.map((v, i) => this.fold(i, v.read(), n)));
       if (this.checkFinite) {
-        const i = await findNonFinite(candidates).catch((error: unknown) => {
+        try {
+          const i = await findNonFinite(candidates);
+          if (i >= 0) {
+            throw new NonFiniteError(
+              `WeightAverager.update #${n + 1}: weight '${specs[i]?.name}' (or the average it yields)`,
+            );
+          }
+        } catch (error) {
           tf.dispose(candidates);
           throw error;
-        });
-        if (i >= 0) {
-          tf.dispose(candidates);
-          throw new NonFiniteError(
-            `WeightAverager.update #${n + 1}: weight '${specs[i]?.name}' (or the average it yields)`,
-          );
         }
       }
       this.commit(candidates, specs);
@@ -217,9 +219,7 @@ export class WeightAverager {
     assertSameWeights(this.weightSpecs as WeightSpec[], specs, 'WeightAverager.copyTo');
     const avg = this.average();
     try {
-      modelVariables(model, this.which).forEach((v, i) => {
-        v.write(avg[i] as tf.Tensor);
-      });
+      writeWeights(model, avg, this.which);
     } finally {
       tf.dispose(avg);
     }

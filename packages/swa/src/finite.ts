@@ -43,6 +43,11 @@ function pooledColumns(t: tf.Tensor, channels: number): tf.Tensor1D {
   return tf.reshape(tf.avgPool(image, [rows, 1], 1, 'valid'), [channels]);
 }
 
+/** One boolean per tensor: does it hold NaN or ±Infinity? Call inside `tf.tidy`. */
+function nonFiniteFlags(tensors: readonly tf.Tensor[]): tf.Tensor1D {
+  return tf.stack(tensors.map((t) => tf.any(tf.logicalNot(tf.isFinite(t))))) as tf.Tensor1D;
+}
+
 /**
  * A scalar that is finite if every value of `tensors` is finite. It is never finite when some
  * value is NaN or ±Infinity (on a backend that passed the probe), but may be non-finite for
@@ -60,8 +65,7 @@ function pooledColumns(t: tf.Tensor, channels: number): tf.Tensor1D {
 export function finiteSentinel(tensors: readonly tf.Tensor[], strategy: FiniteStrategy): tf.Scalar {
   if (tensors.length === 0) return tf.scalar(0);
   if (strategy === 'exact') {
-    const bad = tf.any(tf.stack(tensors.map((t) => tf.any(tf.logicalNot(tf.isFinite(t))))));
-    return tf.where(bad, tf.scalar(Number.NaN), tf.scalar(0));
+    return tf.where(tf.any(nonFiniteFlags(tensors)), tf.scalar(Number.NaN), tf.scalar(0));
   }
   const floats = tensors.map((t) => (t.dtype === 'float32' ? t : tf.cast(t, 'float32')));
   if (strategy === 'pool') {
@@ -79,7 +83,7 @@ export function finiteSentinel(tensors: readonly tf.Tensor[], strategy: FiniteSt
 /** Index of the first tensor holding NaN or ±Infinity, or -1 (reads one small tensor back). */
 export async function firstNonFinite(tensors: readonly tf.Tensor[]): Promise<number> {
   if (tensors.length === 0) return -1;
-  const flags = tf.tidy(() => tf.stack(tensors.map((t) => tf.any(tf.logicalNot(tf.isFinite(t))))));
+  const flags = tf.tidy(() => nonFiniteFlags(tensors));
   const bad = await flags.data();
   flags.dispose();
   return bad.findIndex((b) => b !== 0);

@@ -9,6 +9,7 @@ import {
   tensorSpecs,
   type WeightSpec,
   weightSpecs,
+  writeWeights,
 } from '@onerun/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
@@ -110,7 +111,12 @@ export class Swag {
     });
     const count = requireInteger('state.count', state.count, 1);
     const columns = state.deviations;
-    if (!Array.isArray(state.specs) || !Array.isArray(state.mean) || !Array.isArray(columns)) {
+    if (
+      !Array.isArray(state.specs) ||
+      !Array.isArray(state.mean) ||
+      !Array.isArray(state.squareMean) ||
+      !Array.isArray(columns)
+    ) {
       throw new InvalidArgumentError(
         'state',
         state,
@@ -141,13 +147,13 @@ export class Swag {
 
   /** A copy of the Swag's state for `Swag.fromState`; the caller owns (and disposes) the tensors. */
   getState(): SwagState {
-    const { means, squares, specs } = this.require('getState');
+    const { squares, specs } = this.require('getState');
     return {
       rank: this.rank,
       which: this.which,
       count: this.n,
       specs: specs.map((s) => ({ ...s, shape: [...s.shape] })),
-      mean: means.map((m) => tf.clone(m)),
+      mean: this.mean(),
       squareMean: squares.map((m) => tf.clone(m)),
       deviations: this.deviations.map((column) => column.map((t) => tf.clone(t))),
     };
@@ -291,9 +297,7 @@ export class Swag {
     assertSameWeights(specs, weightSpecs(model, this.which), `Swag.${what}`);
     const tensors = values();
     try {
-      modelVariables(model, this.which).forEach((v, i) => {
-        v.write(tensors[i] as tf.Tensor);
-      });
+      writeWeights(model, tensors, this.which);
     } finally {
       tf.dispose(tensors);
     }
