@@ -1,4 +1,4 @@
-import { assertSameWeights, type WeightSpec, weightSpecs } from '@onerun/core';
+import { assertSameWeights, type WeightSpec, weightSpecs, writeWeights } from '@onerun/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { type LayersModel, loadLayersModel, version_layers } from '@tensorflow/tfjs-layers';
 import { OptimizerStateError, SnapshotCorruptError } from './errors.js';
@@ -315,6 +315,24 @@ export function decodeTensors(
     throw error;
   }
   return out;
+}
+
+/**
+ * Writes the weights in `bytes` into `model` in spec order (shapes checked before anything is
+ * written). With `owned`, nobody else holds `bytes` and the tensors view it instead of copying.
+ */
+export function writeDecoded(
+  model: LayersModel,
+  specs: readonly tf.io.WeightsManifestEntry[],
+  bytes: Uint8Array,
+  owned: boolean,
+): void {
+  const tensors = decodeTensors(specs, bytes, !owned);
+  try {
+    writeWeights(model, tensors);
+  } finally {
+    tf.dispose(tensors);
+  }
 }
 
 /** Checks that the snapshot's weights fit `model` position by position (names may differ). */

@@ -1,7 +1,6 @@
-import { writeWeights } from '@onerun/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { LayersModel } from '@tensorflow/tfjs-layers';
-import { decodeTensors, type ParsedModel } from './artifacts.js';
+import { type ParsedModel, writeDecoded } from './artifacts.js';
 
 type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -125,8 +124,7 @@ function modelConfig(topology: unknown): { className: string; config: JsonValue 
  * Returns `null`, having built nothing that stays alive, when this path cannot vouch for the
  * result: an unregistered model class, a reference to a layer the config lacks, a built model
  * whose topology does not say everything the saved one says (`saysAllOf`), weight names out of
- * the saved order, or a training config to restore. The caller
- * then loads with stock tfjs.
+ * the saved order, or a training config to restore. The caller then loads with stock tfjs.
  */
 export function buildModel(
   parsed: ParsedModel,
@@ -165,14 +163,11 @@ export function buildModel(
     model?.dispose();
     return null;
   }
-  const tensors = decodeTensors(specs, weights, !owned);
   try {
-    writeWeights(model, tensors);
+    writeDecoded(model, specs, weights, owned);
   } catch (error) {
     model.dispose();
     throw error;
-  } finally {
-    tf.dispose(tensors);
   }
   if (json.userDefinedMetadata !== undefined) {
     model.setUserDefinedMetadata(json.userDefinedMetadata);

@@ -1,9 +1,7 @@
-import { writeWeights } from '@onerun/core';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import {
   assertFits,
-  decodeTensors,
   type Locate,
   MODEL_JSON,
   modelFromArtifacts,
@@ -14,6 +12,7 @@ import {
   prepareOptimizerState,
   toArtifacts,
   WEIGHTS_BIN,
+  writeDecoded,
 } from './artifacts.js';
 import { buildModel } from './build-model.js';
 import { OptimizerStateError } from './errors.js';
@@ -98,11 +97,6 @@ export async function restoreVerified(
         files.get(OPTIMIZER_BIN)!,
       )
     : undefined;
-  const tensors = decodeTensors(parsed.specs, weights, read.owned !== true);
-  try {
-    writeWeights(model, tensors);
-  } finally {
-    for (const t of tensors) t.dispose();
-  }
+  writeDecoded(model, parsed.specs, weights, read.owned === true);
   await optimizer?.commit();
 }
