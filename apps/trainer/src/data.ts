@@ -160,17 +160,7 @@ async function loadIdxData(name: IdxDataName, options: LoadDataOptions): Promise
   const [test] = makeSplits(toFloat(teI.data, testN * per), testLabels, shape, classes, [
     { start: 0, end: testN },
   ]);
-  return finish(
-    name,
-    location.dir,
-    location.origin,
-    shape,
-    classes,
-    train!,
-    nVal > 0 ? val : undefined,
-    test!,
-    nVal === 0 ? val : undefined,
-  );
+  return finish(name, location.dir, location.origin, shape, classes, train!, val!, test!);
 }
 
 function finish(
@@ -180,11 +170,12 @@ function finish(
   inputShape: [number, number, number],
   classes: number,
   train: Split,
-  val: Split | undefined,
+  validation: Split,
   test: Split,
-  unused?: Split,
 ): LoadedData {
-  if (unused) tf.dispose([unused.xs, unused.ys]);
+  // A validation split of no examples (no --val-split) is freed, not handed out.
+  const val = validation.size > 0 ? validation : undefined;
+  if (!val) tf.dispose([validation.xs, validation.ys]);
   return {
     name,
     source,
@@ -261,9 +252,8 @@ function loadSynthetic(options: LoadDataOptions): LoadedData {
     shape,
     classes,
     train!,
-    nVal > 0 ? val : undefined,
+    val!,
     test!,
-    nVal === 0 ? val : undefined,
   );
 }
 

@@ -36,6 +36,17 @@ function bnRelu(model: tf.Sequential, name: string): void {
   model.add(tf.layers.reLU({ name: `${name}_relu` }));
 }
 
+function addSoftmaxHead(model: tf.Sequential, options: ModelOptions): void {
+  model.add(
+    tf.layers.dense({
+      units: options.classes,
+      activation: 'softmax',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: options.seed }),
+      name: 'head',
+    }),
+  );
+}
+
 /** MLP: flatten → [dense 256 → BN → ReLU] → [dense 128 → BN → ReLU] → dense softmax. */
 export function buildMlp(options: ModelOptions): tf.Sequential {
   const init = initializers(options.seed);
@@ -47,14 +58,7 @@ export function buildMlp(options: ModelOptions): tf.Sequential {
     );
     bnRelu(model, `dense${i + 1}`);
   }
-  model.add(
-    tf.layers.dense({
-      units: options.classes,
-      activation: 'softmax',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: options.seed }),
-      name: 'head',
-    }),
-  );
+  addSoftmaxHead(model, options);
   return model;
 }
 
@@ -85,14 +89,7 @@ export function buildCnn(options: ModelOptions): tf.Sequential {
     tf.layers.dense({ units: 64, useBias: false, kernelInitializer: init(), name: 'dense1' }),
   );
   bnRelu(model, 'dense1');
-  model.add(
-    tf.layers.dense({
-      units: options.classes,
-      activation: 'softmax',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: options.seed }),
-      name: 'head',
-    }),
-  );
+  addSoftmaxHead(model, options);
   return model;
 }
 

@@ -103,6 +103,21 @@ function withCommon(cmd: Command): Command {
     .option('--quiet', 'no progress bars');
 }
 
+/** `--model`, `--data` and `--data-dir`, as `train` and `compare` take them. */
+function withModelAndData(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option('--model <name>', 'architecture').choices([...MODEL_NAMES]).default('mlp'),
+    )
+    .addOption(
+      new Option('--data <name>', 'data set').choices([...DATA_NAMES]).default('fashion-mnist'),
+    )
+    .option(
+      '--data-dir <dir>',
+      'folder with the IDX files (else $ONERUN_DATA_DIR, Debian, embedded)',
+    );
+}
+
 /** Values the user typed (not defaults), for checking a resumed run folder. */
 function givenValues(cmd: Command, keys: string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -194,23 +209,14 @@ interface CompareDefaults {
 }
 
 function compareOptions(cmd: Command, defaults: CompareDefaults): Command {
-  return withCommon(cmd)
-    .option(
+  return withModelAndData(
+    withCommon(cmd).option(
       '--budget <epochs>',
       'training budget per method, in epochs',
       integer(1),
       defaults.budget,
-    )
-    .addOption(
-      new Option('--model <name>', 'architecture').choices([...MODEL_NAMES]).default('mlp'),
-    )
-    .addOption(
-      new Option('--data <name>', 'data set').choices([...DATA_NAMES]).default('fashion-mnist'),
-    )
-    .option(
-      '--data-dir <dir>',
-      'folder with the IDX files (else $ONERUN_DATA_DIR, Debian, embedded)',
-    )
+    ),
+  )
     .option(
       '--methods <list>',
       `comma-separated subset of ${METHOD_NAMES.join(',')}`,
@@ -264,25 +270,17 @@ export function buildProgram(): Command {
       );
     });
 
-  const train = withCommon(
-    program
-      .command('train')
-      .description('train one method into a run folder (resumes an unfinished one)'),
+  const train = withModelAndData(
+    withCommon(
+      program
+        .command('train')
+        .description('train one method into a run folder (resumes an unfinished one)'),
+    )
+      .requiredOption('--out <dir>', 'run folder to create or resume')
+      .addOption(
+        new Option('--method <name>', 'training method').choices([...METHOD_NAMES]).default('sse'),
+      ),
   )
-    .requiredOption('--out <dir>', 'run folder to create or resume')
-    .addOption(
-      new Option('--method <name>', 'training method').choices([...METHOD_NAMES]).default('sse'),
-    )
-    .addOption(
-      new Option('--model <name>', 'architecture').choices([...MODEL_NAMES]).default('mlp'),
-    )
-    .addOption(
-      new Option('--data <name>', 'data set').choices([...DATA_NAMES]).default('fashion-mnist'),
-    )
-    .option(
-      '--data-dir <dir>',
-      'folder with the IDX files (else $ONERUN_DATA_DIR, Debian, embedded)',
-    )
     .option('--epochs <n>', 'training budget in epochs', integer(1), 10)
     .option('--batch-size <n>', 'examples per update', integer(1), 128)
     .option('--lr <rate>', 'peak learning rate', positive, 0.05)
