@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { FileSnapshotStore } from '@onerun/snapshots';
-import { curveChart, lossChart, lrChart, reliabilityChart, sizeCurveChart } from './charts.js';
+import { curveChart } from './charts.js';
 import {
   type BackendRecord,
   DEFAULT_CYCLES,
@@ -15,13 +15,14 @@ import { type CurveResult, findCurve } from './curve.js';
 import type { DataName, LoadedData } from './data.js';
 import { UsageError } from './errors.js';
 import type { RunMetrics } from './evaluate.js';
-import { readJsonIfExists, writeJson } from './files.js';
+import { readJsonIfExists, writeFileAtomic, writeJson } from './files.js';
 import { METRIC_COLUMNS, metricCells, num } from './format.js';
+import { metricsCsv } from './metrics-csv.js';
 import type { ModelName } from './models.js';
 import { type MethodPlan, planMethod } from './plan.js';
 import type { RunFile, RunProgress } from './records.js';
 import { type ReportContent, type Table, writeReport } from './report.js';
-import { metricSeries, runFacts, runSeries } from './reports.js';
+import { runCharts, runFacts } from './reports.js';
 import { loadDataFor, type TrainOutcome, trainInto } from './run.js';
 import { RunFolder } from './run-folder.js';
 import type { ProgressSink } from './train.js';
@@ -91,6 +92,7 @@ interface CompareFile {
 const COMPARE_ENTRIES = [
   'compare.json',
   'metrics.json',
+  'metrics.csv',
   'report.html',
   'charts',
   'curve',
@@ -287,6 +289,12 @@ export async function compare(options: CompareOptions): Promise<CompareOutcome> 
     const content = compareReport(settings, runFile, outcomes, plans, table, curve, seconds);
     const report = await writeReport(dir, content);
     await writeJson(join(dir, 'metrics.json'), { settings, rows, curve, seconds, backend });
+    await writeFileAtomic(
+      join(dir, 'metrics.csv'),
+      metricsCsv(
+        [...outcomes].map(([method, o]) => ({ method, progress: o.progress, metrics: o.metrics })),
+      ),
+    );
     await writeJson(join(dir, 'compare.json'), {
       onerunCompare: 1,
       settings,
@@ -356,26 +364,14 @@ function compareReport(
   curve: CurveResult | undefined,
   seconds: number,
 ): ReportContent {
-  const lr: ReturnType<typeof runSeries>['lr'] = [];
-  const collections: ReturnType<typeof runSeries>['collections'] = [];
-  const loss: ReturnType<typeof runSeries>['loss'] = [];
-  const size: ReturnType<typeof metricSeries>['size'] = [];
-  const reliability: ReturnType<typeof metricSeries>['reliability'] = [];
-  for (const [method, o] of outcomes) {
-    const s = runSeries(method, plans.get(method) as MethodPlan, o.progress);
-    lr.push(...s.lr);
-    collections.push(...s.collections);
-    loss.push(...s.loss);
-    const m = metricSeries(method, o.metrics);
-    size.push(...m.size);
-    reliability.push(...m.reliability);
-  }
-  const charts = [
-    lrChart(lr, collections),
-    lossChart(loss),
-    sizeCurveChart(size),
-    reliabilityChart(reliability),
-  ];
+  const charts = runCharts(
+    [...outcomes].map(([method, o]) => ({
+      series: method,
+      plan: plans.get(method) as MethodPlan,
+      progress: o.progress,
+      metrics: o.metrics,
+    })),
+  );
   const notes = [
     `Same data and budget of epochs for every method; independent runs (seeds ${settings.seed}, ${settings.seed + 1}, ${settings.seed + 2} for the baseline, SSE and SWA). FGE continues the baseline run from 80% of the budget (the FGE paper pretrains with the standard schedule); SWA follows the official SWA schedule from the start, averages once per epoch over its last quarter, then recomputes batch-norm statistics.`,
     'Test metrics on the test split (the official one for Fashion-MNIST and MNIST). NLL in nats; ECE over 15 confidence bins.',

@@ -60,8 +60,8 @@ dt{font-weight:600}dd{margin:0}
 table{border-collapse:collapse;margin:1rem 0;font-size:.92rem}
 th,td{border-bottom:1px solid #ddd;padding:.3rem .7rem;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}
 th{background:#f5f5f5}
-.charts{display:flex;flex-wrap:wrap;gap:1.2rem}
-figure{margin:0;border:1px solid #eee;padding:.5rem}figcaption{font-weight:600;margin-bottom:.3rem}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:1.2rem;align-items:start}
+figure{margin:0;border:1px solid #eee;padding:.5rem}figure svg{max-width:100%;height:auto}figcaption{font-weight:600;margin-bottom:.3rem}
 </style></head>
 <body>
 <h1>${escapeHtml(content.title)}</h1>

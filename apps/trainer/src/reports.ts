@@ -1,36 +1,71 @@
 import { sampleSchedule } from '@onerun/schedules';
-import { type Chart, lossChart, lrChart, reliabilityChart, sizeCurveChart } from './charts.js';
+import {
+  type Chart,
+  type EpochPoint,
+  epochMetricChart,
+  type LrPoint,
+  lossChart,
+  lrChart,
+  type ReliabilityPoint,
+  reliabilityChart,
+  sizeCurveChart,
+} from './charts.js';
 import type { RunMetrics } from './evaluate.js';
 import { METRIC_COLUMNS, metricCells, num } from './format.js';
 import type { MethodPlan } from './plan.js';
 import type { RunFile, RunProgress } from './records.js';
 import type { ReportContent } from './report.js';
 
-/** Chart data of one run, tagged with a series name (the method). */
-export function runSeries(series: string, plan: MethodPlan, progress: RunProgress) {
-  const lr = sampleSchedule(plan.schedule, { steps: plan.totalSteps, points: 300 }).map((p) => ({
-    series,
-    step: p.step + 1,
-    lr: p.lr,
-  }));
-  const collections = progress.collections.map((c) => ({ series, step: c.step, lr: c.lr }));
-  const loss = progress.lossCurve.map((p) => ({ series, step: p.step, loss: p.loss }));
-  return { lr, collections, loss };
+/** One run's part of a report: its name in legends, how it trained, what it measured. */
+export interface ChartedRun {
+  series: string;
+  plan: MethodPlan;
+  progress: RunProgress;
+  metrics: RunMetrics;
 }
 
-/** Reliability and size-curve points of one run's metrics. */
-export function metricSeries(series: string, metrics: RunMetrics) {
-  return {
-    size: metrics.sizeCurve.map((p) => ({ series, size: p.k, error: 1 - p.accuracy })),
-    reliability: metrics.reliability
-      .filter((b) => b.count > 0 && b.confidence !== null && b.accuracy !== null)
-      .map((b) => ({
+/**
+ * The charts every report shows, over one or more runs: the learning rate with the collection
+ * points and the training loss on an epoch axis, test error and NLL after each epoch, the
+ * ensemble-size curve of every ensemble method and the reliability diagram of every result.
+ */
+export function runCharts(runs: ChartedRun[]): Chart[] {
+  const lr: LrPoint[] = [];
+  const collections: LrPoint[] = [];
+  const loss: { series: string; epoch: number; loss: number }[] = [];
+  const testError: EpochPoint[] = [];
+  const testNll: EpochPoint[] = [];
+  const size: { series: string; size: number; error: number }[] = [];
+  const reliability: ReliabilityPoint[] = [];
+  for (const { series, plan, progress, metrics } of runs) {
+    const epochOf = (step: number) => step / plan.stepsPerEpoch;
+    for (const p of sampleSchedule(plan.schedule, { steps: plan.totalSteps, points: 300 }))
+      lr.push({ series, epoch: epochOf(p.step + 1), lr: p.lr });
+    for (const c of progress.collections)
+      collections.push({ series, epoch: epochOf(c.step), lr: c.lr });
+    for (const p of progress.lossCurve) loss.push({ series, epoch: epochOf(p.step), loss: p.loss });
+    for (const e of progress.history) {
+      if (e.testAccuracy !== undefined)
+        testError.push({ series, epoch: e.epoch, value: 1 - e.testAccuracy });
+      if (e.testLoss !== undefined) testNll.push({ series, epoch: e.epoch, value: e.testLoss });
+    }
+    for (const p of metrics.sizeCurve) size.push({ series, size: p.k, error: 1 - p.accuracy });
+    for (const b of metrics.reliability)
+      reliability.push({
         series,
-        confidence: b.confidence as number,
-        accuracy: b.accuracy as number,
+        lower: b.lower,
+        upper: b.upper,
         count: b.count,
-      })),
-  };
+        ...(b.confidence !== null && b.accuracy !== null
+          ? { confidence: b.confidence, accuracy: b.accuracy }
+          : {}),
+      });
+  }
+  const charts = [lrChart(lr, collections), lossChart(loss)];
+  if (testError.length > 0) charts.push(epochMetricChart('test-error', testError));
+  if (testNll.length > 0) charts.push(epochMetricChart('test-nll', testNll));
+  charts.push(sizeCurveChart(size), reliabilityChart(reliability));
+  return charts;
 }
 
 /** Facts every report shows about the data and the backend. */
@@ -62,18 +97,11 @@ export function runReport(
   plan: MethodPlan,
 ): ReportContent {
   const method = runFile.config.method;
-  const series = runSeries(method, plan, progress);
-  const ms = metricSeries(method, metrics);
   const rows = [
     [`${method}: ${metrics.resultLabel}`, '', ...metricCells(metrics.result)],
     ...metrics.members.map((m) => [`  ${m.kind} ${m.id}`, String(m.step), ...metricCells(m)]),
   ];
-  const charts: Chart[] = [
-    lrChart(series.lr, series.collections),
-    lossChart(series.loss),
-    sizeCurveChart(ms.size),
-    reliabilityChart(ms.reliability),
-  ];
+  const charts = runCharts([{ series: method, plan, progress, metrics }]);
   return {
     title: `onerun ${method} — ${runFile.architecture}`,
     facts: [

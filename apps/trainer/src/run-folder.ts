@@ -13,6 +13,7 @@ export const RUN_LAYOUT = {
   config: 'config.json',
   progress: 'progress.json',
   metrics: 'metrics.json',
+  metricsCsv: 'metrics.csv',
   report: 'report.html',
   charts: 'charts',
   members: 'snapshots',

@@ -11,7 +11,8 @@ import {
 import { type LoadedData, loadData } from './data.js';
 import { RunFolderError } from './errors.js';
 import { evaluateMembers, type RunMetrics } from './evaluate.js';
-import { writeJson } from './files.js';
+import { writeFileAtomic, writeJson } from './files.js';
+import { metricsCsv } from './metrics-csv.js';
 import { buildModel } from './models.js';
 import { type MethodPlan, planMethod } from './plan.js';
 import type { RunFile, RunProgress } from './records.js';
@@ -152,6 +153,10 @@ export async function trainInto(options: TrainIntoOptions): Promise<TrainOutcome
       (entry) => stepOf.get(entry.id) ?? entry.step + 1,
     );
     await writeJson(folder.path('metrics'), metrics);
+    await writeFileAtomic(
+      folder.path('metricsCsv'),
+      metricsCsv([{ method: config.method, progress: result.progress, metrics }]),
+    );
     let report = '';
     if (options.report ?? true) {
       const runFile = await folder.requireRunFile();

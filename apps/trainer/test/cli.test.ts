@@ -301,6 +301,18 @@ describe('onerun compare', () => {
     const fge = JSON.parse(await readFile(join(out, 'fge', 'progress.json'), 'utf8'));
     expect(fge.history.slice(0, 4)).toEqual(base.history.slice(0, 4));
     expect(fge.history).toHaveLength(5);
+    // metrics.csv: one measurement a row, the per-epoch test accuracy as in progress.json.
+    const csv = (await readFile(join(out, 'metrics.csv'), 'utf8')).trim().split('\n');
+    expect(csv[0]).toBe('method,epoch,step,model,metric,value');
+    const cells = csv.slice(1).map((l) => l.split(','));
+    for (const method of ['baseline', 'sse', 'fge', 'swa'])
+      expect(cells.some((c) => c[0] === method && c[3] === 'result')).toBe(true);
+    const baseAcc = cells
+      .filter((c) => c[0] === 'baseline' && c[3] === 'current' && c[4] === 'test_accuracy')
+      .map((c) => [Number(c[1]), Number(c[5])]);
+    expect(baseAcc).toEqual(
+      base.history.map((e: { epoch: number; testAccuracy: number }) => [e.epoch, e.testAccuracy]),
+    );
     expectUsageError(
       await onerunHere([
         'compare',
@@ -329,7 +341,7 @@ describe('onerun compare', () => {
       ],
     });
     try {
-      const page = await browser.newPage();
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       await page.goto(pathToFileURL(join(out, 'report.html')).href);
       const charts = await page.$$eval('figure > svg', (svgs) =>
         svgs.map((svg) => {
@@ -339,12 +351,25 @@ describe('onerun compare', () => {
             const b = (m as SVGGraphicsElement).getBBox();
             if (b.width > 0 || b.height > 0) drawn++;
           });
-          return { id: svg.parentElement?.id, width: box.width, height: box.height, drawn };
+          const legendEntries = Array.from(svg.querySelectorAll('g.role-legend-label text')).filter(
+            (t) => (t as SVGGraphicsElement).getBBox().width > 0,
+          ).length;
+          return {
+            id: svg.parentElement?.id,
+            left: box.left,
+            top: box.top,
+            width: box.width,
+            height: box.height,
+            drawn,
+            legendEntries,
+          };
         }),
       );
       expect(charts.map((c) => c.id)).toEqual([
         'lr-schedule',
         'training-loss',
+        'test-error-by-epoch',
+        'test-nll-by-epoch',
         'ensemble-size',
         'reliability',
         'curve',
@@ -353,7 +378,15 @@ describe('onerun compare', () => {
         expect(c.width, c.id).toBeGreaterThan(100);
         expect(c.height, c.id).toBeGreaterThan(100);
         expect(c.drawn, c.id).toBeGreaterThan(3);
+        // Every chart has a legend naming its series (four methods, or the two paths).
+        expect(c.legendEntries, c.id).toBeGreaterThanOrEqual(2);
       }
+      // Two charts a row on a wide page, all the way down (not one column after the first row).
+      const rows = new Map<number, number>();
+      for (const c of charts) rows.set(Math.round(c.top), (rows.get(Math.round(c.top)) ?? 0) + 1);
+      expect([...rows.values()].slice(0, -1).every((n) => n === 2)).toBe(true);
+      const shot = await page.screenshot({ fullPage: true, path: join(out, 'report.png') });
+      expect(shot.subarray(1, 4).toString()).toBe('PNG');
       expect(await page.$$eval('table tbody tr', (rows) => rows.length)).toBe(5);
     } finally {
       await browser.close();
