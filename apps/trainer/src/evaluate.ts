@@ -21,7 +21,7 @@ export interface ModelScore extends ClassificationMetrics {
 /** Test metrics of a run: its result model or ensemble, the parts, and how they add up. */
 export interface RunMetrics {
   method: MethodName;
-  /** What `result` measures: `ensemble of k`, `single model`, `SWA (k averaged)`. */
+  /** What `result` measures: `ensemble of k`, `single model`, `average of k` (SWA). */
   resultLabel: string;
   /** The method's result on the test set. */
   result: ClassificationMetrics;
@@ -95,7 +95,7 @@ export async function evaluateMembers(
     const averaged = Number(swa.tags?.averaged ?? 0);
     return {
       ...base,
-      resultLabel: `SWA (${averaged} averaged)`,
+      resultLabel: `average of ${averaged}`,
       result: scored.swa.metrics,
       models: averaged,
       members: [

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BackendUnavailableError } from '@onerun/backend';
 import { OnerunError } from '@onerun/core';
@@ -12,7 +13,7 @@ import { DataNotFoundError, RunFolderError, UsageError } from './errors.js';
 import { num, textTable } from './format.js';
 import { embeddedDataDir } from './locate.js';
 import { MODEL_NAMES, parseModelName } from './models.js';
-import { progressBar } from './progress.js';
+import { progressSink } from './progress.js';
 import type { Table } from './report.js';
 import { trainInto } from './run.js';
 
@@ -82,7 +83,58 @@ interface Common {
 }
 
 const bars = (opts: Common) => (label: string) =>
-  opts.json || opts.quiet ? undefined : progressBar(label);
+  opts.json || opts.quiet ? undefined : progressSink(label);
+
+const COMMON_KEYS = ['backend', 'json', 'quiet'] as const;
+
+/**
+ * The common options of a subcommand, wherever they were typed: `onerun --json train …` and
+ * `onerun train --json …` mean the same (the root parses what comes before the subcommand).
+ */
+function commonOf(cmd: Command): Common {
+  const own = cmd.opts<Common>();
+  const root = cmd.parent;
+  if (!root) return own;
+  const merged: Record<string, unknown> = { ...own };
+  for (const key of COMMON_KEYS) {
+    if (cmd.getOptionValueSource(key) !== 'cli' && root.getOptionValueSource(key) === 'cli')
+      merged[key] = root.getOptionValue(key);
+  }
+  return merged as unknown as Common;
+}
+
+/** Edit distance (insertions, deletions, substitutions) between two short words. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(
+        prev[j]! + 1,
+        row[j - 1]! + 1,
+        prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/** `unknown command 'traing' — did you mean 'train'?` (the nearest within two edits). */
+function unknownCommand(word: string, commands: string[]): UsageError {
+  const near = commands
+    .map((name) => ({ name, d: editDistance(word, name) }))
+    .filter((c) => c.d <= 2)
+    .sort((x, y) => x.d - y.d)[0];
+  return new UsageError(
+    `unknown command '${word}'${near ? ` — did you mean '${near.name}'?` : ''} (commands: ${commands.join(', ')}; see onerun help)`,
+  );
+}
+
+/** The app's version, from its package.json (one folder above both src/ and dist/). */
+function appVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  return String(pkg.version);
+}
 
 function backendFor(opts: Common) {
   return chooseBackend(opts.backend);
@@ -253,14 +305,28 @@ export function buildProgram(): Command {
       'One training run, many models: Snapshot Ensembles, Fast Geometric Ensembling and SWA with TensorFlow.js.\n' +
         'Without a command: a short but real comparison of all four methods on the embedded Fashion-MNIST slice.',
     )
-    .version('0.0.0')
+    .version(appVersion())
     .enablePositionalOptions()
     .exitOverride()
-    .configureOutput({ writeOut: (t) => io.out(t), writeErr: (t) => io.err(t) })
-    .showSuggestionAfterError(true);
+    .configureOutput({
+      writeOut: (t) => io.out(t),
+      writeErr: (t) => io.err(t),
+      // One prefix for every error, commander's and the app's: `onerun: error: …`.
+      outputError: (t, write) => write(`onerun: ${t}`),
+    })
+    .showSuggestionAfterError(true)
+    .helpCommand('help [command]', 'show help for a command')
+    // Words after `onerun` that are not a command reach the default action, which names them.
+    .allowExcessArguments(true);
   compareOptions(program, { budget: 10, cycles: 3, curveEpochs: 1, points: 11, evalExamples: 2000 })
     .option('--out <dir>', 'where to write the comparison (default onerun-runs/quick-<time>)')
     .action(async (opts: CompareCli, cmd: Command) => {
+      const [word] = cmd.args;
+      if (word !== undefined)
+        throw unknownCommand(
+          word,
+          program.commands.map((c) => c.name()),
+        );
       if (cmd.getOptionValueSource('dataDir') !== 'cli' && opts.data === 'fashion-mnist') {
         opts.dataDir = embeddedDataDir();
       }
@@ -300,7 +366,8 @@ export function buildProgram(): Command {
     .option('--fge-lr1 <rate>', 'FGE: large rate of the cycle (default lr/2)', positive)
     .option('--fge-lr2 <rate>', 'FGE: small rate of the cycle (default lr/20)', positive)
     .option('--force', 'overwrite an existing run folder')
-    .action(async (opts: Record<string, unknown> & Common, cmd: Command) => {
+    .action(async (own: Record<string, unknown>, cmd: Command) => {
+      const opts = { ...own, ...commonOf(cmd) } as Record<string, unknown> & Common;
       const keys = [
         'method',
         'model',
@@ -373,7 +440,8 @@ export function buildProgram(): Command {
   )
     .argument('<dir>', 'run folder made by onerun train')
     .option('--data-dir <dir>', 'read the test data from this folder instead')
-    .action(async (dir: string, opts: Common & { dataDir?: string }) => {
+    .action(async (dir: string, own: { dataDir?: string }, cmd: Command) => {
+      const opts = { ...own, ...commonOf(cmd) };
       await backendFor(opts);
       const result = await evalRun(
         dir,
@@ -409,7 +477,8 @@ export function buildProgram(): Command {
     .option('--lr <rate>', "peak learning rate of curve training (default: run A's)", positive)
     .option('--data-dir <dir>', 'read the data from this folder instead')
     .option('--force', 'overwrite a non-empty --out')
-    .action(async (a: string, b: string, opts: Common & Record<string, unknown>) => {
+    .action(async (a: string, b: string, own: Record<string, unknown>, cmd: Command) => {
+      const opts = { ...own, ...commonOf(cmd) } as Common & Record<string, unknown>;
       const backend = await backendFor(opts);
       const result = await curveBetween(a, b, {
         out: String(opts.out),
@@ -442,8 +511,8 @@ export function buildProgram(): Command {
       '--out <dir>',
       'folder for the comparison (resumed when rerun with the same options)',
     )
-    .action(async (opts: CompareCli) => {
-      await runCompare(opts);
+    .action(async (own: CompareCli, cmd: Command) => {
+      await runCompare({ ...own, ...commonOf(cmd) });
     });
   return program;
 }

@@ -47,6 +47,82 @@ describe('onerun --help', () => {
   });
 });
 
+describe('CLI conventions', () => {
+  it('has a help command, for the program and for each command', async () => {
+    const top = await onerunHere(['help']);
+    expect(top.code).toBe(0);
+    expect(top.stdout).toMatch(/^Usage: onerun \[options\] \[command\]/);
+    const train = await onerunHere(['help', 'train']);
+    expect(train.code).toBe(0);
+    expect(train.stdout).toMatch(/^Usage: onerun train \[options\]/);
+  });
+
+  it('names an unknown command and the nearest one, with the one error prefix', async () => {
+    expectUsageError(
+      await onerunHere(['traing']),
+      /^onerun: error: unknown command 'traing' — did you mean 'train'\?/,
+    );
+    expectUsageError(await onerunHere(['frobnicate']), /unknown command 'frobnicate' \(commands:/);
+    // Commander's own errors carry the same prefix as the app's.
+    expectUsageError(
+      await onerunHere(['compare', '--budget', 'x', '--out', join(root, 'x')]),
+      /^onerun: error: option '--budget <epochs>' argument 'x' is invalid/,
+    );
+  });
+
+  it('prints the version from package.json', async () => {
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
+    const r = await onerunHere(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(pkg.version);
+  });
+
+  it('takes the common options before or after the command', async () => {
+    const before = await onerunHere([
+      '--json',
+      '--backend',
+      'cpu',
+      'train',
+      '--data',
+      'synthetic',
+      '--quiet',
+      '--method',
+      'baseline',
+      '--epochs',
+      '1',
+      '--out',
+      join(root, 'global-before'),
+    ]);
+    expect(before.code, before.stderr).toBe(0);
+    const out = JSON.parse(before.stdout);
+    expect(out.command).toBe('train');
+    expect(out.backend.backend).toBe('cpu');
+  });
+
+  it('writes one plain line per epoch on stderr when it is not a terminal', async () => {
+    const r = await onerun([
+      'train',
+      '--data',
+      'synthetic',
+      '--backend',
+      'cpu',
+      '--method',
+      'baseline',
+      '--epochs',
+      '2',
+      '--out',
+      join(root, 'plain-progress'),
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(
+      /^baseline epoch 1\/2: loss \d+\.\d+, lr [\d.e-]+, test \d+\.\d+% \(NLL \d+\.\d+\), \d+\.\d s$/,
+    );
+    expect(lines[1]).toMatch(/^baseline epoch 2\/2: /);
+  });
+});
+
 describe('onerun train / eval / curve', () => {
   const sse = () => join(root, 'sse');
   const swa = () => join(root, 'swa');
@@ -78,8 +154,11 @@ describe('onerun train / eval / curve', () => {
       'ensemble-size.svg',
       'lr-schedule.svg',
       'reliability.svg',
+      'test-error-by-epoch.svg',
+      'test-nll-by-epoch.svg',
       'training-loss.svg',
     ]);
+    expect(existsSync(join(sse(), 'metrics.csv'))).toBe(true);
     const manifest = JSON.parse(await readFile(join(sse(), 'snapshots', 'manifest.json'), 'utf8'));
     expect(manifest.snapshots).toHaveLength(2);
     const config = JSON.parse(await readFile(join(sse(), 'config.json'), 'utf8'));
@@ -98,7 +177,7 @@ describe('onerun train / eval / curve', () => {
       swa(),
     ]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/test: \d+\.\d+% accuracy.*SWA \(2 averaged\)/);
+    expect(r.stdout).toMatch(/test: \d+\.\d+% accuracy.*average of 2/);
     const e = await onerunHere(['eval', swa(), '--backend', 'cpu', '--json']);
     expect(e.code, e.stderr).toBe(0);
     const { metrics } = JSON.parse(e.stdout);
