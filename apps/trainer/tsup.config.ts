@@ -4,6 +4,6 @@ import { packageBuild } from '../../tsup.config.base';
 // The app ships the CLI beside its programmatic entry, as ESM only.
 export default defineConfig({
   ...packageBuild,
-  entry: ['src/index.ts', 'src/cli.ts'],
+  entry: ['src/index.ts', 'src/cli.ts', 'src/compare-worker.ts'],
   format: ['esm'],
 });

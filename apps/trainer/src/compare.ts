@@ -2,28 +2,22 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { FileSnapshotStore } from '@onerun/snapshots';
-import { curveChart } from './charts.js';
-import {
-  type BackendRecord,
-  DEFAULT_CYCLES,
-  type MethodName,
-  type RunConfig,
-  type RunConfigInput,
-  resolveConfig,
-} from './config.js';
+import { methodChains, methodConfig, trainMethods } from './compare-methods.js';
+import { trainInWorkers } from './compare-workers.js';
+import type { BackendRecord, MethodName, RunConfig } from './config.js';
 import { type CurveResult, findCurve } from './curve.js';
 import type { DataName, LoadedData } from './data.js';
 import { UsageError } from './errors.js';
 import type { RunMetrics } from './evaluate.js';
 import { readJsonIfExists, writeFileAtomic, writeJson } from './files.js';
-import { METRIC_COLUMNS, metricCells, num } from './format.js';
+import { num } from './format.js';
 import { metricsCsv } from './metrics-csv.js';
 import type { ModelName } from './models.js';
 import { type MethodPlan, planMethod } from './plan.js';
-import type { RunFile, RunProgress } from './records.js';
+import type { RunFile } from './records.js';
 import { type ReportContent, type Table, writeReport } from './report.js';
-import { runCharts, runFacts } from './reports.js';
-import { loadDataFor, type TrainOutcome, trainInto } from './run.js';
+import { curveSummary, resultsTable, runCharts, runFacts } from './reports.js';
+import { loadDataFor, type TrainOutcome } from './run.js';
 import { RunFolder } from './run-folder.js';
 import type { ProgressSink } from './train.js';
 
@@ -60,6 +54,11 @@ export interface CompareOptions extends CompareSettings {
   backend: BackendRecord;
   progress?: (label: string) => ProgressSink | undefined;
   log?: (line: string) => void;
+  /**
+   * Worker processes that train independent methods at the same time (default 1: all in this
+   * process). FGE continues the baseline, so the two share one worker.
+   */
+  jobs?: number;
 }
 
 /** One method's line in a comparison. */
@@ -102,34 +101,6 @@ const COMPARE_ENTRIES = [
   'swa',
 ];
 
-const METHOD_SEED_OFFSET: Record<MethodName, number> = { baseline: 0, fge: 0, sse: 1, swa: 2 };
-
-/** The configuration of one method inside a comparison. */
-export function methodConfig(settings: CompareSettings, method: MethodName): RunConfig {
-  const input: RunConfigInput = {
-    method,
-    model: settings.model,
-    data: settings.data,
-    epochs: settings.budget,
-    // Independent runs, as in the papers: each method its own initial weights and data order,
-    // except FGE, which continues the baseline run (same seed).
-    seed: settings.seed + METHOD_SEED_OFFSET[method],
-    cycles:
-      method === 'sse'
-        ? (settings.cycles ?? DEFAULT_CYCLES.sse)
-        : method === 'fge'
-          ? (settings.fgeCycles ?? DEFAULT_CYCLES.fge)
-          : 1,
-    ...(settings.dataDir !== undefined ? { dataDir: settings.dataDir } : {}),
-    ...(settings.lr !== undefined ? { lr: settings.lr } : {}),
-    ...(settings.batchSize !== undefined ? { batchSize: settings.batchSize } : {}),
-    ...(settings.trainLimit !== undefined ? { trainLimit: settings.trainLimit } : {}),
-    ...(settings.testLimit !== undefined ? { testLimit: settings.testLimit } : {}),
-    ...(settings.valSplit !== undefined ? { valSplit: settings.valSplit } : {}),
-  };
-  return resolveConfig(input);
-}
-
 async function prepareCompareOut(dir: string, settings: CompareSettings, force: boolean) {
   const path = join(dir, 'compare.json');
   const existing = await readJsonIfExists<CompareFile>(path);
@@ -159,29 +130,6 @@ async function prepareCompareOut(dir: string, settings: CompareSettings, force: 
   await writeJson(path, { onerunCompare: 1, settings, status: 'running' } satisfies CompareFile);
 }
 
-/** The outcome of a finished sub-run, read back from its folder. */
-async function finishedOutcome(
-  dir: string,
-  backend: BackendRecord,
-): Promise<TrainOutcome | undefined> {
-  const folder = new RunFolder(dir);
-  const progress = await folder.readProgress();
-  const runFile = await folder.readRunFile();
-  const metrics = await readJsonIfExists<RunMetrics>(folder.path('metrics'));
-  if (progress?.status !== 'done' || !runFile || !metrics) return undefined;
-  const plan = planMethod(runFile.config, runFile.trainSize);
-  return {
-    dir: folder.dir,
-    config: runFile.config,
-    backend,
-    plan,
-    metrics,
-    progress,
-    report: '',
-    examplesPerSecond: 0,
-  };
-}
-
 /**
  * `onerun compare`: baseline, SSE, FGE and SWA at the same budget of epochs on the same data,
  * seed and initial weights, then one curve between the baseline and the last SSE snapshot, one
@@ -209,42 +157,16 @@ export async function compare(options: CompareOptions): Promise<CompareOutcome> 
     log?.(
       `backend: ${backend.backend}${backend.skipped.length > 0 ? `; skipped ${backend.skipped.map((s) => `${s.backend} (${s.reason})`).join(', ')}` : ''}`,
     );
-    const outcomes = new Map<MethodName, TrainOutcome>();
-    const fgePlan = plans.get('fge');
-    const branchEpoch = fgePlan?.phases[1]?.fromEpoch;
-    for (const method of settings.methods) {
-      const sub = join(dir, method);
-      const done = await finishedOutcome(sub, backend);
-      if (done) {
-        log?.(`${method}: already finished in ${sub}`);
-        outcomes.set(method, done);
-        continue;
-      }
-      const config = configs.get(method) as RunConfig;
-      let branch: Parameters<typeof trainInto>[0]['branch'];
-      if (method === 'fge' && outcomes.has('baseline') && branchEpoch !== undefined) {
-        branch = await baselineBranch(join(dir, 'baseline'), branchEpoch);
-      }
-      const sink = progress?.(method);
-      const outcome = await trainInto({
-        out: sub,
-        force: false,
-        input: config,
-        given: config,
-        backend,
-        data,
-        ...(sink ? { progress: sink } : {}),
-        label: method,
-        ...(method === 'baseline' && branchEpoch !== undefined && settings.methods.includes('fge')
-          ? { keepAtEpochs: [branchEpoch] }
-          : {}),
-        ...(branch ? { branch } : {}),
-      });
-      outcomes.set(method, outcome);
-      log?.(
-        `${method}: ${num(outcome.metrics.result.accuracy * 100, 2)}% test accuracy (${outcome.metrics.resultLabel})`,
-      );
-    }
+    const chains = methodChains(settings.methods);
+    const jobs = Math.min(options.jobs ?? 1, chains.length);
+    const context = { settings, dir, backend, plans, ...(progress ? { progress } : {}) };
+    // In parallel, worker processes train the chains into their run folders, which the
+    // in-process pass below then reads back as finished.
+    if (jobs > 1) await trainInWorkers({ ...context, ...(log ? { log } : {}) }, chains, jobs);
+    const outcomes = await trainMethods(
+      { ...context, data, ...(log && jobs === 1 ? { log } : {}) },
+      chains.flat(),
+    );
     let curve: CurveResult | undefined;
     const a = outcomes.get('baseline');
     const b = outcomes.get('sse');
@@ -281,7 +203,13 @@ export async function compare(options: CompareOptions): Promise<CompareOutcome> 
       );
     }
     const rows = compareRows(settings.methods, outcomes);
-    const table = compareTable(rows, outcomes);
+    const table = resultsTable(
+      rows.map((r) => ({
+        name: r.method,
+        metrics: (outcomes.get(r.method) as TrainOutcome).metrics,
+        trainSeconds: r.trainSeconds,
+      })),
+    );
     const runFile = (await new RunFolder(
       (outcomes.values().next().value as TrainOutcome).dir,
     ).requireRunFile()) as RunFile;
@@ -306,21 +234,6 @@ export async function compare(options: CompareOptions): Promise<CompareOutcome> 
   }
 }
 
-/** FGE's starting point: the baseline's checkpoint kept at `epoch`, with its progress so far. */
-async function baselineBranch(baselineDir: string, epoch: number) {
-  const folder = new RunFolder(baselineDir);
-  const store = new FileSnapshotStore(folder.path('branches'));
-  const entry = (await store.list()).find((e) => e.epoch === epoch);
-  const progress = await folder.readProgress();
-  if (!entry || !progress) return undefined;
-  const branchProgress: RunProgress = {
-    ...progress,
-    status: 'running',
-    checkpoint: { id: entry.id, step: entry.step + 1, epoch },
-  };
-  return { store, progress: branchProgress, from: `baseline at epoch ${epoch}` };
-}
-
 function compareRows(methods: MethodName[], outcomes: Map<MethodName, TrainOutcome>): CompareRow[] {
   const rows: CompareRow[] = [];
   for (const method of methods) {
@@ -336,23 +249,6 @@ function compareRows(methods: MethodName[], outcomes: Map<MethodName, TrainOutco
     });
   }
   return rows;
-}
-
-function compareTable(rows: CompareRow[], outcomes: Map<MethodName, TrainOutcome>): Table {
-  const out: string[][] = [];
-  for (const r of rows) {
-    out.push([r.method, r.label, ...metricCells(r.metrics), num(r.trainSeconds, 1)]);
-    const swa = outcomes.get(r.method)?.metrics.swa;
-    if (swa) {
-      out.push([
-        '  swa, stale BN',
-        'average, no recompute',
-        ...metricCells(swa.staleBatchNorm),
-        '',
-      ]);
-    }
-  }
-  return { columns: ['method', 'result', ...METRIC_COLUMNS, 'train s'], rows: out };
 }
 
 function compareReport(
@@ -377,17 +273,9 @@ function compareReport(
     'Test metrics on the test split (the official one for Fashion-MNIST and MNIST). NLL in nats; ECE over 15 confidence bins.',
   ];
   if (curve) {
-    const points = (name: string, p: CurveResult['curve']) =>
-      p.t.flatMap((t, i) => [
-        { path: name, t, metric: 'train loss', value: p.trainLoss[i] ?? 0 },
-        { path: name, t, metric: 'test error', value: p.testError[i] ?? 0 },
-      ]);
-    charts.push(
-      curveChart([...points('Bezier curve', curve.curve), ...points('straight line', curve.line)]),
-    );
-    notes.push(
-      `Curve between ${curve.ends[0]} and ${curve.ends[1]}: training-loss barrier ${num(curve.line.lossBarrier)} nats along the straight line, ${num(curve.curve.lossBarrier)} along the trained Bezier curve (batch-norm statistics recomputed at each point).`,
-    );
+    const { chart, note } = curveSummary(curve);
+    charts.push(chart);
+    notes.push(note);
   }
   const facts: [string, string][] = [
     ['budget', `${settings.budget} epochs per method; methods ${settings.methods.join(', ')}`],

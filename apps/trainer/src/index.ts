@@ -15,8 +15,8 @@ export {
   type CompareRow,
   type CompareSettings,
   compare,
-  methodConfig,
 } from './compare.js';
+export { methodConfig } from './compare-methods.js';
 export {
   architectureOf,
   type BackendRecord,

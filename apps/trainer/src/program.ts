@@ -7,13 +7,15 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { BACKEND_NAMES, chooseBackend } from './backend.js';
 import { curveBetween, evalRun } from './commands.js';
 import { type CompareSettings, compare } from './compare.js';
+import { defaultJobs } from './compare-workers.js';
 import { type BackendRecord, METHOD_NAMES, parseMethodName, type RunConfig } from './config.js';
 import { DATA_NAMES, parseDataName } from './data.js';
 import { DataNotFoundError, RunFolderError, UsageError } from './errors.js';
 import { num, textTable } from './format.js';
 import { embeddedDataDir } from './locate.js';
+import { mergeRuns } from './merge-runs.js';
 import { MODEL_NAMES, parseModelName } from './models.js';
-import { progressSink } from './progress.js';
+import { epochLines, progressSink } from './progress.js';
 import type { Table } from './report.js';
 import { trainInto } from './run.js';
 
@@ -200,6 +202,7 @@ interface CompareCli extends Common {
   points: number;
   evalExamples: number;
   force?: boolean;
+  jobs?: number;
 }
 
 async function runCompare(opts: CompareCli, preset?: string): Promise<void> {
@@ -226,12 +229,18 @@ async function runCompare(opts: CompareCli, preset?: string): Promise<void> {
     join('onerun-runs', `quick-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`);
   if (!opts.json && preset) note(preset);
   const backend = await backendFor(opts);
+  const jobs = opts.jobs ?? defaultJobs(backend.backend);
   const outcome = await compare({
     ...settings,
     out,
     force: opts.force ?? false,
     backend,
-    progress: bars(opts),
+    jobs,
+    // Bars of parallel runs would redraw over each other: plain epoch lines then.
+    progress:
+      jobs > 1 && !opts.json && !opts.quiet
+        ? (label) => epochLines(label, process.stderr)
+        : bars(opts),
     ...(opts.json ? {} : { log: note }),
   });
   if (opts.json) {
@@ -295,7 +304,12 @@ function compareOptions(cmd: Command, defaults: CompareDefaults): Command {
       integer(1),
       defaults.evalExamples,
     )
-    .option('--force', 'overwrite a finished comparison in --out');
+    .option('--force', 'overwrite a finished comparison in --out')
+    .option(
+      '--jobs <n>',
+      'worker processes training methods at the same time (default: one per core on wasm/cpu, 1 on a native backend)',
+      integer(1),
+    );
 }
 
 /** The `onerun` program (exported for tests that drive it in-process). */
@@ -497,6 +511,28 @@ export function buildProgram(): Command {
       printTable(result.table);
       print(`report: ${result.report}`);
       print(describeBackend(backend));
+    });
+
+  withCommon(
+    program
+      .command('report')
+      .description(
+        'one table and one report over finished runs made apart (run or comparison folders)',
+      ),
+  )
+    .argument('<dirs...>', 'run folders (onerun train) or comparison folders (onerun compare)')
+    .requiredOption('--out <dir>', 'folder for the merged report')
+    .option('--force', 'replace the report in a non-empty --out')
+    .action(async (dirs: string[], own: { out: string; force?: boolean }, cmd: Command) => {
+      const opts = { ...own, ...commonOf(cmd) };
+      const result = await mergeRuns({ dirs, out: own.out, force: Boolean(own.force) });
+      if (opts.json) {
+        print(JSON.stringify({ command: 'report', ...result }, null, 2));
+        return;
+      }
+      printTable(result.table);
+      print();
+      print(`report: ${result.report}`);
     });
 
   compareOptions(

@@ -24,7 +24,7 @@ export function epochLines(label: string, stream: NodeJS.WritableStream): Progre
     begin(info) {
       epochs = info.epochs;
       if (info.startEpoch > 0)
-        stream.write(`${label} resumes after epoch ${info.startEpoch}/${epochs}\n`);
+        stream.write(`${label} continues after epoch ${info.startEpoch}/${epochs}\n`);
     },
     update() {},
     epochEnd(r: EpochRecord) {

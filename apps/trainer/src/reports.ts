@@ -1,6 +1,7 @@
 import { sampleSchedule } from '@onerun/schedules';
 import {
   type Chart,
+  curveChart,
   type EpochPoint,
   epochMetricChart,
   type LrPoint,
@@ -10,11 +11,12 @@ import {
   reliabilityChart,
   sizeCurveChart,
 } from './charts.js';
+import type { CurveResult } from './curve.js';
 import type { RunMetrics } from './evaluate.js';
 import { METRIC_COLUMNS, metricCells, num } from './format.js';
 import type { MethodPlan } from './plan.js';
 import type { RunFile, RunProgress } from './records.js';
-import type { ReportContent } from './report.js';
+import type { ReportContent, Table } from './report.js';
 
 /** One run's part of a report: its name in legends, how it trained, what it measured. */
 export interface ChartedRun {
@@ -66,6 +68,46 @@ export function runCharts(runs: ChartedRun[]): Chart[] {
   if (testNll.length > 0) charts.push(epochMetricChart('test-nll', testNll));
   charts.push(sizeCurveChart(size), reliabilityChart(reliability));
   return charts;
+}
+
+/** One run in a results table: its name, its test metrics, its training time. */
+export interface ResultEntry {
+  name: string;
+  metrics: RunMetrics;
+  trainSeconds: number;
+}
+
+/** The results table of a comparison: one row per run, plus SWA's average with stale BN. */
+export function resultsTable(entries: ResultEntry[]): Table {
+  const rows: string[][] = [];
+  for (const { name, metrics, trainSeconds } of entries) {
+    rows.push([name, metrics.resultLabel, ...metricCells(metrics.result), num(trainSeconds, 1)]);
+    if (metrics.swa) {
+      rows.push([
+        `  ${name}, stale BN`,
+        'average, no recompute',
+        ...metricCells(metrics.swa.staleBatchNorm),
+        '',
+      ]);
+    }
+  }
+  return { columns: ['method', 'result', ...METRIC_COLUMNS, 'train s'], rows };
+}
+
+/** The chart and the note of a curve between two models. */
+export function curveSummary(curve: CurveResult): { chart: Chart; note: string } {
+  const points = (name: string, p: CurveResult['curve']) =>
+    p.t.flatMap((t, i) => [
+      { path: name, t, metric: 'train loss', value: p.trainLoss[i] ?? 0 },
+      { path: name, t, metric: 'test error', value: p.testError[i] ?? 0 },
+    ]);
+  return {
+    chart: curveChart([
+      ...points('Bezier curve', curve.curve),
+      ...points('straight line', curve.line),
+    ]),
+    note: `Curve between ${curve.ends[0]} and ${curve.ends[1]}: training-loss barrier ${num(curve.line.lossBarrier)} nats along the straight line, ${num(curve.curve.lossBarrier)} along the trained Bezier curve (batch-norm statistics recomputed at each point).`,
+  };
 }
 
 /** Facts every report shows about the data and the backend. */
