@@ -43,7 +43,10 @@ export async function evalRun(
   }
 }
 
-/** The table `eval` prints: the result, every stored model, and the ensemble-size curve. */
+/**
+ * The table `eval` prints: the result, every stored model, the ensembles of the first k and of the
+ * last k members.
+ */
 export function evalTable(metrics: RunMetrics): Table {
   const rows = [
     [`${metrics.method}: ${metrics.resultLabel}`, '', ...metricCells(metrics.result)],
@@ -51,6 +54,8 @@ export function evalTable(metrics: RunMetrics): Table {
   ];
   if (metrics.sizeCurve.length > 1) {
     rows.push(...metrics.sizeCurve.map((p) => [`first ${p.k} members`, '', ...metricCells(p)]));
+    const lastK = (metrics.lastK ?? []).filter((p) => p.k < metrics.sizeCurve.length);
+    rows.push(...lastK.map((p) => [`last ${p.k} members`, '', ...metricCells(p)]));
   }
   if (metrics.disagreement !== undefined && metrics.members.length > 1) {
     rows.push(['member disagreement', '', pct(metrics.disagreement), '', '', '']);

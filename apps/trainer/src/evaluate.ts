@@ -31,6 +31,12 @@ export interface RunMetrics {
   members: ModelScore[];
   /** Ensemble of the first k members, k = 1…M (ensemble methods). */
   sizeCurve: ({ k: number } & ClassificationMetrics)[];
+  /**
+   * Ensemble of the last k members, k = 1…M (ensemble methods; absent in runs scored before it
+   * was added): the last snapshot alone, the last few (SSE's and FGE's late, well-trained
+   * members), up to all of them.
+   */
+  lastK?: ({ k: number } & ClassificationMetrics)[];
   /** Mean pairwise disagreement of the members' predictions (ensemble methods). */
   disagreement?: number;
   /** Reliability bins of the result. */
@@ -137,6 +143,9 @@ export async function evaluateMembers(
       })),
       sizeCurve: evaluation.sizeCurve
         .filter((p) => p.from === 'first')
+        .map((p) => ({ k: p.k, ...pick(p) })),
+      lastK: evaluation.sizeCurve
+        .filter((p) => p.from === 'last')
         .map((p) => ({ k: p.k, ...pick(p) })),
       disagreement: evaluation.disagreement,
       reliability,

@@ -29,6 +29,10 @@ const metrics = {
     { k: 1, ...score(0.7) },
     { k: 2, ...score(0.8) },
   ],
+  lastK: [
+    { k: 1, ...score(0.75) },
+    { k: 2, ...score(0.8) },
+  ],
   disagreement: 0.125,
   reliability: [],
   testSize: 100,
@@ -55,8 +59,9 @@ describe('metricsCsv', () => {
     // A cell with a comma or quote is quoted, the quote doubled.
     expect(lines).toContain('sse,2,20,"a,""b""",test_nll,0.25');
     expect(lines).toContain('sse,2,20,first-2,test_brier,0.2');
+    expect(lines).toContain('sse,2,20,last-1,test_accuracy,0.75');
     expect(lines).toContain('sse,2,20,result,disagreement,0.125');
-    // 1 header + 8 epoch rows + 4 × (result + 2 members + 2 sizes) + disagreement.
-    expect(lines).toHaveLength(1 + 8 + 4 * 5 + 1);
+    // 1 header + 8 epoch rows + 4 × (result + 2 members + 2 first-k + 2 last-k) + disagreement.
+    expect(lines).toHaveLength(1 + 8 + 4 * 7 + 1);
   });
 });

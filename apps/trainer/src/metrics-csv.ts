@@ -38,7 +38,8 @@ function scoreRows(base: [string, number, number], model: string, m: Classificat
 /**
  * `metrics.csv` of one or more runs: after each epoch, the model being trained (`current`): its
  * learning rate, training loss, test and validation metrics and training seconds; at the end,
- * the method's result, every stored model, every ensemble of the first k members (`first-k`) and,
+ * the method's result, every stored model, the ensembles of the first and last k members
+ * (`first-k`, `last-k`) and,
  * for SWA, the last SGD iterate and the average with stale batch-norm statistics.
  */
 export function metricsCsv(runs: CsvRun[]): string {
@@ -63,6 +64,7 @@ export function metricsCsv(runs: CsvRun[]): string {
       rows.push(...scoreRows([method, end[1], m.step], m.id, m));
     }
     for (const p of metrics.sizeCurve) rows.push(...scoreRows(end, `first-${p.k}`, p));
+    for (const p of metrics.lastK ?? []) rows.push(...scoreRows(end, `last-${p.k}`, p));
     if (metrics.disagreement !== undefined)
       rows.push([...end, 'result', 'disagreement', metrics.disagreement]);
     if (metrics.swa) {

@@ -194,10 +194,16 @@ describe('onerun train / eval / curve', () => {
     expect(e.code, e.stderr).toBe(0);
     expect(e.stdout).toMatch(/sse: ensemble of 2/);
     expect(e.stdout).toMatch(/first 2 members/);
+    expect(e.stdout).toMatch(/last 1 members/);
     const json = JSON.parse(
       (await onerunHere(['eval', sse(), '--backend', 'cpu', '--json'])).stdout,
     );
     expect(json.metrics.sizeCurve.at(-1).accuracy).toBe(json.metrics.result.accuracy);
+    // The last 1 is the last snapshot alone; the last M is the whole ensemble.
+    const { lastK, members, result } = json.metrics;
+    expect(lastK.map((p: { k: number }) => p.k)).toEqual([1, 2]);
+    expect(lastK[0].nll).toBeCloseTo(members.at(-1).nll, 6);
+    expect(lastK[1].nll).toBeCloseTo(result.nll, 6);
   });
 
   it('finds a curve between two snapshots and compares it with the straight line', async () => {
