@@ -8,6 +8,7 @@ import {
   type RunConfig,
   type RunConfigInput,
   resolveConfig,
+  startFraction,
 } from './config.js';
 import type { LoadedData } from './data.js';
 import type { RunMetrics } from './evaluate.js';
@@ -23,11 +24,15 @@ const METHOD_SEED_OFFSET: Record<MethodName, number> = { baseline: 0, fge: 0, ss
 
 /** The configuration of one method inside a comparison. */
 export function methodConfig(settings: CompareSettings, method: MethodName): RunConfig {
+  const swaBudget = method === 'swa' ? (settings.swaBudget ?? 1) : 1;
+  const epochs = Math.round(settings.budget * swaBudget);
+  const s = settings;
   const input: RunConfigInput = {
     method,
     model: settings.model,
     data: settings.data,
-    epochs: settings.budget,
+    epochs,
+    ...(swaBudget !== 1 ? { budget: settings.budget } : {}),
     // Independent runs, as in the papers: each method its own initial weights and data order,
     // except FGE, which continues the baseline run (same seed).
     seed: settings.seed + METHOD_SEED_OFFSET[method],
@@ -43,6 +48,27 @@ export function methodConfig(settings: CompareSettings, method: MethodName): Run
     ...(settings.trainLimit !== undefined ? { trainLimit: settings.trainLimit } : {}),
     ...(settings.testLimit !== undefined ? { testLimit: settings.testLimit } : {}),
     ...(settings.valSplit !== undefined ? { valSplit: settings.valSplit } : {}),
+    ...(s.evalEvery !== undefined ? { evalEvery: s.evalEvery } : {}),
+    ...(method === 'sse' && s.sseLr !== undefined ? { sseLr: s.sseLr } : {}),
+    ...(method === 'fge'
+      ? {
+          ...(s.fgeStart !== undefined
+            ? { pretrainFraction: startFraction('--fge-start', s.fgeStart, epochs) }
+            : {}),
+          ...(s.fgeCycleEpochs !== undefined ? { fgeCycleEpochs: s.fgeCycleEpochs } : {}),
+          ...(s.fgeLr1 !== undefined ? { fgeLr1: s.fgeLr1 } : {}),
+          ...(s.fgeLr2 !== undefined ? { fgeLr2: s.fgeLr2 } : {}),
+        }
+      : {}),
+    ...(method === 'swa'
+      ? {
+          ...(s.swaStart !== undefined
+            ? { swaStartFraction: startFraction('--swa-start', s.swaStart, epochs) }
+            : {}),
+          ...(s.swaLr !== undefined ? { swaLr: s.swaLr } : {}),
+          ...(s.swaEvery !== undefined ? { swaEvery: s.swaEvery } : {}),
+        }
+      : {}),
   };
   return resolveConfig(input);
 }

@@ -44,6 +44,23 @@ export interface CompareSettings {
   trainLimit?: number;
   testLimit?: number;
   valSplit?: number;
+  /** SSE: peak rate α0 of each cycle (default `lr`). */
+  sseLr?: number;
+  /** FGE: where collection starts (epoch, or fraction of the budget; default 0.8). */
+  fgeStart?: number;
+  /** FGE: cycle length in epochs (default: the collection phase split into `fgeCycles`). */
+  fgeCycleEpochs?: number;
+  fgeLr1?: number;
+  fgeLr2?: number;
+  /** SWA: where averaging starts (epoch, or fraction of SWA's epochs; default 0.75). */
+  swaStart?: number;
+  swaLr?: number;
+  /** SWA: average every this many updates, or once per epoch (default). */
+  swaEvery?: number | 'epoch';
+  /** SWA's own training length as a multiple of the budget (default 1). */
+  swaBudget?: number;
+  /** Test metrics every this many epochs (0: only at the end; default 1). */
+  evalEvery?: number;
   curve: CompareCurveOptions | false;
 }
 
@@ -269,7 +286,8 @@ function compareReport(
     })),
   );
   const notes = [
-    `Same data and budget of epochs for every method; independent runs (seeds ${settings.seed}, ${settings.seed + 1}, ${settings.seed + 2} for the baseline, SSE and SWA). FGE continues the baseline run from 80% of the budget (the FGE paper pretrains with the standard schedule); SWA follows the official SWA schedule from the start, averages once per epoch over its last quarter, then recomputes batch-norm statistics.`,
+    `Same data and budget of epochs for every method; independent runs (seeds ${settings.seed}, ${settings.seed + 1}, ${settings.seed + 2} for the baseline, SSE and SWA). FGE continues the baseline run from its collection start (the FGE paper pretrains with the standard schedule); SWA recomputes batch-norm statistics after averaging.`,
+    ...[...plans].map(([method, plan]) => `${method}: ${plan.summary}.`),
     'Test metrics on the test split (the official one for Fashion-MNIST and MNIST). NLL in nats; ECE over 15 confidence bins.',
   ];
   if (curve) {

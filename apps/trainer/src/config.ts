@@ -44,14 +44,27 @@ export interface RunConfig {
   weightDecay: number;
   /** SSE: number of cycles M (snapshots); FGE: number of cycles in the collection phase. */
   cycles: number;
+  /** SSE: the peak rate α0 of each cosine cycle (default `lr`). */
+  sseLr: number;
   /** FGE: fraction of the epochs trained with the standard schedule before collecting. */
   pretrainFraction: number;
+  /**
+   * FGE: the length of one triangular cycle in epochs (fractions allowed); when set, the
+   * collection phase holds as many whole cycles as fit and `cycles` is not used.
+   */
+  fgeCycleEpochs?: number;
   /** FGE: the large and small rates of the triangular cycle. */
   fgeLr1: number;
   fgeLr2: number;
   /** SWA: fraction of the epochs before averaging starts, and the constant SWA rate. */
   swaStartFraction: number;
   swaLr: number;
+  /** SWA: fold the weights into the average every this many updates, or once per epoch. */
+  swaEvery: number | 'epoch';
+  /** Test (and validation) metrics after every this many epochs and after the last; 0: only after the last. */
+  evalEvery: number;
+  /** The comparison budget this run belongs to, when it trains longer (SWA at 1.5 budgets). */
+  budget?: number;
   seed: number;
 }
 
@@ -84,14 +97,36 @@ export function resolveConfig(input: RunConfigInput): RunConfig {
     momentum: requireInRange('momentum', input.momentum ?? 0.9, 0, 1),
     weightDecay: requireInRange('weightDecay', input.weightDecay ?? 5e-4, 0, 1),
     cycles: requireInteger('cycles', input.cycles ?? DEFAULT_CYCLES[input.method], 1),
+    sseLr: requirePositive('sseLr', input.sseLr ?? lr),
     pretrainFraction: requireInRange('pretrainFraction', input.pretrainFraction ?? 0.8, 0, 1),
+    ...(input.fgeCycleEpochs !== undefined
+      ? { fgeCycleEpochs: requirePositive('fgeCycleEpochs', input.fgeCycleEpochs) }
+      : {}),
     fgeLr1: requirePositive('fgeLr1', input.fgeLr1 ?? lr / 2),
     fgeLr2: requirePositive('fgeLr2', input.fgeLr2 ?? lr / 20),
     swaStartFraction: requireInRange('swaStartFraction', input.swaStartFraction ?? 0.75, 0, 1),
     swaLr: requirePositive('swaLr', input.swaLr ?? lr / 2),
+    swaEvery:
+      input.swaEvery === undefined || input.swaEvery === 'epoch'
+        ? 'epoch'
+        : requireInteger('swaEvery', input.swaEvery, 1),
+    evalEvery: requireInteger('evalEvery', input.evalEvery ?? 1, 0),
+    ...(input.budget !== undefined ? { budget: requireInteger('budget', input.budget, 1) } : {}),
     seed: requireInteger('seed', input.seed ?? 0, 0),
   };
   return config;
+}
+
+/**
+ * A start point given as an epoch (an integer in [1, epochs − 1]) or as a fraction of the epochs
+ * (in (0, 1)), as the fraction the config stores; `flag` names the option in the error.
+ */
+export function startFraction(flag: string, value: number, epochs: number): number {
+  if (value > 0 && value < 1) return value;
+  if (Number.isInteger(value) && value >= 1 && value <= epochs - 1) return value / epochs;
+  throw new UsageError(
+    `${flag} ${value} is neither an epoch in 1…${epochs - 1} nor a fraction in (0, 1) of the ${epochs} epochs.`,
+  );
 }
 
 /** The fields that must agree for two runs to share weights (resume, curves, comparisons). */

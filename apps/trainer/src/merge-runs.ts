@@ -99,7 +99,8 @@ function assertComparable(runs: Omit<FoundRun, 'name'>[]): void {
     data: r.runFile.config.data,
     'training examples': r.runFile.trainSize,
     'test examples': r.runFile.testSize,
-    'budget (epochs)': r.runFile.config.epochs,
+    // SWA trained past the budget (--swa-budget) belongs to the comparison of its budget.
+    'budget (epochs)': r.runFile.config.budget ?? r.runFile.config.epochs,
     'batch size': r.runFile.config.batchSize,
   });
   const want = facts(first);

@@ -16,7 +16,12 @@ export type Phase = { fromEpoch: number; toEpoch: number } & (
   | { kind: 'snapshots'; schedule: Schedule }
   | { kind: 'schedule'; schedule: Schedule }
   | { kind: 'fge'; lr1: number; lr2: number; cycleSteps: number; cycles: number }
-  | { kind: 'swa'; schedule: Schedule; startEpoch: number }
+  | {
+      kind: 'swa';
+      schedule: Schedule;
+      startEpoch: number;
+      every: { steps: number } | { epochs: 1 };
+    }
 );
 
 /**
@@ -76,26 +81,32 @@ export function planMethod(config: RunConfig, trainSize: number): MethodPlan {
             `needs at least one epoch); use --epochs ≥ ${config.cycles} or --cycles ≤ ${config.epochs}.`,
         );
       }
-      const schedule = sseCosine({ lr0: lr, totalSteps: T, cycles: config.cycles });
+      const schedule = sseCosine({ lr0: config.sseLr, totalSteps: T, cycles: config.cycles });
       return {
         schedule,
         phases: [{ kind: 'snapshots', schedule, fromEpoch: 0, toEpoch: config.epochs }],
         stepsPerEpoch: E,
         totalSteps: T,
         collect: 'snapshot',
-        summary: `cyclic cosine from lr ${lr}, ${config.cycles} cycles, a snapshot at each cycle end`,
+        summary: `cyclic cosine from lr ${config.sseLr}, ${config.cycles} cycles, a snapshot at each cycle end`,
       };
     }
     case 'fge': {
       const pretrainEpochs = Math.round(config.epochs * config.pretrainFraction);
       const P = pretrainEpochs * E;
       const phase = T - P;
-      const c = 2 * Math.floor(phase / config.cycles / 2);
-      if (pretrainEpochs < 1 || phase < 1 || c < 2) {
+      // The triangular cycle needs an even number of updates (its minimum is the midpoint).
+      const c =
+        config.fgeCycleEpochs !== undefined
+          ? 2 * Math.floor((config.fgeCycleEpochs * E) / 2)
+          : 2 * Math.floor(phase / config.cycles / 2);
+      const cycles =
+        config.fgeCycleEpochs !== undefined ? Math.floor(phase / Math.max(c, 1)) : config.cycles;
+      if (pretrainEpochs < 1 || phase < 1 || c < 2 || cycles < 1) {
         throw new UsageError(
           `Budget too small: ${config.epochs} epochs of ${E} updates leave ${phase} updates after ` +
-            `${pretrainEpochs} pretraining epochs for ${config.cycles} FGE cycles (each needs ≥ 2 ` +
-            'updates and pretraining ≥ 1 epoch); raise --epochs or lower --cycles.',
+            `${pretrainEpochs} pretraining epochs for ${config.fgeCycleEpochs !== undefined ? `cycles of ${config.fgeCycleEpochs} epochs` : `${config.cycles} FGE cycles`} (each needs ≥ 2 ` +
+            'updates and pretraining ≥ 1 epoch); raise --epochs, or lower --cycles / --fge-cycle-epochs / --fge-start.',
         );
       }
       const fge = fgeTriangular({ lr1: config.fgeLr1, lr2: config.fgeLr2, cycleSteps: c });
@@ -112,7 +123,7 @@ export function planMethod(config: RunConfig, trainSize: number): MethodPlan {
             lr1: config.fgeLr1,
             lr2: config.fgeLr2,
             cycleSteps: c,
-            cycles: config.cycles,
+            cycles,
             fromEpoch: pretrainEpochs,
             toEpoch: config.epochs,
           },
@@ -142,21 +153,25 @@ export function planMethod(config: RunConfig, trainSize: number): MethodPlan {
         );
       }
       const swaStart = startEpoch * E;
+      const everySteps = config.swaEvery === 'epoch' ? E : config.swaEvery;
       const schedule = swaDecay({
         lrInit: lr,
         swaLr: config.swaLr,
         swaStart,
         totalSteps: T,
-        collectEvery: E,
+        collectEvery: everySteps,
       });
+      const every = config.swaEvery === 'epoch' ? { epochs: 1 as const } : { steps: everySteps };
       return {
         schedule,
-        phases: [{ kind: 'swa', schedule, startEpoch, fromEpoch: 0, toEpoch: config.epochs }],
+        phases: [
+          { kind: 'swa', schedule, startEpoch, every, fromEpoch: 0, toEpoch: config.epochs },
+        ],
         stepsPerEpoch: E,
         totalSteps: T,
         collect: 'average',
         swaStart,
-        summary: `SWA decay from lr ${lr} to ${config.swaLr}, averaging once per epoch from epoch ${startEpoch}`,
+        summary: `SWA decay from lr ${lr} to ${config.swaLr}, averaging ${config.swaEvery === 'epoch' ? 'once per epoch' : `every ${everySteps} updates`} from epoch ${startEpoch}`,
       };
     }
   }

@@ -8,7 +8,13 @@ import { BACKEND_NAMES, chooseBackend } from './backend.js';
 import { curveBetween, evalRun } from './commands.js';
 import { type CompareSettings, compare } from './compare.js';
 import { defaultJobs } from './compare-workers.js';
-import { type BackendRecord, METHOD_NAMES, parseMethodName, type RunConfig } from './config.js';
+import {
+  type BackendRecord,
+  METHOD_NAMES,
+  parseMethodName,
+  type RunConfig,
+  startFraction,
+} from './config.js';
 import { DATA_NAMES, parseDataName } from './data.js';
 import { DataNotFoundError, RunFolderError, UsageError } from './errors.js';
 import { num, textTable } from './format.js';
@@ -58,10 +64,17 @@ const processIO: CliIO = {
 };
 let io: CliIO = processIO;
 
-function unitFraction(value: string): number {
+/** `--swa-every`: a number of updates, or `epoch`. */
+function swaEvery(value: string): number | 'epoch' {
+  if (value === 'epoch') return 'epoch';
+  return integer(1)(value);
+}
+
+/** `--swa-start` / `--fge-start`: an epoch (integer ≥ 1) or a fraction in (0, 1). */
+function epochOrFraction(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || n >= 1) {
-    throw new InvalidArgumentError('Expected a number in (0, 1).');
+  if (!(n > 0 && n < 1) && !(Number.isInteger(n) && n >= 1)) {
+    throw new InvalidArgumentError('Expected an epoch (integer ≥ 1) or a fraction in (0, 1).');
   }
   return n;
 }
@@ -203,7 +216,33 @@ interface CompareCli extends Common {
   evalExamples: number;
   force?: boolean;
   jobs?: number;
+  valSplit?: number;
+  sseLr?: number;
+  fgeStart?: number;
+  fgeCycleEpochs?: number;
+  fgeLr1?: number;
+  fgeLr2?: number;
+  swaStart?: number;
+  swaLr?: number;
+  swaEvery?: number | 'epoch';
+  swaBudget?: number;
+  evalEvery?: number;
 }
+
+/** The method knobs of `compare` that go into its settings as they are. */
+const COMPARE_KNOBS = [
+  'valSplit',
+  'sseLr',
+  'fgeStart',
+  'fgeCycleEpochs',
+  'fgeLr1',
+  'fgeLr2',
+  'swaStart',
+  'swaLr',
+  'swaEvery',
+  'swaBudget',
+  'evalEvery',
+] as const;
 
 async function runCompare(opts: CompareCli, preset?: string): Promise<void> {
   const methods = opts.methods.split(',').map((m) => parseMethodName(m.trim()));
@@ -220,6 +259,9 @@ async function runCompare(opts: CompareCli, preset?: string): Promise<void> {
     ...(opts.fgeCycles !== undefined ? { fgeCycles: opts.fgeCycles } : {}),
     ...(opts.trainLimit !== undefined ? { trainLimit: opts.trainLimit } : {}),
     ...(opts.testLimit !== undefined ? { testLimit: opts.testLimit } : {}),
+    ...Object.fromEntries(
+      COMPARE_KNOBS.filter((k) => opts[k] !== undefined).map((k) => [k, opts[k]]),
+    ),
     curve: opts.curve
       ? { epochs: opts.curveEpochs, points: opts.points, evalExamples: opts.evalExamples }
       : false,
@@ -290,6 +332,41 @@ function compareOptions(cmd: Command, defaults: CompareDefaults): Command {
     .option('--fge-cycles <n>', 'FGE cycles in its collection phase (default 4)', integer(1))
     .option('--train-limit <n>', 'use only the first n training examples', integer(1))
     .option('--test-limit <n>', 'use only the first n test examples', integer(1))
+    .option('--val-split <fraction>', 'hold out this fraction of the training split', fraction)
+    .option(
+      '--eval-every <epochs>',
+      'test metrics every n epochs (0: only at the end; default 1)',
+      integer(0),
+    )
+    .option('--sse-lr <rate>', 'SSE: peak rate α0 of each cycle (default --lr)', positive)
+    .option(
+      '--fge-start <epoch>',
+      'FGE: collection starts at this epoch, or fraction (default 0.8)',
+      epochOrFraction,
+    )
+    .option(
+      '--fge-cycle-epochs <n>',
+      'FGE: cycle length in epochs (default: phase / --fge-cycles)',
+      positive,
+    )
+    .option('--fge-lr1 <rate>', 'FGE: large rate of the cycle (default lr/2)', positive)
+    .option('--fge-lr2 <rate>', 'FGE: small rate of the cycle (default lr/20)', positive)
+    .option(
+      '--swa-start <epoch>',
+      'SWA: averaging starts at this epoch, or fraction (default 0.75)',
+      epochOrFraction,
+    )
+    .option('--swa-lr <rate>', 'SWA: constant rate of the averaging phase (default lr/2)', positive)
+    .option(
+      '--swa-every <n|epoch>',
+      'SWA: average every n updates, or once per epoch (default)',
+      swaEvery,
+    )
+    .option(
+      '--swa-budget <x>',
+      "SWA's training length as a multiple of the budget (default 1)",
+      positive,
+    )
     .option('--no-curve', 'skip the curve between the baseline and SSE')
     .option('--curve-epochs <n>', 'epochs of curve training', integer(1), defaults.curveEpochs)
     .option(
@@ -371,11 +448,33 @@ export function buildProgram(): Command {
     .option('--test-limit <n>', 'use only the first n test examples', integer(1))
     .option('--weight-decay <x>', 'L2 weight decay on kernels', Number, 5e-4)
     .option('--momentum <x>', 'SGD momentum', Number, 0.9)
+    .option(
+      '--eval-every <epochs>',
+      'test metrics every n epochs (0: only at the end)',
+      integer(0),
+      1,
+    )
+    .option('--sse-lr <rate>', 'SSE: peak rate α0 of each cycle (default --lr)', positive)
     .option('--swa-lr <rate>', 'SWA: constant rate of the averaging phase (default lr/2)', positive)
     .option(
-      '--swa-start <fraction>',
-      'SWA: averaging starts after this fraction of the epochs (default 0.75)',
-      unitFraction,
+      '--swa-start <epoch>',
+      'SWA: averaging starts at this epoch, or after this fraction of the epochs (default 0.75)',
+      epochOrFraction,
+    )
+    .option(
+      '--swa-every <n|epoch>',
+      'SWA: average every n updates, or once per epoch (default)',
+      swaEvery,
+    )
+    .option(
+      '--fge-start <epoch>',
+      'FGE: collection starts at this epoch, or fraction (default 0.8)',
+      epochOrFraction,
+    )
+    .option(
+      '--fge-cycle-epochs <n>',
+      'FGE: cycle length in epochs (default: phase / --cycles)',
+      positive,
     )
     .option('--fge-lr1 <rate>', 'FGE: large rate of the cycle (default lr/2)', positive)
     .option('--fge-lr2 <rate>', 'FGE: small rate of the cycle (default lr/20)', positive)
@@ -399,19 +498,30 @@ export function buildProgram(): Command {
         'momentum',
         'swaLr',
         'swaStart',
+        'swaEvery',
+        'sseLr',
+        'fgeStart',
+        'fgeCycleEpochs',
         'fgeLr1',
         'fgeLr2',
+        'evalEvery',
       ];
       // A run folder outlives the working directory it was made from.
       if (typeof opts.dataDir === 'string') opts.dataDir = resolve(opts.dataDir);
       const input = Object.fromEntries(
         keys.filter((k) => opts[k] !== undefined).map((k) => [k, opts[k]]),
       );
-      // --swa-start is the config's swaStartFraction.
+      // --swa-start and --fge-start (an epoch or a fraction) are the config's fractions.
+      const epochs = Number(opts.epochs);
       const rename = (o: Record<string, unknown>) => {
-        if ('swaStart' in o) {
-          o.swaStartFraction = o.swaStart;
-          delete o.swaStart;
+        for (const [flag, from, to] of [
+          ['--swa-start', 'swaStart', 'swaStartFraction'],
+          ['--fge-start', 'fgeStart', 'pretrainFraction'],
+        ] as const) {
+          if (from in o) {
+            o[to] = startFraction(flag, Number(o[from]), epochs);
+            delete o[from];
+          }
         }
         return o;
       };

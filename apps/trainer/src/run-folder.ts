@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { FileSnapshotStore } from '@onerun/snapshots';
-import { architectureOf, type RunConfig } from './config.js';
+import { architectureOf, type RunConfig, resolveConfig } from './config.js';
 import { RunFolderError, UsageError } from './errors.js';
 import { readJsonIfExists, writeJson } from './files.js';
 import type { RunFile, RunProgress } from './records.js';
@@ -34,8 +34,13 @@ export class RunFolder {
     return join(this.dir, RUN_LAYOUT[name]);
   }
 
+  /**
+   * `config.json`, its config completed with the defaults of options added since it was written
+   * (an older folder resumes and reports as it trained).
+   */
   async readRunFile(): Promise<RunFile | undefined> {
-    return readJsonIfExists<RunFile>(this.path('config'));
+    const runFile = await readJsonIfExists<RunFile>(this.path('config'));
+    return runFile ? { ...runFile, config: resolveConfig(runFile.config) } : undefined;
   }
 
   /** `config.json`, or a `RunFolderError` saying this is not a run folder. */

@@ -1,7 +1,7 @@
 import { MemorySnapshotStore } from '@onerun/snapshots';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type MethodName, resolveConfig } from './config.js';
+import { type MethodName, resolveConfig, startFraction } from './config.js';
 import { type LoadedData, loadData } from './data.js';
 import { UsageError } from './errors.js';
 import { planMethod } from './plan.js';
@@ -50,6 +50,48 @@ describe('planMethod', () => {
       /leave 3 updates after 4 pretraining epochs for 4 FGE cycles/,
     );
     expect(() => planMethod(config('swa', 1), 96)).toThrow(/SWA needs at least 2 epochs/);
+  });
+});
+
+describe('method knobs', () => {
+  it("SSE --sse-lr sets each cycle's peak rate α0", () => {
+    const sse = planMethod(config('sse', 10, { cycles: 5, sseLr: 0.2 }), 96);
+    // Cosine restarts (Huang et al.): α0/2 · (cos(π · (t mod ⌈T/M⌉)/⌈T/M⌉) + 1); 6 updates a cycle.
+    for (const t of [0, 1, 6, 8]) {
+      const expected = (0.2 / 2) * (Math.cos((Math.PI * (t % 6)) / 6) + 1);
+      expect(sse.schedule.lrAt(t)).toBeCloseTo(expected, 10);
+    }
+  });
+
+  it('FGE --fge-start and --fge-cycle-epochs place the phase and size the cycles', () => {
+    // 10 epochs of 3 updates; collection from epoch 4 (12 updates): 18 left, cycles of
+    // 2 epochs = 6 updates → 3 whole cycles.
+    const fge = planMethod(
+      config('fge', 10, {
+        pretrainFraction: startFraction('--fge-start', 4, 10),
+        fgeCycleEpochs: 2,
+      }),
+      96,
+    );
+    expect(fge.pretrainSteps).toBe(12);
+    expect(fge.phases[1]).toMatchObject({ kind: 'fge', fromEpoch: 4, cycleSteps: 6, cycles: 3 });
+    // An odd cycle (1 epoch = 3 updates) rounds down to an even 2: 9 cycles in 18 updates.
+    const odd = planMethod(config('fge', 10, { fgeCycleEpochs: 1, pretrainFraction: 0.4 }), 96);
+    expect(odd.phases[1]).toMatchObject({ cycleSteps: 2, cycles: 9 });
+  });
+
+  it('SWA --swa-every and --swa-start (epoch or fraction)', () => {
+    const swa = planMethod(
+      config('swa', 8, { swaStartFraction: startFraction('--swa-start', 5, 8), swaEvery: 2 }),
+      96,
+    );
+    expect(swa.swaStart).toBe(15);
+    expect(swa.phases[0]).toMatchObject({ kind: 'swa', startEpoch: 5, every: { steps: 2 } });
+    expect(planMethod(config('swa', 8), 96).phases[0]).toMatchObject({ every: { epochs: 1 } });
+    expect(startFraction('--swa-start', 0.5, 8)).toBe(0.5);
+    expect(() => startFraction('--swa-start', 8, 8)).toThrow(
+      /--swa-start 8 is neither an epoch in 1…7 nor a fraction in \(0, 1\)/,
+    );
   });
 });
 

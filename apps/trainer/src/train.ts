@@ -224,7 +224,7 @@ function phaseCallbacks(phase: Phase, ctx: PhaseContext): PhaseCallbacks {
       const swa = swaCallback({
         averager,
         start: { epoch: phase.startEpoch },
-        every: { epochs: 1 },
+        every: phase.every,
         schedule: phase.schedule,
         optimizer,
         initialStep: step,
@@ -418,7 +418,12 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       trainedSeconds += record.seconds;
       trainedExamples += Math.min(train.size, batches * config.batchSize);
       progress.trainSeconds += record.seconds;
-      if (evaluate) {
+      const evalDue =
+        config.evalEvery > 0
+          ? (epoch + 1) % config.evalEvery === 0 || epoch + 1 === config.epochs
+          : epoch + 1 === config.epochs;
+      // FGE may stop before its budget: its last epoch is scored too.
+      if (evaluate && (evalDue || stopped)) {
         const test = await scoreSplit(model, data.test);
         record.testLoss = test.loss;
         record.testAccuracy = test.accuracy;

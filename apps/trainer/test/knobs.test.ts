@@ -1,0 +1,152 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { onerunHere, SMALL } from './helpers.js';
+
+let root: string;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'onerun-knobs-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+const json = async (path: string) => JSON.parse(await readFile(path, 'utf8'));
+
+describe("every method's knobs", () => {
+  it('train: SWA every k updates from an epoch, test metrics every n epochs', async () => {
+    const out = join(root, 'swa');
+    const r = await onerunHere([
+      'train',
+      ...SMALL,
+      '--method',
+      'swa',
+      '--epochs',
+      '6',
+      '--swa-start',
+      '4',
+      '--swa-every',
+      '2',
+      '--swa-lr',
+      '0.01',
+      '--eval-every',
+      '3',
+      '--out',
+      out,
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const { config } = await json(join(out, 'config.json'));
+    expect(config).toMatchObject({ swaEvery: 2, swaLr: 0.01, evalEvery: 3 });
+    expect(config.swaStartFraction * 6).toBeCloseTo(4, 12);
+    const progress = await json(join(out, 'progress.json'));
+    // 4 updates an epoch (128 synthetic examples, batch 32): averaging from update 16, every 2.
+    expect(progress.collections.map((c: { step: number }) => c.step)).toEqual([18, 20, 22, 24]);
+    expect(JSON.parse(r.stdout).metrics.models).toBe(4);
+    expect(
+      progress.history.map((h: { epoch: number; testAccuracy?: number }) => [
+        h.epoch,
+        h.testAccuracy !== undefined,
+      ]),
+    ).toEqual([
+      [1, false],
+      [2, false],
+      [3, true],
+      [4, false],
+      [5, false],
+      [6, true],
+    ]);
+  });
+
+  it('compare: SWA at 1.5 budgets with its own knobs, FGE from an epoch, merged with a 1-budget run', async () => {
+    const out = join(root, 'compare');
+    const r = await onerunHere([
+      'compare',
+      ...SMALL,
+      '--budget',
+      '4',
+      '--methods',
+      'baseline,fge,swa',
+      '--no-curve',
+      '--jobs',
+      '1',
+      '--fge-start',
+      '2',
+      '--fge-cycle-epochs',
+      '1',
+      '--swa-budget',
+      '1.5',
+      '--swa-start',
+      '4',
+      '--swa-every',
+      'epoch',
+      '--eval-every',
+      '0',
+      '--out',
+      out,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const swa = await json(join(out, 'swa', 'config.json'));
+    expect(swa.config).toMatchObject({ epochs: 6, budget: 4, swaEvery: 'epoch', evalEvery: 0 });
+    const fge = await json(join(out, 'fge', 'progress.json'));
+    // FGE from epoch 2 with 1-epoch cycles (4 updates): two cycles, two members.
+    expect(fge.collections).toHaveLength(2);
+    const baseline = await json(join(out, 'baseline', 'progress.json'));
+    // --eval-every 0: test metrics after the last epoch only.
+    expect(
+      baseline.history.filter((h: { testAccuracy?: number }) => h.testAccuracy !== undefined),
+    ).toHaveLength(1);
+    // `report` accepts a run of the same comparison budget alongside.
+    const plain = join(root, 'plain');
+    expect(
+      (
+        await onerunHere([
+          'compare',
+          ...SMALL,
+          '--budget',
+          '4',
+          '--methods',
+          'sse',
+          '--cycles',
+          '2',
+          '--no-curve',
+          '--out',
+          plain,
+        ])
+      ).code,
+    ).toBe(0);
+    const merged = await onerunHere([
+      'report',
+      out,
+      plain,
+      '--out',
+      join(root, 'merged'),
+      '--json',
+    ]);
+    expect(merged.code, merged.stderr).toBe(0);
+    expect(JSON.parse(merged.stdout).runs.map((x: { name: string }) => x.name)).toEqual([
+      'baseline',
+      'fge',
+      'swa',
+      'sse',
+    ]);
+  });
+
+  it('refuses a start outside the budget, naming it', async () => {
+    const r = await onerunHere([
+      'train',
+      ...SMALL,
+      '--method',
+      'swa',
+      '--epochs',
+      '4',
+      '--swa-start',
+      '4',
+      '--out',
+      join(root, 'bad'),
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--swa-start 4 is neither an epoch in 1…3 nor a fraction/);
+  });
+});
