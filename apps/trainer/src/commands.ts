@@ -8,10 +8,10 @@ import { type CurveResult, findCurve } from './curve.js';
 import { RunFolderError, UsageError } from './errors.js';
 import { evaluateMembers, type RunMetrics } from './evaluate.js';
 import { writeJson } from './files.js';
-import { METRIC_COLUMNS, metricCells, num, pct } from './format.js';
+import { num, pct } from './format.js';
 import type { RunFile } from './records.js';
 import { type Table, writeReport } from './report.js';
-import { runFacts } from './reports.js';
+import { evalTable, runFacts } from './reports.js';
 import { loadDataFor } from './run.js';
 import { RunFolder } from './run-folder.js';
 
@@ -41,26 +41,6 @@ export async function evalRun(
   } finally {
     data.dispose();
   }
-}
-
-/**
- * The table `eval` prints: the result, every stored model, the ensembles of the first k and of the
- * last k members.
- */
-export function evalTable(metrics: RunMetrics): Table {
-  const rows = [
-    [`${metrics.method}: ${metrics.resultLabel}`, '', ...metricCells(metrics.result)],
-    ...metrics.members.map((m) => [`${m.kind} ${m.id}`, String(m.step), ...metricCells(m)]),
-  ];
-  if (metrics.sizeCurve.length > 1) {
-    rows.push(...metrics.sizeCurve.map((p) => [`first ${p.k} members`, '', ...metricCells(p)]));
-    const lastK = (metrics.lastK ?? []).filter((p) => p.k < metrics.sizeCurve.length);
-    rows.push(...lastK.map((p) => [`last ${p.k} members`, '', ...metricCells(p)]));
-  }
-  if (metrics.disagreement !== undefined && metrics.members.length > 1) {
-    rows.push(['member disagreement', '', pct(metrics.disagreement), '', '', '']);
-  }
-  return { columns: ['model', 'update', ...METRIC_COLUMNS], rows };
 }
 
 /** `DIR` or `DIR:SNAPSHOT_ID` → folder and optional id. */

@@ -39,6 +39,8 @@ export interface RunMetrics {
   lastK?: ({ k: number } & ClassificationMetrics)[];
   /** Mean pairwise disagreement of the members' predictions (ensemble methods). */
   disagreement?: number;
+  /** FGE: the model its cycles start from, scored alone (absent in runs trained before it was kept). */
+  start?: ModelScore;
   /** Reliability bins of the result. */
   reliability: ReliabilityBin[];
   /** SWA: the last SGD iterate, the average with stale BN statistics, and with recomputed ones. */
@@ -120,6 +122,15 @@ export async function evaluateMembers(
       'The run has no collected models yet; finish it with onerun train --out DIR.',
     );
   }
+  const [startEntry] = byKind(entries, 'start');
+  const start = startEntry
+    ? {
+        id: startEntry.id,
+        kind: 'start',
+        step: stepOf(startEntry),
+        ...(await scoreOne(store, startEntry, test)).metrics,
+      }
+    : undefined;
   const ensemble = await Ensemble.fromStore(store, { ids: members.map((m) => m.id), stream: true });
   try {
     const evaluation = await ensemble.evaluate(test.xs, test.labels, { bins: BINS });
@@ -148,6 +159,7 @@ export async function evaluateMembers(
         .filter((p) => p.from === 'last')
         .map((p) => ({ k: p.k, ...pick(p) })),
       disagreement: evaluation.disagreement,
+      ...(start ? { start } : {}),
       reliability,
     };
   } finally {

@@ -5,7 +5,6 @@ export {
   type CurveCommandOptions,
   curveBetween,
   evalRun,
-  evalTable,
   parseEnd,
 } from './commands.js';
 export {

@@ -39,8 +39,8 @@ function scoreRows(base: [string, number, number], model: string, m: Classificat
  * `metrics.csv` of one or more runs: after each epoch, the model being trained (`current`): its
  * learning rate, training loss, test and validation metrics and training seconds; at the end,
  * the method's result, every stored model, the ensembles of the first and last k members
- * (`first-k`, `last-k`) and,
- * for SWA, the last SGD iterate and the average with stale batch-norm statistics.
+ * (`first-k`, `last-k`), FGE's start model (`start`) and, for SWA, the last SGD iterate and the
+ * average with stale batch-norm statistics.
  */
 export function metricsCsv(runs: CsvRun[]): string {
   const rows: Row[] = [];
@@ -60,6 +60,8 @@ export function metricsCsv(runs: CsvRun[]): string {
     const last = progress.history.at(-1);
     const end: [string, number, number] = [method, last?.epoch ?? 0, last?.step ?? 0];
     rows.push(...scoreRows(end, 'result', metrics.result));
+    if (metrics.start)
+      rows.push(...scoreRows([method, end[1], metrics.start.step], 'start', metrics.start));
     for (const m of metrics.members) {
       rows.push(...scoreRows([method, end[1], m.step], m.id, m));
     }

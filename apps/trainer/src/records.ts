@@ -41,6 +41,8 @@ export interface RunProgress {
   history: EpochRecord[];
   lossCurve: LossPoint[];
   collections: CollectionPoint[];
+  /** FGE: the snapshot of the model its cycles start from (updates done then). */
+  start?: { id: string; step: number };
   /** Training seconds spent so far (summed over resumed sessions). */
   trainSeconds: number;
 }

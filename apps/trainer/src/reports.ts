@@ -13,7 +13,7 @@ import {
 } from './charts.js';
 import type { CurveResult } from './curve.js';
 import type { RunMetrics } from './evaluate.js';
-import { METRIC_COLUMNS, metricCells, num } from './format.js';
+import { METRIC_COLUMNS, metricCells, num, pct } from './format.js';
 import type { MethodPlan } from './plan.js';
 import type { RunFile, RunProgress } from './records.js';
 import type { ReportContent, Table } from './report.js';
@@ -77,11 +77,17 @@ export interface ResultEntry {
   trainSeconds: number;
 }
 
-/** The results table of a comparison: one row per run, plus SWA's average with stale BN. */
+/**
+ * The results table of a comparison: one row per run, plus FGE's start model and SWA's average
+ * with stale BN.
+ */
 export function resultsTable(entries: ResultEntry[]): Table {
   const rows: string[][] = [];
   for (const { name, metrics, trainSeconds } of entries) {
     rows.push([name, metrics.resultLabel, ...metricCells(metrics.result), num(trainSeconds, 1)]);
+    if (metrics.start) {
+      rows.push([`  ${name}, start model`, 'single model', ...metricCells(metrics.start), '']);
+    }
     if (metrics.swa) {
       rows.push([
         `  ${name}, stale BN`,
@@ -131,6 +137,29 @@ export function runFacts(runFile: RunFile): [string, string][] {
   ];
 }
 
+/**
+ * The table `eval` prints: the result, every stored model, the ensembles of the first k and of the
+ * last k members.
+ */
+export function evalTable(metrics: RunMetrics): Table {
+  const rows = [
+    [`${metrics.method}: ${metrics.resultLabel}`, '', ...metricCells(metrics.result)],
+    ...(metrics.start
+      ? [[`start ${metrics.start.id}`, String(metrics.start.step), ...metricCells(metrics.start)]]
+      : []),
+    ...metrics.members.map((m) => [`${m.kind} ${m.id}`, String(m.step), ...metricCells(m)]),
+  ];
+  if (metrics.sizeCurve.length > 1) {
+    rows.push(...metrics.sizeCurve.map((p) => [`first ${p.k} members`, '', ...metricCells(p)]));
+    const lastK = (metrics.lastK ?? []).filter((p) => p.k < metrics.sizeCurve.length);
+    rows.push(...lastK.map((p) => [`last ${p.k} members`, '', ...metricCells(p)]));
+  }
+  if (metrics.disagreement !== undefined && metrics.members.length > 1) {
+    rows.push(['member disagreement', '', pct(metrics.disagreement), '', '', '']);
+  }
+  return { columns: ['model', 'update', ...METRIC_COLUMNS], rows };
+}
+
 /** The report of one `train` run. */
 export function runReport(
   runFile: RunFile,
@@ -139,10 +168,6 @@ export function runReport(
   plan: MethodPlan,
 ): ReportContent {
   const method = runFile.config.method;
-  const rows = [
-    [`${method}: ${metrics.resultLabel}`, '', ...metricCells(metrics.result)],
-    ...metrics.members.map((m) => [`  ${m.kind} ${m.id}`, String(m.step), ...metricCells(m)]),
-  ];
   const charts = runCharts([{ series: method, plan, progress, metrics }]);
   return {
     title: `onerun ${method} — ${runFile.architecture}`,
@@ -151,7 +176,7 @@ export function runReport(
       ...runFacts(runFile),
       ['time', `${num(progress.trainSeconds, 1)} s of training`],
     ],
-    table: { columns: ['model', 'update', ...METRIC_COLUMNS], rows },
+    table: evalTable(metrics),
     charts,
     notes: [
       'Test metrics on the test split (the official one for Fashion-MNIST and MNIST). NLL in nats; ECE over 15 confidence bins.',

@@ -135,6 +135,7 @@ function truncateTo(from: RunProgress, step: number, epoch: number): RunProgress
     history: from.history.filter((h) => h.epoch <= epoch),
     lossCurve: from.lossCurve.filter((p) => p.step <= step),
     collections: from.collections.filter((c) => c.step <= step),
+    ...(from.start && from.start.step <= step ? { start: from.start } : {}),
     trainSeconds: from.history
       .filter((h) => h.epoch <= epoch)
       .reduce((sum, h) => sum + h.seconds, 0),
@@ -279,7 +280,9 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     if (options.branch) delete progress.checkpoint;
     // Members the checkpointed progress does not know of were saved after it (or by an
     // unfinished final phase): the resumed run saves them again.
-    const known = new Set(progress.collections.map((c) => c.id).filter(Boolean));
+    const known = new Set(
+      [...progress.collections.map((c) => c.id), progress.start?.id].filter(Boolean),
+    );
     for (const entry of await stores.members.list()) {
       if (!known.has(entry.id)) await stores.members.delete(entry.id);
     }
@@ -340,6 +343,16 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       if (active?.at.phase !== phase) {
         await leave();
         await enter(phase, epoch);
+        if (phase.kind === 'fge' && !progress.start && !options.plain) {
+          // FGE's start model (the pretrained one its cycles leave from), scored beside the
+          // ensemble as the FGE paper does.
+          const entry = await stores.members.save(model, {
+            step: epoch * E - 1,
+            epoch,
+            tags: { method: config.method, kind: 'start' },
+          });
+          progress.start = { id: entry.id, step: epoch * E };
+        }
       }
       const { at, list } = active as { at: PhaseCallbacks; list: tf.CallbackList };
       const noteCollections = (before: number, step: number, epochAt: number, lr: number) => {

@@ -371,13 +371,15 @@ describe('onerun compare', () => {
       /^method\s+result\s+test acc\s+NLL\s+ECE\s+Brier/.test(l),
     );
     expect(header).toBeGreaterThanOrEqual(0);
-    expect(lines.slice(header + 2, header + 7).map((l) => l.trim().split(/\s+/)[0])).toEqual([
+    expect(lines.slice(header + 2, header + 8).map((l) => l.trim().split(/\s+/)[0])).toEqual([
       'baseline',
       'sse',
       'fge',
+      'fge,',
       'swa',
       'swa,',
     ]);
+    expect(lines[header + 5]).toMatch(/^ {2}fge, start model\s+single model\s+\d+\.\d+%/);
     expect(r.stdout).toMatch(
       /curve baseline .* sse .*: training-loss barrier -?\d+\.\d+ along the straight line/,
     );
@@ -472,7 +474,7 @@ describe('onerun compare', () => {
       expect([...rows.values()].slice(0, -1).every((n) => n === 2)).toBe(true);
       const shot = await page.screenshot({ fullPage: true, path: join(out, 'report.png') });
       expect(shot.subarray(1, 4).toString()).toBe('PNG');
-      expect(await page.$$eval('table tbody tr', (rows) => rows.length)).toBe(5);
+      expect(await page.$$eval('table tbody tr', (rows) => rows.length)).toBe(6);
     } finally {
       await browser.close();
     }

@@ -90,8 +90,14 @@ describe("every method's knobs", () => {
     const swa = await json(join(out, 'swa', 'config.json'));
     expect(swa.config).toMatchObject({ epochs: 6, budget: 4, swaEvery: 'epoch', evalEvery: 0 });
     const fge = await json(join(out, 'fge', 'progress.json'));
-    // FGE from epoch 2 with 1-epoch cycles (4 updates): two cycles, two members.
+    // FGE from epoch 2 with 1-epoch cycles (4 updates): two cycles, two members, and its start
+    // model (the baseline at epoch 2) kept and scored on its own.
     expect(fge.collections).toHaveLength(2);
+    expect(fge.start.step).toBe(8);
+    const fgeMetrics = await json(join(out, 'fge', 'metrics.json'));
+    expect(fgeMetrics.start).toMatchObject({ kind: 'start', step: 8 });
+    expect(fgeMetrics.start.ece).toBeGreaterThanOrEqual(0);
+    expect(fgeMetrics.members).toHaveLength(2);
     const baseline = await json(join(out, 'baseline', 'progress.json'));
     // --eval-every 0: test metrics after the last epoch only.
     expect(
