@@ -128,8 +128,10 @@ describe('trainRun', () => {
         expect(steps).toEqual([8, 15]); // ⌈15/2⌉ = 8-update cycles, and the last update
       } else if (method === 'fge') {
         // 4 pretraining epochs (12 updates), then one cycle of 2 updates: its minimum is the
-        // 13th update, where training stops (no update past the last collection).
-        expect(kinds).toEqual(['member']);
+        // 13th update, where training stops (no update past the last collection). The model
+        // the cycles start from is kept too, after the 12th update.
+        expect(kinds).toEqual(['start', 'member']);
+        expect(result.progress.start?.step).toBe(12);
         expect(steps).toEqual([13]);
         expect(result.progress.history.at(-1)?.step).toBe(13);
       } else {

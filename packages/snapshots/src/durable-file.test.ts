@@ -96,9 +96,10 @@ describe('writeDurably', () => {
     });
     // 1 MB in 16 blocks of 64 KB, the staged 100 bytes, 600 KB in 10 blocks, the last 12 bytes.
     expect(events.filter((e) => e === 'write')).toHaveLength(28);
-    // Flushes ran while later blocks were written, and a last one began after the last write.
+    // Flushes began while later blocks were written (how soon one ends is up to the disk and
+    // the machine's load), and a last one began after the last write.
     const lastWrite = events.lastIndexOf('write');
-    expect(events.slice(0, lastWrite)).toContain('datasync');
+    expect(events.slice(0, lastWrite)).toContain('datasync-start');
     const lastFlush = events.lastIndexOf('datasync-start');
     expect(lastFlush).toBeGreaterThan(lastWrite);
     expect(events.slice(lastFlush + 1)).toEqual(['datasync', 'close']);
