@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BackendUnavailableError } from '@onerun/backend';
 import { OnerunError } from '@onerun/core';
@@ -145,10 +145,15 @@ function unknownCommand(word: string, commands: string[]): UsageError {
   );
 }
 
-/** The app's version, from its package.json (one folder above both src/ and dist/). */
+/** The app's version, from its package.json (above src/ or dist/, wherever this module is). */
 function appVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-  return String(pkg.version);
+  for (const rel of ['../package.json', '../../package.json']) {
+    const url = new URL(rel, import.meta.url);
+    if (!existsSync(url)) continue;
+    const pkg = JSON.parse(readFileSync(url, 'utf8'));
+    if (pkg.name === '@onerun/trainer') return String(pkg.version);
+  }
+  return 'unknown';
 }
 
 function backendFor(opts: Common) {
