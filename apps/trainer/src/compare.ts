@@ -102,6 +102,19 @@ const COMPARE_ENTRIES = [
 
 const METHOD_SEED_OFFSET: Record<MethodName, number> = { baseline: 0, fge: 0, sse: 1, swa: 2 };
 
+/** `planMethod` with its advice in compare's own options (`--budget`, `--fge-cycles`). */
+function planInCompare(method: MethodName, config: RunConfig, trainSize: number): MethodPlan {
+  try {
+    return planMethod(config, trainSize);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    const cycles = method === 'fge' ? '--fge-cycles' : '--cycles';
+    throw new UsageError(
+      error.message.replaceAll('--epochs', '--budget').replaceAll('--cycles', cycles),
+    );
+  }
+}
+
 /** The configuration of one method inside a comparison. */
 export function methodConfig(settings: CompareSettings, method: MethodName): RunConfig {
   const input: RunConfigInput = {
@@ -177,6 +190,7 @@ async function finishedOutcome(
     progress,
     report: '',
     examplesPerSecond: 0,
+    notes: [],
   };
 }
 
@@ -202,7 +216,7 @@ export async function compare(options: CompareOptions): Promise<CompareOutcome> 
   try {
     // Refuse bad budgets before anything is written.
     const plans = new Map<MethodName, MethodPlan>();
-    for (const [m, c] of configs) plans.set(m, planMethod(c, data.train.size));
+    for (const [m, c] of configs) plans.set(m, planInCompare(m, c, data.train.size));
     await prepareCompareOut(dir, settings, force);
     log?.(
       `backend: ${backend.backend}${backend.skipped.length > 0 ? `; skipped ${backend.skipped.map((s) => `${s.backend} (${s.reason})`).join(', ')}` : ''}`,

@@ -53,7 +53,10 @@ describe('a store whose manifest.json is lost (defect 1)', () => {
     expect(await store.list()).toEqual(listed);
     await rm(join(dir, 'manifest.json'));
     expect((await store.save(model, { step: 40 })).id).toBe('snap-000004');
-    expect((await store.list()).map((e) => e.id)).toEqual([...listed.map((e) => e.id), 'snap-000004']);
+    expect((await store.list()).map((e) => e.id)).toEqual([
+      ...listed.map((e) => e.id),
+      'snap-000004',
+    ]);
     model.dispose();
   });
 
