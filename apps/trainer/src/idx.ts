@@ -24,8 +24,8 @@ function isGzip(bytes: Uint8Array): boolean {
  * that MNIST-style data sets use is accepted. The returned `data` is a view into the
  * (decompressed) buffer.
  */
-export function parseIdx(bytes: Uint8Array, what = 'IDX data'): IdxArray {
-  const raw = isGzip(bytes) ? inflate(bytes, what) : bytes;
+export function parseIdx(bytes: Uint8Array, what = 'IDX data', maxBytes = MAX_IDX_BYTES): IdxArray {
+  const raw = isGzip(bytes) ? inflate(bytes, what, maxBytes) : bytes;
   if (raw.length < 4 || raw[0] !== 0 || raw[1] !== 0) {
     throw new IdxFormatError(
       `${what} is not an IDX file (bad magic number); expected an MNIST-style IDX file.`,
@@ -55,14 +55,14 @@ export function parseIdx(bytes: Uint8Array, what = 'IDX data'): IdxArray {
   return { dims, data: raw.subarray(headerBytes) };
 }
 
-function inflate(bytes: Uint8Array, what: string): Uint8Array {
+function inflate(bytes: Uint8Array, what: string, maxBytes: number): Uint8Array {
   try {
-    return gunzipSync(bytes, { maxOutputLength: MAX_IDX_BYTES });
+    return gunzipSync(bytes, { maxOutputLength: maxBytes });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new IdxFormatError(
       code === 'ERR_BUFFER_TOO_LARGE'
-        ? `${what} inflates to more than ${MAX_IDX_BYTES} bytes; expected an IDX data file.`
+        ? `${what} inflates to more than ${maxBytes} bytes; expected an IDX data file.`
         : `${what} is not a valid gzip file (${(error as Error).message}); expected a gzipped IDX file.`,
     );
   }
