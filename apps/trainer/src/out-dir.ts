@@ -9,9 +9,13 @@ function codeOf(error: unknown): string {
 /**
  * Creates the folder `path` (and missing parents) one level at a time, so that a path the file
  * system cannot hold (`/proc/x`, a path through a file) fails at once with a `UsageError` naming
- * it: Node's recursive `mkdir` spins forever on some of them.
+ * it: Node's recursive `mkdir` spins forever on some of them. Returns the folder and the
+ * folders it created (outermost first).
  */
-export async function ensureDir(path: string, flag = '--out'): Promise<string> {
+export async function ensureDir(
+  path: string,
+  flag = '--out',
+): Promise<{ dir: string; created: string[] }> {
   const target = resolve(path);
   const missing: string[] = [];
   let at = target;
@@ -33,9 +37,11 @@ export async function ensureDir(path: string, flag = '--out'): Promise<string> {
       at = parent;
     }
   }
+  const created: string[] = [];
   for (const dir of missing.reverse()) {
     try {
       await mkdir(dir);
+      created.push(dir);
     } catch (error) {
       if (codeOf(error) === 'EEXIST') continue;
       throw new UsageError(
@@ -43,5 +49,5 @@ export async function ensureDir(path: string, flag = '--out'): Promise<string> {
       );
     }
   }
-  return target;
+  return { dir: target, created };
 }

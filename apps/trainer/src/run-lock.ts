@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, unlinkSync } from 'node:fs';
-import { link, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { link, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { OnerunError } from '@onerun/core';
@@ -74,10 +74,11 @@ export interface RunLock {
  * (`link` of a complete temporary file). A lock whose process is gone (killed, crashed, or a pid
  * since reused by another program) is taken over: it is renamed aside and checked, so of two
  * processes taking over the same stale lock only one wins. The lock is also removed when the
- * process exits through `process.exit` (the CLI's signal handlers).
+ * process exits through `process.exit` (the CLI's signal handlers). `release` also removes the
+ * folders it created if they are still empty.
  */
 export async function lockRunFolder(dir: string): Promise<RunLock> {
-  const folder = await ensureDir(dir);
+  const { dir: folder, created } = await ensureDir(dir);
   const path = join(folder, RUN_LOCK_FILE);
   const holder: Holder = {
     pid: process.pid,
@@ -134,6 +135,8 @@ export async function lockRunFolder(dir: string): Promise<RunLock> {
       if (now !== 'gone' && now !== 'unreadable' && now.token === holder.token) {
         await rm(path, { force: true });
       }
+      // A run that failed before writing anything leaves no folder behind.
+      for (const made of created.reverse()) await rmdir(made).catch(() => undefined);
     },
   };
 }
