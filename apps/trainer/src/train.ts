@@ -14,6 +14,7 @@ import { scoreSplit } from './measure.js';
 import { buildModel } from './models.js';
 import { type MethodPlan, type Phase, planMethod } from './plan.js';
 import type { EpochRecord, RunProgress } from './records.js';
+import { yieldToSignals } from './yield.js';
 
 /** Receives training progress (the CLI draws bars from it). */
 export interface ProgressSink {
@@ -420,9 +421,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
               progress.checkpoint?.epoch ?? 0,
             );
           }
-          // Lets signals (Ctrl-C, SIGTERM) through: the cpu backend's reads never leave the
-          // microtask queue.
-          await new Promise<void>((resolve) => setImmediate(resolve));
+          await yieldToSignals();
           let sum = 0;
           for (const v of values) sum += v;
           lossSum += sum;

@@ -1,6 +1,7 @@
 // Fault injection against the built CLI: each defect of issue 14 reproduced as a test, then a
 // seeded kill -9 campaign over `train` (SSE and FGE). Small synthetic data; every run here is a
 // few seconds of CPU.
+import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -349,6 +350,34 @@ describe('defect 8: signals and bounds', () => {
     const child = startOnerun(['train', ...SMALL, '--epochs', '10000', '--out', dir]);
     const exit = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     await waitFor('the first checkpoint', async () => (await progressOf(dir)) !== undefined);
+    const sent = Date.now();
+    child.kill('SIGTERM');
+    expect(await exit).toBe(143);
+    expect(Date.now() - sent).toBeLessThan(2_000);
+  });
+
+  it('SIGTERM ends curve training within two seconds (exit 143)', async () => {
+    await referenceOf('sse');
+    const ref = join(root, 'reference-sse');
+    const out = join(root, 'd8-curve');
+    const child = startOnerun([
+      'curve',
+      `${ref}:snap-000001`,
+      `${ref}:snap-000003`,
+      '--out',
+      out,
+      '--epochs',
+      '100000',
+      '--backend',
+      'cpu',
+      '--quiet',
+    ]);
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    await waitFor(
+      'curve training to start',
+      async () => (await readdir(out).catch(() => [])) !== undefined && existsSync(out),
+    );
+    await sleep(300);
     const sent = Date.now();
     child.kill('SIGTERM');
     expect(await exit).toBe(143);
