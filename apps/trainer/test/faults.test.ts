@@ -373,11 +373,9 @@ describe('defect 8: signals and bounds', () => {
       '--quiet',
     ]);
     const exit = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-    await waitFor(
-      'curve training to start',
-      async () => (await readdir(out).catch(() => [])) !== undefined && existsSync(out),
-    );
-    await sleep(300);
+    // The folder appears right before curve training starts.
+    await waitFor('curve training to start', async () => existsSync(out));
+    await sleep(800);
     const sent = Date.now();
     child.kill('SIGTERM');
     expect(await exit).toBe(143);
