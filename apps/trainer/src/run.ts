@@ -137,7 +137,6 @@ async function trainLocked(options: TrainIntoOptions): Promise<TrainOutcome> {
       };
       await writeJson(folder.path('config'), runFile);
     }
-    let resumedFrom = progress?.checkpoint?.epoch;
     const stores = folder.stores();
     const result = await trainRun({
       config,
@@ -157,7 +156,7 @@ async function trainLocked(options: TrainIntoOptions): Promise<TrainOutcome> {
       label: options.label ?? config.method,
     });
     result.model.dispose();
-    if (result.notes.length > 0) resumedFrom = result.progress.checkpoint?.epoch;
+    const resumedFrom = progress?.checkpoint ? result.startEpoch : undefined;
     const stepOf = new Map(result.progress.collections.map((c) => [c.id, c.step]));
     const metrics = await evaluateMembers(
       config.method,

@@ -77,6 +77,8 @@ export interface TrainRunResult {
   callbackSeconds: number;
   /** What the user should know about how the run (re)started: a checkpoint fallback, a restart. */
   notes: string[];
+  /** Epochs already done when this call started (0 unless it resumed). */
+  startEpoch: number;
 }
 
 /**
@@ -295,12 +297,14 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   }
   // The run folder must hold exactly what its progress accounts for: members saved after the
   // last checkpoint (or by a run that never checkpointed) are saved again by this run, so they
-  // go now rather than end up twice in the ensemble.
+  // go now rather than end up twice in the ensemble. Only what a run writes is ever deleted.
   const known = new Set(progress.collections.map((c) => c.id).filter(Boolean));
-  const unknown = (await stores.members.list()).filter((e) => !known.has(e.id));
+  const unknown = (await stores.members.list()).filter(
+    (e) => !known.has(e.id) && e.tags?.method === config.method,
+  );
   for (const entry of unknown) await stores.members.delete(entry.id);
   if (startEpoch === 0 && stores.checkpoints && !options.branch) {
-    const stale = await stores.checkpoints.list();
+    const stale = (await stores.checkpoints.list()).filter((e) => e.tags?.kind === 'checkpoint');
     for (const entry of stale) await stores.checkpoints.delete(entry.id);
     if (unknown.length + stale.length > 0 && !options.resume) {
       notes.push(
@@ -520,6 +524,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     examplesPerSecond: trainedSeconds > 0 ? trainedExamples / trainedSeconds : 0,
     callbackSeconds: callbackMs / 1000,
     notes,
+    startEpoch,
   };
 }
 

@@ -410,6 +410,7 @@ describe('defect 9: a damaged latest checkpoint', () => {
         `checkpoint after epoch ${checkpoint.epoch} \\(${checkpoint.id}\\) cannot be used \\(.*checksum mismatch.*\\); resumed from the older checkpoint after epoch ${checkpoint.epoch - 1}`,
       ),
     );
+    expect(r.stderr).toContain(`resumed from the checkpoint after epoch ${checkpoint.epoch - 1}`);
     await expectLikeReference('sse', dir);
   });
 });
