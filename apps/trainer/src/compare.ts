@@ -18,6 +18,7 @@ import type { RunMetrics } from './evaluate.js';
 import { readJsonIfExists, writeJson } from './files.js';
 import { METRIC_COLUMNS, metricCells, num } from './format.js';
 import type { ModelName } from './models.js';
+import { ensureDir } from './out-dir.js';
 import { type MethodPlan, planMethod } from './plan.js';
 import type { RunFile, RunProgress } from './records.js';
 import { type ReportContent, type Table, writeReport } from './report.js';
@@ -166,7 +167,7 @@ async function prepareCompareOut(dir: string, settings: CompareSettings, force: 
       `${dir} exists and is not an onerun comparison; choose another --out, or pass --force to write into it.`,
     );
   }
-  await mkdir(dir, { recursive: true });
+  await ensureDir(dir);
   await writeJson(path, { onerunCompare: 1, settings, status: 'running' } satisfies CompareFile);
 }
 
