@@ -29,9 +29,14 @@ export function firstNonFinite(values: ArrayLike<number>): number {
   return -1;
 }
 
+/** The sum of all weights of `model` as a `[1]` tensor: not finite when any weight is not. */
+export function weightSum(model: tf.LayersModel): tf.Tensor1D {
+  return tf.tidy(() => tf.addN(model.weights.map((w) => tf.sum(w.read()))).reshape([1]));
+}
+
 /** Whether every weight of `model` is finite (one small read-back: the sum of all weights). */
 export async function weightsAreFinite(model: tf.LayersModel): Promise<boolean> {
-  const total = tf.tidy(() => tf.addN(model.weights.map((w) => tf.sum(w.read()))));
+  const total = weightSum(model);
   const [value] = await total.data();
   total.dispose();
   return Number.isFinite(value!);

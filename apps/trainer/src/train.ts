@@ -8,7 +8,7 @@ import { pruneAveragerStates, saveAveragerState } from './averager-state.js';
 import { restoreCheckpoint } from './checkpoint-restore.js';
 import type { RunConfig } from './config.js';
 import type { LoadedData } from './data.js';
-import { DivergenceError, firstNonFinite, weightsAreFinite } from './divergence.js';
+import { DivergenceError, firstNonFinite, weightSum, weightsAreFinite } from './divergence.js';
 import { RunFolderError } from './errors.js';
 import { scoreSplit } from './measure.js';
 import { buildModel } from './models.js';
@@ -411,15 +411,17 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
         noteCollections(before, step + 1, epoch + (b + 1) / E, lr);
         stopped = model.stopTraining;
         if (losses.length === interval || b === E - 1 || stopped) {
-          const stacked = tf.stack(losses);
-          const values = await stacked.data();
+          // The window's losses and the sum of all weights, in one read.
+          const stacked = tf.tidy(() => tf.concat([tf.stack(losses), weightSum(model)]));
+          const read = await stacked.data();
           tf.dispose([stacked, ...losses]);
+          const values = read.subarray(0, losses.length);
           losses.length = 0;
           const bad = firstNonFinite(values);
-          if (bad >= 0) {
+          if (bad >= 0 || !Number.isFinite(read[read.length - 1]!)) {
             throw new DivergenceError(
-              step + 2 - values.length + bad,
-              `the training loss is ${values[bad]}`,
+              bad >= 0 ? step + 2 - values.length + bad : step + 1,
+              bad >= 0 ? `the training loss is ${values[bad]}` : 'the weights are no longer finite',
               lr,
               config.lr,
               progress.checkpoint?.epoch ?? 0,
