@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { SnapshotEntry } from '@onerun/snapshots';
 import { curveChart } from './charts.js';
@@ -9,6 +9,7 @@ import { RunFolderError, UsageError } from './errors.js';
 import { evaluateMembers, type RunMetrics } from './evaluate.js';
 import { writeJson } from './files.js';
 import { num, pct } from './format.js';
+import { ensureDir } from './out-dir.js';
 import type { RunFile } from './records.js';
 import { type Table, writeReport } from './report.js';
 import { evalTable, runFacts } from './reports.js';
@@ -123,7 +124,7 @@ export async function curveBetween(
   const config = endA.runFile.config;
   const data = await loadDataFor(config, options.dataDir);
   try {
-    await mkdir(dir, { recursive: true });
+    await ensureDir(dir);
     const result = await findCurve(
       config,
       data,

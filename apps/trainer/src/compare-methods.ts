@@ -107,6 +107,7 @@ export async function finishedOutcome(
     progress,
     report: '',
     examplesPerSecond: 0,
+    notes: [],
   };
 }
 

@@ -13,6 +13,7 @@ import { readJsonIfExists, writeFileAtomic, writeJson } from './files.js';
 import { num } from './format.js';
 import { metricsCsv } from './metrics-csv.js';
 import type { ModelName } from './models.js';
+import { ensureDir } from './out-dir.js';
 import { type MethodPlan, planMethod } from './plan.js';
 import type { RunFile } from './records.js';
 import { type ReportContent, type Table, writeReport } from './report.js';
@@ -118,6 +119,19 @@ const COMPARE_ENTRIES = [
   'swa',
 ];
 
+/** `planMethod` with its advice in compare's own options (`--budget`, `--fge-cycles`). */
+function planInCompare(method: MethodName, config: RunConfig, trainSize: number): MethodPlan {
+  try {
+    return planMethod(config, trainSize);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    const cycles = method === 'fge' ? '--fge-cycles' : '--cycles';
+    throw new UsageError(
+      error.message.replaceAll('--epochs', '--budget').replaceAll('--cycles', cycles),
+    );
+  }
+}
+
 async function prepareCompareOut(dir: string, settings: CompareSettings, force: boolean) {
   const path = join(dir, 'compare.json');
   const existing = await readJsonIfExists<CompareFile>(path);
@@ -143,7 +157,7 @@ async function prepareCompareOut(dir: string, settings: CompareSettings, force: 
       `${dir} exists and is not an onerun comparison; choose another --out, or pass --force to write into it.`,
     );
   }
-  await mkdir(dir, { recursive: true });
+  await ensureDir(dir);
   await writeJson(path, { onerunCompare: 1, settings, status: 'running' } satisfies CompareFile);
 }
 
@@ -169,7 +183,7 @@ export async function compare(options: CompareOptions): Promise<CompareOutcome> 
   try {
     // Refuse bad budgets before anything is written.
     const plans = new Map<MethodName, MethodPlan>();
-    for (const [m, c] of configs) plans.set(m, planMethod(c, data.train.size));
+    for (const [m, c] of configs) plans.set(m, planInCompare(m, c, data.train.size));
     await prepareCompareOut(dir, settings, force);
     log?.(
       `backend: ${backend.backend}${backend.skipped.length > 0 ? `; skipped ${backend.skipped.map((s) => `${s.backend} (${s.reason})`).join(', ')}` : ''}`,

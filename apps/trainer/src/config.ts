@@ -94,7 +94,7 @@ export function resolveConfig(input: RunConfigInput): RunConfig {
     epochs: requireInteger('epochs', input.epochs, 1),
     batchSize: requireInteger('batchSize', input.batchSize ?? 128, 1),
     lr,
-    momentum: requireInRange('momentum', input.momentum ?? 0.9, 0, 1),
+    momentum: requireInRange('momentum', input.momentum ?? 0.9, 0, 0.999),
     weightDecay: requireInRange('weightDecay', input.weightDecay ?? 5e-4, 0, 1),
     cycles: requireInteger('cycles', input.cycles ?? DEFAULT_CYCLES[input.method], 1),
     sseLr: requirePositive('sseLr', input.sseLr ?? lr),
@@ -112,8 +112,13 @@ export function resolveConfig(input: RunConfigInput): RunConfig {
         : requireInteger('swaEvery', input.swaEvery, 1),
     evalEvery: requireInteger('evalEvery', input.evalEvery ?? 1, 0),
     ...(input.budget !== undefined ? { budget: requireInteger('budget', input.budget, 1) } : {}),
-    seed: requireInteger('seed', input.seed ?? 0, 0),
+    seed: requireInRange('seed', requireInteger('seed', input.seed ?? 0, 0), 0, 2 ** 32 - 1),
   };
+  if (config.fgeLr2 >= config.fgeLr1) {
+    throw new UsageError(
+      `FGE's small rate --fge-lr2 ${config.fgeLr2} must be below its large rate --fge-lr1 ${config.fgeLr1} (the cycle goes large → small → large).`,
+    );
+  }
   return config;
 }
 

@@ -16,6 +16,7 @@ import { writeFileAtomic, writeJson } from './files.js';
 import { type SplitScore, scoreSplit } from './measure.js';
 import { standardSchedule, stepsPerEpoch } from './plan.js';
 import { createModel } from './train.js';
+import { yieldToSignals } from './yield.js';
 
 /** One end of a curve: a snapshot in a store. */
 export interface CurveEnd {
@@ -121,6 +122,8 @@ export async function findCurve(
           schedule: standardSchedule(options.lr, steps),
           weightDecay: options.weightDecay,
           seed: options.seed,
+          // Costs one loss read per batch; lets Ctrl-C and SIGTERM through during long epochs.
+          callbacks: { onBatchEnd: yieldToSignals },
         },
       );
       const measure = async (path: typeof curve) => {
@@ -135,6 +138,7 @@ export async function findCurve(
             batchSize: 512,
             onPoint: async (_point, _i, m) => {
               test.push(await scoreSplit(m, data.test));
+              await yieldToSignals();
             },
           },
         );

@@ -1,7 +1,8 @@
 import { requireInRange, requireInteger, seededRandom } from '@onerun/core';
 import * as tf from '@tensorflow/tfjs';
-import { IdxFormatError, UsageError } from './errors.js';
-import { type IdxArray, readIdxFile } from './idx.js';
+import { checkIdxFiles } from './data-checks.js';
+import { UsageError } from './errors.js';
+import { readIdxFile } from './idx.js';
 import { type DataLocation, type IdxDataName, locateData } from './locate.js';
 
 /** Data sets the app knows. `synthetic` is a seeded toy set for smoke runs and tests. */
@@ -95,15 +96,6 @@ function makeSplits(
   });
 }
 
-function checkPair(images: IdxArray, labels: IdxArray, what: string): void {
-  if (images.dims.length !== 3 || labels.dims.length !== 1 || images.dims[0] !== labels.dims[0]) {
-    throw new IdxFormatError(
-      `${what}: images [${images.dims.join(', ')}] and labels [${labels.dims.join(', ')}] do not ` +
-        'pair up; expected [n, rows, cols] images and [n] labels.',
-    );
-  }
-}
-
 function toFloat(bytes: Uint8Array, count: number): Float32Array {
   const out = new Float32Array(count);
   const scale = 1 / 255;
@@ -134,8 +126,17 @@ async function loadIdxData(name: IdxDataName, options: LoadDataOptions): Promise
     readIdxFile(location.files.testImages),
     readIdxFile(location.files.testLabels),
   ]);
-  checkPair(trI, trL, location.files.trainImages);
-  checkPair(teI, teL, location.files.testImages);
+  const f = location.files;
+  const classes = 10;
+  checkIdxFiles(
+    {
+      trainImages: { path: f.trainImages, idx: trI },
+      trainLabels: { path: f.trainLabels, idx: trL },
+      testImages: { path: f.testImages, idx: teI },
+      testLabels: { path: f.testLabels, idx: teL },
+    },
+    classes,
+  );
   const rows = trI.dims[1]!;
   const cols = trI.dims[2]!;
   const shape: [number, number, number] = [rows, cols, 1];
@@ -143,16 +144,8 @@ async function loadIdxData(name: IdxDataName, options: LoadDataOptions): Promise
   const trainN = limitOf('trainLimit', options.trainLimit, trI.dims[0]!);
   const testN = limitOf('testLimit', options.testLimit, teI.dims[0]!);
   const nVal = valCount(trainN, options.valSplit);
-  const classes = 10;
   const trainLabels = toLabels(trL.data, trainN);
   const testLabels = toLabels(teL.data, testN);
-  for (const l of [trainLabels, testLabels]) {
-    if (l.some((v) => v >= classes)) {
-      throw new IdxFormatError(
-        `${location.dir}: labels above ${classes - 1}; expected 10 classes.`,
-      );
-    }
-  }
   const [train, val] = makeSplits(toFloat(trI.data, trainN * per), trainLabels, shape, classes, [
     { start: 0, end: trainN - nVal },
     { start: trainN - nVal, end: trainN },

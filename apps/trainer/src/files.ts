@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { RunFolderError } from './errors.js';
 
 /** Writes a file atomically: a temporary sibling, then a rename over the target. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
@@ -15,7 +16,10 @@ export async function writeJson(path: string, value: unknown): Promise<void> {
   await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** Reads JSON, or `undefined` when the file does not exist. */
+/**
+ * Reads JSON, or `undefined` when the file does not exist. A file that is not valid JSON gives
+ * a `RunFolderError` naming it.
+ */
 export async function readJsonIfExists<T>(path: string): Promise<T | undefined> {
   let text: string;
   try {
@@ -24,5 +28,11 @@ export async function readJsonIfExists<T>(path: string): Promise<T | undefined> 
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  return JSON.parse(text) as T;
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    throw new RunFolderError(
+      `${path} is not valid JSON (${(error as Error).message}); restore it, or pass --force to start the run over.`,
+    );
+  }
 }

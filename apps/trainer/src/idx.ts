@@ -9,6 +9,11 @@ export interface IdxArray {
 }
 
 const UBYTE = 0x08;
+/**
+ * Most bytes a gzipped IDX file may inflate to (checked while inflating, so a small "gzip bomb"
+ * is refused before it fills memory): 2 GiB, over 40× the full Fashion-MNIST training set.
+ */
+export const MAX_IDX_BYTES = 2 ** 31;
 
 function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
@@ -19,8 +24,8 @@ function isGzip(bytes: Uint8Array): boolean {
  * that MNIST-style data sets use is accepted. The returned `data` is a view into the
  * (decompressed) buffer.
  */
-export function parseIdx(bytes: Uint8Array, what = 'IDX data'): IdxArray {
-  const raw = isGzip(bytes) ? gunzipSync(bytes) : bytes;
+export function parseIdx(bytes: Uint8Array, what = 'IDX data', maxBytes = MAX_IDX_BYTES): IdxArray {
+  const raw = isGzip(bytes) ? inflate(bytes, what, maxBytes) : bytes;
   if (raw.length < 4 || raw[0] !== 0 || raw[1] !== 0) {
     throw new IdxFormatError(
       `${what} is not an IDX file (bad magic number); expected an MNIST-style IDX file.`,
@@ -48,6 +53,19 @@ export function parseIdx(bytes: Uint8Array, what = 'IDX data'): IdxArray {
     );
   }
   return { dims, data: raw.subarray(headerBytes) };
+}
+
+function inflate(bytes: Uint8Array, what: string, maxBytes: number): Uint8Array {
+  try {
+    return gunzipSync(bytes, { maxOutputLength: maxBytes });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new IdxFormatError(
+      code === 'ERR_BUFFER_TOO_LARGE'
+        ? `${what} inflates to more than ${maxBytes} bytes; expected an IDX data file.`
+        : `${what} is not a valid gzip file (${(error as Error).message}); expected a gzipped IDX file.`,
+    );
+  }
 }
 
 /** Reads and parses an IDX file (`.gz` or plain). */

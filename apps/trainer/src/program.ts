@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BackendUnavailableError } from '@onerun/backend';
-import { OnerunError } from '@onerun/core';
+import { InvalidArgumentError as BadArgumentError, OnerunError } from '@onerun/core';
 import * as tf from '@tensorflow/tfjs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { BACKEND_NAMES, chooseBackend } from './backend.js';
@@ -16,7 +16,7 @@ import {
   startFraction,
 } from './config.js';
 import { DATA_NAMES, parseDataName } from './data.js';
-import { DataNotFoundError, RunFolderError, UsageError } from './errors.js';
+import { DataNotFoundError, IdxFormatError, RunFolderError, UsageError } from './errors.js';
 import { num, textTable } from './format.js';
 import { embeddedDataDir } from './locate.js';
 import { mergeRuns } from './merge-runs.js';
@@ -24,15 +24,40 @@ import { MODEL_NAMES, parseModelName } from './models.js';
 import { epochLines, progressSink } from './progress.js';
 import type { Table } from './report.js';
 import { trainInto } from './run.js';
+import { RunLockedError } from './run-lock.js';
 
 // tfjs prints a long "install tfjs-node" banner on first use of the cpu backend in Node.
 tf.env().set('PROD', true);
 
-function integer(min: number) {
+/** Upper bounds of the numeric options: beyond them a run would not end in any useful time. */
+const MAX = {
+  epochs: 100_000,
+  batchSize: 1 << 20,
+  cycles: 10_000,
+  points: 1_001,
+  examples: 10_000_000,
+  seed: 2 ** 32 - 1,
+  updates: 100_000_000,
+  budgetMultiple: 100,
+  jobs: 256,
+} as const;
+
+/** A number in (0, max]. */
+function positiveUpTo(max: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min) {
-      throw new InvalidArgumentError(`Expected an integer ≥ ${min}.`);
+    if (!Number.isFinite(n) || n <= 0 || n > max) {
+      throw new InvalidArgumentError(`Expected a number in (0, ${max}].`);
+    }
+    return n;
+  };
+}
+
+function integer(min: number, max: number = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`Expected an integer in [${min}, ${max}].`);
     }
     return n;
   };
@@ -67,7 +92,7 @@ let io: CliIO = processIO;
 /** `--swa-every`: a number of updates, or `epoch`. */
 function swaEvery(value: string): number | 'epoch' {
   if (value === 'epoch') return 'epoch';
-  return integer(1)(value);
+  return integer(1, MAX.updates)(value);
 }
 
 /** `--swa-start` / `--fge-start`: an epoch (integer ≥ 1) or a fraction in (0, 1). */
@@ -321,7 +346,7 @@ function compareOptions(cmd: Command, defaults: CompareDefaults): Command {
     withCommon(cmd).option(
       '--budget <epochs>',
       'training budget per method, in epochs',
-      integer(1),
+      integer(1, MAX.epochs),
       defaults.budget,
     ),
   )
@@ -330,18 +355,22 @@ function compareOptions(cmd: Command, defaults: CompareDefaults): Command {
       `comma-separated subset of ${METHOD_NAMES.join(',')}`,
       METHOD_NAMES.join(','),
     )
-    .option('--seed <n>', 'seed of weights, data order and curve sampling', integer(0), 0)
+    .option('--seed <n>', 'seed of weights, data order and curve sampling', integer(0, MAX.seed), 0)
     .option('--lr <rate>', 'peak learning rate (default 0.05)', positive)
-    .option('--batch-size <n>', 'examples per update (default 128)', integer(1))
-    .option('--cycles <n>', 'SSE cycles', integer(1), defaults.cycles)
-    .option('--fge-cycles <n>', 'FGE cycles in its collection phase (default 4)', integer(1))
+    .option('--batch-size <n>', 'examples per update (default 128)', integer(1, MAX.batchSize))
+    .option('--cycles <n>', 'SSE cycles', integer(1, MAX.cycles), defaults.cycles)
+    .option(
+      '--fge-cycles <n>',
+      'FGE cycles in its collection phase (default 4)',
+      integer(1, MAX.cycles),
+    )
     .option('--train-limit <n>', 'use only the first n training examples', integer(1))
     .option('--test-limit <n>', 'use only the first n test examples', integer(1))
     .option('--val-split <fraction>', 'hold out this fraction of the training split', fraction)
     .option(
       '--eval-every <epochs>',
       'test metrics every n epochs (0: only at the end; default 1)',
-      integer(0),
+      integer(0, MAX.epochs),
     )
     .option('--sse-lr <rate>', 'SSE: peak rate α0 of each cycle (default --lr)', positive)
     .option(
@@ -352,7 +381,7 @@ function compareOptions(cmd: Command, defaults: CompareDefaults): Command {
     .option(
       '--fge-cycle-epochs <n>',
       'FGE: cycle length in epochs (default: phase / --fge-cycles)',
-      positive,
+      positiveUpTo(MAX.epochs),
     )
     .option('--fge-lr1 <rate>', 'FGE: large rate of the cycle (default lr/2)', positive)
     .option('--fge-lr2 <rate>', 'FGE: small rate of the cycle (default lr/20)', positive)
@@ -370,27 +399,32 @@ function compareOptions(cmd: Command, defaults: CompareDefaults): Command {
     .option(
       '--swa-budget <x>',
       "SWA's training length as a multiple of the budget (default 1)",
-      positive,
+      positiveUpTo(MAX.budgetMultiple),
     )
     .option('--no-curve', 'skip the curve between the baseline and SSE')
-    .option('--curve-epochs <n>', 'epochs of curve training', integer(1), defaults.curveEpochs)
+    .option(
+      '--curve-epochs <n>',
+      'epochs of curve training',
+      integer(1, MAX.epochs),
+      defaults.curveEpochs,
+    )
     .option(
       '--points <n>',
       'points evaluated along the curve and the line',
-      integer(2),
+      integer(2, MAX.points),
       defaults.points,
     )
     .option(
       '--eval-examples <n>',
       'training examples for BN recompute and loss along the paths',
-      integer(1),
+      integer(1, MAX.examples),
       defaults.evalExamples,
     )
     .option('--force', 'overwrite a finished comparison in --out')
     .option(
       '--jobs <n>',
       'worker processes training methods at the same time (default: one per core on wasm/cpu, 1 on a native backend)',
-      integer(1),
+      integer(1, MAX.jobs),
     );
 }
 
@@ -443,11 +477,11 @@ export function buildProgram(): Command {
         new Option('--method <name>', 'training method').choices([...METHOD_NAMES]).default('sse'),
       ),
   )
-    .option('--epochs <n>', 'training budget in epochs', integer(1), 10)
-    .option('--batch-size <n>', 'examples per update', integer(1), 128)
+    .option('--epochs <n>', 'training budget in epochs', integer(1, MAX.epochs), 10)
+    .option('--batch-size <n>', 'examples per update', integer(1, MAX.batchSize), 128)
     .option('--lr <rate>', 'peak learning rate', positive, 0.05)
-    .option('--cycles <n>', 'SSE cycles / FGE cycles (default 5 / 4)', integer(1))
-    .option('--seed <n>', 'seed of weights and data order', integer(0), 0)
+    .option('--cycles <n>', 'SSE cycles / FGE cycles (default 5 / 4)', integer(1, MAX.cycles))
+    .option('--seed <n>', 'seed of weights and data order', integer(0, MAX.seed), 0)
     .option('--val-split <fraction>', 'hold out this fraction of the training split', fraction, 0)
     .option('--train-limit <n>', 'use only the first n training examples', integer(1))
     .option('--test-limit <n>', 'use only the first n test examples', integer(1))
@@ -456,7 +490,7 @@ export function buildProgram(): Command {
     .option(
       '--eval-every <epochs>',
       'test metrics every n epochs (0: only at the end)',
-      integer(0),
+      integer(0, MAX.epochs),
       1,
     )
     .option('--sse-lr <rate>', 'SSE: peak rate α0 of each cycle (default --lr)', positive)
@@ -479,7 +513,7 @@ export function buildProgram(): Command {
     .option(
       '--fge-cycle-epochs <n>',
       'FGE: cycle length in epochs (default: phase / --cycles)',
-      positive,
+      positiveUpTo(MAX.epochs),
     )
     .option('--fge-lr1 <rate>', 'FGE: large rate of the cycle (default lr/2)', positive)
     .option('--fge-lr2 <rate>', 'FGE: small rate of the cycle (default lr/20)', positive)
@@ -547,6 +581,7 @@ export function buildProgram(): Command {
         print(JSON.stringify({ command: 'train', ...outcome }, null, 2));
         return;
       }
+      for (const line of outcome.notes) note(`onerun: ${line}`);
       if (outcome.resumedFrom !== undefined)
         note(`resumed from the checkpoint after epoch ${outcome.resumedFrom}`);
       const m = outcome.metrics;
@@ -595,12 +630,12 @@ export function buildProgram(): Command {
     .argument('<a>', 'run folder (or DIR:SNAPSHOT_ID) of the first model')
     .argument('<b>', 'run folder (or DIR:SNAPSHOT_ID) of the second model')
     .requiredOption('--out <dir>', 'folder for the curve, its numbers and report')
-    .option('--epochs <n>', 'epochs of curve training', integer(1), 2)
-    .option('--points <n>', 'points evaluated along each path', integer(2), 21)
+    .option('--epochs <n>', 'epochs of curve training', integer(1, MAX.epochs), 2)
+    .option('--points <n>', 'points evaluated along each path', integer(2, MAX.points), 21)
     .option(
       '--eval-examples <n>',
       'training examples for BN recompute and loss along the paths',
-      integer(1),
+      integer(1, MAX.examples),
       5000,
     )
     .option('--lr <rate>', "peak learning rate of curve training (default: run A's)", positive)
@@ -668,12 +703,18 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Exit status: 2 for bad input (usage, data, run folder), 1 for anything else that failed. */
+/**
+ * Exit status: 2 for bad input (usage, option values, data files, run folder, a run folder in
+ * use), 1 for anything else that failed (divergence included).
+ */
 export function exitCodeOf(error: unknown): number {
   return error instanceof UsageError ||
+    error instanceof BadArgumentError ||
     error instanceof BackendUnavailableError ||
     error instanceof DataNotFoundError ||
+    error instanceof IdxFormatError ||
     error instanceof RunFolderError ||
+    error instanceof RunLockedError ||
     error instanceof CommanderError
     ? 2
     : 1;

@@ -6,6 +6,7 @@ import { architectureOf, type RunConfig, resolveConfig } from './config.js';
 import { RunFolderError, UsageError } from './errors.js';
 import { readJsonIfExists, writeJson } from './files.js';
 import type { RunFile, RunProgress } from './records.js';
+import { RUN_LOCK_FILE } from './run-lock.js';
 import type { RunStores } from './train.js';
 
 /** The files and folders of a run folder. */
@@ -86,9 +87,10 @@ export type OutDecision =
   | { kind: 'fresh' }
   | { kind: 'resume'; runFile: RunFile; progress: RunProgress | undefined };
 
+/** Empty but for the run lock this process holds. */
 async function isEmptyDir(dir: string): Promise<boolean> {
   try {
-    return (await readdir(dir)).length === 0;
+    return (await readdir(dir)).every((name) => name.startsWith(RUN_LOCK_FILE));
   } catch {
     return true;
   }
@@ -106,15 +108,24 @@ export async function prepareOut(
   options: { force: boolean; given: Partial<RunConfig> },
 ): Promise<OutDecision> {
   if (!existsSync(folder.dir) || (await isEmptyDir(folder.dir))) return { kind: 'fresh' };
-  const runFile = await folder.readRunFile();
-  if (options.force) {
+  let runFile: RunFile | undefined;
+  let damaged = false;
+  try {
+    runFile = await folder.readRunFile();
+  } catch (error) {
+    // A run folder whose config.json is damaged: --force starts it over.
+    if (!(options.force && error instanceof RunFolderError)) throw error;
+    damaged = true;
+  }
+  if (runFile?.onerun !== 1 && !damaged) {
+    // --force only ever deletes what a run wrote: never the files of a folder that is not one.
+    throw new UsageError(
+      `${folder.dir} exists and is not an onerun run folder (no ${RUN_LAYOUT.config}); choose another --out (an empty or new folder).`,
+    );
+  }
+  if (options.force || !runFile) {
     await folder.clear();
     return { kind: 'fresh' };
-  }
-  if (!runFile) {
-    throw new UsageError(
-      `${folder.dir} exists and is not an onerun run folder; choose another --out, or pass --force to write into it.`,
-    );
   }
   const progress = await folder.readProgress();
   if (progress?.status === 'done') {

@@ -19,6 +19,7 @@ import type { RunFile, RunProgress } from './records.js';
 import { writeReport } from './report.js';
 import { runReport } from './reports.js';
 import { prepareOut, RunFolder } from './run-folder.js';
+import { lockRunFolder } from './run-lock.js';
 import { type ProgressSink, trainRun } from './train.js';
 
 /** Loads the data set a configuration names. */
@@ -60,6 +61,8 @@ export interface TrainOutcome {
   progress: RunProgress;
   /** Epoch the run resumed from, when it did. */
   resumedFrom?: number;
+  /** What the user should know about how the run resumed (a checkpoint fallback, a restart). */
+  notes: string[];
   report: string;
   examplesPerSecond: number;
 }
@@ -90,6 +93,16 @@ export interface TrainIntoOptions {
  * budget, data, folder) before writing anything.
  */
 export async function trainInto(options: TrainIntoOptions): Promise<TrainOutcome> {
+  // One process per run folder: a second one fails here at once (RunLockedError, exit 2).
+  const lock = await lockRunFolder(options.out);
+  try {
+    return await trainLocked(options);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function trainLocked(options: TrainIntoOptions): Promise<TrainOutcome> {
   const folder = new RunFolder(options.out);
   const decision = await prepareOut(folder, { force: options.force, given: options.given });
   const config =
@@ -125,7 +138,6 @@ export async function trainInto(options: TrainIntoOptions): Promise<TrainOutcome
       };
       await writeJson(folder.path('config'), runFile);
     }
-    const resumedFrom = progress?.checkpoint?.epoch;
     const stores = folder.stores();
     const result = await trainRun({
       config,
@@ -145,6 +157,7 @@ export async function trainInto(options: TrainIntoOptions): Promise<TrainOutcome
       label: options.label ?? config.method,
     });
     result.model.dispose();
+    const resumedFrom = progress?.checkpoint ? result.startEpoch : undefined;
     const stepOf = new Map(result.progress.collections.map((c) => [c.id, c.step]));
     const metrics = await evaluateMembers(
       config.method,
@@ -162,6 +175,10 @@ export async function trainInto(options: TrainIntoOptions): Promise<TrainOutcome
       const runFile = await folder.requireRunFile();
       report = await writeReport(folder.dir, runReport(runFile, result.progress, metrics, plan));
     }
+    // Finished only now: a run killed (or failed) before this point is resumed by a rerun,
+    // which completes these final steps from the last checkpoint without training again.
+    result.progress.status = 'done';
+    await writeJson(folder.path('progress'), result.progress);
     return {
       dir: folder.dir,
       config,
@@ -173,7 +190,8 @@ export async function trainInto(options: TrainIntoOptions): Promise<TrainOutcome
       },
       metrics,
       progress: result.progress,
-      ...(resumedFrom !== undefined ? { resumedFrom } : {}),
+      ...(resumedFrom !== undefined && resumedFrom > 0 ? { resumedFrom } : {}),
+      notes: result.notes,
       report,
       examplesPerSecond: result.examplesPerSecond,
     };

@@ -4,14 +4,17 @@ import { fgeTriangular, getOptimizerLearningRate, scheduleCallback } from '@oner
 import { type SnapshotEntry, type SnapshotStore, snapshotCallback } from '@onerun/snapshots';
 import { type SwaCallback, swaCallback, WeightAverager } from '@onerun/swa';
 import * as tf from '@tensorflow/tfjs';
-import { loadAveragerState, pruneAveragerStates, saveAveragerState } from './averager-state.js';
+import { pruneAveragerStates, saveAveragerState } from './averager-state.js';
+import { restoreCheckpoint } from './checkpoint-restore.js';
 import type { RunConfig } from './config.js';
 import type { LoadedData } from './data.js';
+import { DivergenceError, firstNonFinite, weightSum, weightsAreFinite } from './divergence.js';
 import { RunFolderError } from './errors.js';
 import { scoreSplit } from './measure.js';
 import { buildModel } from './models.js';
 import { type MethodPlan, type Phase, planMethod } from './plan.js';
 import type { EpochRecord, RunProgress } from './records.js';
+import { yieldToSignals } from './yield.js';
 
 /** Receives training progress (the CLI draws bars from it). */
 export interface ProgressSink {
@@ -72,6 +75,10 @@ export interface TrainRunResult {
   examplesPerSecond: number;
   /** Seconds of those epochs spent inside the callbacks (rate setting, collection, averaging). */
   callbackSeconds: number;
+  /** What the user should know about how the run (re)started: a checkpoint fallback, a restart. */
+  notes: string[];
+  /** Epochs already done when this call started (0 unless it resumed). */
+  startEpoch: number;
 }
 
 /**
@@ -263,28 +270,49 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
 
   let progress = emptyProgress();
   let startEpoch = 0;
+  const notes: string[] = [];
   const resumeFrom = options.resume?.checkpoint ? options.resume : options.branch?.progress;
   if (resumeFrom?.checkpoint) {
-    const ckpt = resumeFrom.checkpoint;
     const store = options.resume?.checkpoint ? stores.checkpoints : options.branch?.store;
     if (!store) throw new RunFolderError('A checkpoint to resume from, but no checkpoint store.');
-    await store.loadWeightsInto(ckpt.id, model, { includeOptimizer: true });
-    if (averager && ckpt.averager && stores.averagerDir) {
-      const state = await loadAveragerState(stores.averagerDir, ckpt.averager);
-      averager.dispose();
-      averager = WeightAverager.fromState(state);
-      tf.dispose(state.tensors);
-    }
-    startEpoch = ckpt.epoch;
-    progress = truncateTo(resumeFrom, ckpt.step, ckpt.epoch);
-    if (options.branch) delete progress.checkpoint;
-    // Members the checkpointed progress does not know of were saved after it (or by an
-    // unfinished final phase): the resumed run saves them again.
-    const known = new Set(
-      [...progress.collections.map((c) => c.id), progress.start?.id].filter(Boolean),
+    const restored = await restoreCheckpoint(
+      store,
+      model,
+      resumeFrom.checkpoint,
+      stores.averagerDir,
+      averager !== undefined,
     );
-    for (const entry of await stores.members.list()) {
-      if (!known.has(entry.id)) await stores.members.delete(entry.id);
+    if (restored.note) notes.push(restored.note);
+    const ckpt = restored.checkpoint;
+    if (averager && restored.averager) {
+      averager.dispose();
+      averager = WeightAverager.fromState(restored.averager);
+      tf.dispose(restored.averager.tensors);
+    }
+    if (ckpt) {
+      startEpoch = ckpt.epoch;
+      progress = truncateTo(resumeFrom, ckpt.step, ckpt.epoch);
+      progress.checkpoint = ckpt;
+      if (options.branch) delete progress.checkpoint;
+    }
+  }
+  // The run folder must hold exactly what its progress accounts for: members saved after the
+  // last checkpoint (or by a run that never checkpointed) are saved again by this run, so they
+  // go now rather than end up twice in the ensemble. Only what a run writes is ever deleted.
+  const known = new Set(
+    [...progress.collections.map((c) => c.id), progress.start?.id].filter(Boolean),
+  );
+  const unknown = (await stores.members.list()).filter(
+    (e) => !known.has(e.id) && e.tags?.method === config.method,
+  );
+  for (const entry of unknown) await stores.members.delete(entry.id);
+  if (startEpoch === 0 && stores.checkpoints && !options.branch) {
+    const stale = (await stores.checkpoints.list()).filter((e) => e.tags?.kind === 'checkpoint');
+    for (const entry of stale) await stores.checkpoints.delete(entry.id);
+    if (unknown.length + stale.length > 0 && !options.resume) {
+      notes.push(
+        `no resume point recorded: the run starts over, replacing the ${unknown.length} snapshot(s) and ${stale.length} checkpoint(s) a previous attempt left`,
+      );
     }
   }
 
@@ -396,10 +424,23 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
         noteCollections(before, step + 1, epoch + (b + 1) / E, lr);
         stopped = model.stopTraining;
         if (losses.length === interval || b === E - 1 || stopped) {
-          const stacked = tf.stack(losses);
-          const values = await stacked.data();
+          // The window's losses and the sum of all weights, in one read.
+          const stacked = tf.tidy(() => tf.concat([tf.stack(losses), weightSum(model)]));
+          const read = await stacked.data();
           tf.dispose([stacked, ...losses]);
+          const values = read.subarray(0, losses.length);
           losses.length = 0;
+          const bad = firstNonFinite(values);
+          if (bad >= 0 || !Number.isFinite(read[read.length - 1]!)) {
+            throw new DivergenceError(
+              bad >= 0 ? step + 2 - values.length + bad : step + 1,
+              bad >= 0 ? `the training loss is ${values[bad]}` : 'the weights are no longer finite',
+              lr,
+              config.lr,
+              progress.checkpoint?.epoch ?? 0,
+            );
+          }
+          await yieldToSignals();
           let sum = 0;
           for (const v of values) sum += v;
           lossSum += sum;
@@ -458,6 +499,15 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       }
       const last = done === config.epochs || stopped;
       if (stores.checkpoints && (done % checkpointEvery === 0 || last)) {
+        if (!(await weightsAreFinite(model))) {
+          throw new DivergenceError(
+            record.step,
+            'the weights are no longer finite',
+            lr,
+            config.lr,
+            progress.checkpoint?.epoch ?? 0,
+          );
+        }
         await checkpoint(
           stores,
           model,
@@ -484,7 +534,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   averager?.dispose();
   // The optimizer's slots are of no use once training is over; the model stays with the caller.
   optimizer.dispose();
-  progress.status = 'done';
+  // Still 'running': the caller marks the run finished once its metrics and report are written.
   await stores.saveProgress?.(progress);
   return {
     model,
@@ -493,6 +543,8 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     members: await stores.members.list(),
     examplesPerSecond: trainedSeconds > 0 ? trainedExamples / trainedSeconds : 0,
     callbackSeconds: callbackMs / 1000,
+    notes,
+    startEpoch,
   };
 }
 

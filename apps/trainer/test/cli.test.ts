@@ -305,8 +305,14 @@ describe('onerun train / eval / curve', () => {
     await writeFile(join(other, 'notes.txt'), 'mine');
     expectUsageError(
       await onerunHere(['train', ...SMALL, '--out', other]),
-      /is not an onerun run folder; choose another --out, or pass --force/,
+      /is not an onerun run folder \(no config\.json\); choose another --out/,
     );
+    // --force never deletes what a run did not write.
+    expectUsageError(
+      await onerunHere(['train', ...SMALL, '--force', '--out', other]),
+      /is not an onerun run folder/,
+    );
+    expect(await readdir(other)).toEqual(['notes.txt']);
     expect(await readFile(join(other, 'notes.txt'), 'utf8')).toBe('mine');
   });
 

@@ -50,11 +50,13 @@ export function normalizeWeights(
   weights.forEach((w, i) => {
     requireNonNegative(`weights[${i}]`, w);
   });
-  const total = weights.reduce((a, b) => a + b, 0);
+  // Scaled by the largest first, so that huge weights (1e308 each) do not overflow to Infinity.
+  const largest = Math.max(...weights);
+  const total = largest > 0 ? weights.reduce((a, b) => a + b / largest, 0) : 0;
   if (!(total > 0)) {
     throw new InvalidArgumentError('weights', weights, 'at least one weight > 0');
   }
-  return weights.map((w) => w / total);
+  return weights.map((w) => w / largest / total);
 }
 
 /** Does the rule read members' logits (rather than their probabilities)? */

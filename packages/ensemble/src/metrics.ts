@@ -10,6 +10,9 @@ import { type Labels, labelIndices } from './labels.js';
  */
 export const PROBABILITY_EPSILON = 1e-12;
 
+/** The most confidence bins `evaluate` accepts. */
+export const MAX_BINS = 1_000_000;
+
 /** Equal-width confidence bins of ECE and the reliability diagram (Guo et al. 2017). */
 export const DEFAULT_BINS = 15;
 
@@ -202,9 +205,13 @@ export function metricsOf(
   };
 }
 
-/** Checks `bins` (an integer ≥ 1). */
+/** Checks `bins` (an integer in [1, `MAX_BINS`]). */
 export function checkBins(bins: unknown): number {
-  return requireInteger('bins', bins, 1);
+  const n = requireInteger('bins', bins, 1);
+  // Each bin is a row of the reliability diagram: a million is far past any useful diagram,
+  // and far below what would exhaust memory (1e9 bins aborted the process).
+  if (n > MAX_BINS) throw new InvalidArgumentError('bins', bins, `an integer in [1, ${MAX_BINS}]`);
+  return n;
 }
 
 /** Checks `epsilon` (a number in (0, 1)). */

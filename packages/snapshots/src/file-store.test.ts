@@ -80,7 +80,11 @@ describe('FileSnapshotStore round trip', () => {
     const a = await store.save(model, { step: 3 });
     const b = await store.save(model, { step: 7, metrics: { acc: 0.5 } });
     expect((await readdir(dir)).sort()).toEqual(['manifest.json', a.id, b.id].sort());
-    expect((await readdir(join(dir, a.id))).sort()).toEqual(['model.json', 'weights.bin']);
+    expect((await readdir(join(dir, a.id))).sort()).toEqual([
+      'model.json',
+      'snapshot.json',
+      'weights.bin',
+    ]);
     const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
     expect(manifest).toMatchObject({ format: 'onerun-snapshots', version: 1, generation: 3 });
     expect(manifest.snapshots).toEqual([a, b]);

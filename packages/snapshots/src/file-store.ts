@@ -9,12 +9,19 @@ import {
   defaultChecksum,
 } from './checksum.js';
 import { readVerified, writeDurably } from './durable-file.js';
-import { copyEntry, formatId, ID_PATTERN, makeEntry } from './entry.js';
+import { copyEntry, formatId, MAX_SEQ, makeEntry } from './entry.js';
 import { SnapshotCorruptError, SnapshotNotFoundError, SnapshotReadOnlyError } from './errors.js';
-import { LOCK_FILE, withWriterLock } from './lock.js';
+import { withWriterLock } from './lock.js';
 import { MANIFEST_FILE, type Manifest, readManifest, writeManifest } from './manifest.js';
 import { normalizeMeta } from './meta.js';
 import { errorCode, fsyncDir, type NodeModules, nodeModules } from './node.js';
+import {
+  hasSnapshotFolders,
+  recoverStore,
+  scanSnapshots,
+  TEMP_PREFIX,
+  TRASH_PREFIX,
+} from './recovery.js';
 import {
   loadVerifiedModel,
   type ReadVerified,
@@ -27,6 +34,7 @@ import {
   requireRankable,
   validateRetention,
 } from './retention.js';
+import { writeSidecar } from './sidecar.js';
 import type {
   LoadWeightsOptions,
   SaveOptions,
@@ -56,9 +64,6 @@ export interface FileSnapshotStoreOptions {
   checksum?: ChecksumAlgorithm;
 }
 
-const TEMP_PREFIX = '.tmp-';
-const TRASH_PREFIX = '.trash-';
-
 interface Opened {
   node: NodeModules;
   dir: string;
@@ -72,6 +77,7 @@ interface Opened {
  * <dir>/manifest.json          index: every listed snapshot's meta, sizes and checksums
  * <dir>/snap-000001/model.json  standard tfjs artifacts (modelTopology + weightsManifest)
  * <dir>/snap-000001/weights.bin
+ * <dir>/snap-000001/snapshot.json   the snapshot's entry again, to rebuild a lost manifest
  * <dir>/snap-000001/optimizer.json, optimizer.bin   only with includeOptimizer
  * ```
  *
@@ -81,8 +87,12 @@ interface Opened {
  *   atomically (temporary file, fsync, rename, fsync). A crash at any point leaves the previous
  *   manifest, which lists only complete snapshots.
  * - Dropped or deleted snapshots leave the manifest first and lose their files after.
- * - A writable store, when it opens, removes what a crashed writer left (temporary folders and
- *   files, folders the manifest does not list, a lock whose process is gone).
+ * - A writable store, when it opens and before every save and delete, removes what a crashed
+ *   writer left (temporary folders and files, folders the manifest does not list, a lock whose
+ *   process is gone), so one writer's crash never stops another writer of the same store.
+ * - A store whose `manifest.json` is missing rebuilds it from the folders' `snapshot.json`
+ *   after verifying every file; a folder it cannot verify is never deleted
+ *   (`SnapshotCorruptError` instead).
  * - Writers take a lock file (`.lock`) around each save and delete, so several writers (stores
  *   in this or other processes on the same host) serialize; ids are never reused.
  * - Readers never lock: every `list` and `load` re-reads the manifest, every loaded file is
@@ -167,12 +177,7 @@ export class FileSnapshotStore implements SnapshotStore {
     // Fails now, not at the first save, when this Node cannot compute the chosen checksum.
     createHasher(node, located.checksum);
     await node.fs.mkdir(dir, { recursive: true });
-    await withWriterLock(node, dir, this.lockTimeoutMs, async () => {
-      const manifest = await readManifest(node, dir);
-      await removeLeftovers(node, dir, manifest);
-      // Generation 0 means no manifest file yet: create it, so the folder is recognizably a store.
-      if (manifest.generation === 0) await writeManifest(node, dir, { ...manifest, generation: 1 });
-    });
+    await withWriterLock(node, dir, this.lockTimeoutMs, () => recoverStore(node, dir));
     return located;
   }
 
@@ -196,7 +201,15 @@ export class FileSnapshotStore implements SnapshotStore {
     const { node, dir, checksum } = opened;
     const encoded = await encoding;
     return withWriterLock(node, dir, this.lockTimeoutMs, async () => {
-      const manifest = await readManifest(node, dir);
+      // Another writer of this store may have crashed since we opened it.
+      const manifest = await recoverStore(node, dir);
+      if (manifest.nextSeq > MAX_SEQ) {
+        throw new SnapshotCorruptError(
+          undefined,
+          `${dir}/${MANIFEST_FILE}`,
+          `nextSeq ${manifest.nextSeq} is past the last id this store can hand out`,
+        );
+      }
       const id = formatId(manifest.nextSeq);
       const temp = `${dir}/${TEMP_PREFIX}${id}-${node.crypto.randomUUID()}`;
       const final = `${dir}/${id}`;
@@ -207,11 +220,12 @@ export class FileSnapshotStore implements SnapshotStore {
         for (const file of encoded.files) {
           files.push(await writeDurably(node, `${temp}/${file.name}`, file, checksum));
         }
+        const entry = makeEntry(id, checked, files, encoded.hasOptimizer);
+        await writeSidecar(node, temp, entry);
         await fsyncDir(node.fs, temp);
         await node.fs.rename(temp, final);
         stage = 'placed';
         await fsyncDir(node.fs, dir);
-        const entry = makeEntry(id, checked, files, encoded.hasOptimizer);
         const { keep, drop } = applyRetention([...manifest.snapshots, entry], this.retain);
         await writeManifest(node, dir, {
           generation: manifest.generation + 1,
@@ -233,9 +247,21 @@ export class FileSnapshotStore implements SnapshotStore {
   }
 
   async list(): Promise<SnapshotEntry[]> {
+    const manifest = await this.current();
+    return manifest.snapshots.map(copyEntry);
+  }
+
+  /**
+   * The manifest as it is now. When the file is missing but snapshot folders exist, a writable
+   * store rebuilds it (under the lock); a read-only one lists what the folders describe.
+   */
+  private async current(): Promise<Manifest> {
     const { node, dir } = await this.located();
     const manifest = await readManifest(node, dir);
-    return manifest.snapshots.map(copyEntry);
+    if (manifest.generation !== 0 || !(await hasSnapshotFolders(node, dir))) return manifest;
+    if (this.readOnly) return { ...manifest, snapshots: await scanSnapshots(node, dir) };
+    await this.opened();
+    return withWriterLock(node, dir, this.lockTimeoutMs, () => recoverStore(node, dir));
   }
 
   async load(id: string): Promise<LayersModel> {
@@ -262,7 +288,7 @@ export class FileSnapshotStore implements SnapshotStore {
     if (this.readOnly) throw new SnapshotReadOnlyError(this.dir, `delete snapshot '${id}'`);
     const { node, dir } = await this.opened();
     await withWriterLock(node, dir, this.lockTimeoutMs, async () => {
-      const manifest = await readManifest(node, dir);
+      const manifest = await recoverStore(node, dir);
       if (!manifest.snapshots.some((e) => e.id === id)) {
         throw new SnapshotNotFoundError(
           id,
@@ -289,7 +315,7 @@ export class FileSnapshotStore implements SnapshotStore {
     id: string,
   ): Promise<{ entry: SnapshotEntry; locate: Locate; read: ReadVerified }> {
     const { node, dir } = await this.located();
-    const manifest = await readManifest(node, dir);
+    const manifest = await this.current();
     const entry = manifest.snapshots.find((e) => e.id === id);
     if (entry === undefined) {
       throw new SnapshotNotFoundError(
@@ -359,27 +385,4 @@ async function removeFolder(node: NodeModules, dir: string, id: string): Promise
     throw error;
   }
   await node.fs.rm(aside, { recursive: true, force: true });
-}
-
-/**
- * Removes what an interrupted writer left: temporary folders and manifests, trash, stale lock
- * temporaries, and snapshot folders the manifest does not list. Runs under the writer lock, so
- * no live writer of this store is mid-save. Files this package did not make are left alone.
- */
-async function removeLeftovers(node: NodeModules, dir: string, manifest: Manifest): Promise<void> {
-  const listed = new Set(manifest.snapshots.map((e) => e.id));
-  let removed = false;
-  for (const name of await node.fs.readdir(dir)) {
-    const leftover =
-      name.startsWith(TEMP_PREFIX) ||
-      name.startsWith(TRASH_PREFIX) ||
-      name.startsWith(`${MANIFEST_FILE}.tmp-`) ||
-      (name.startsWith(`${LOCK_FILE}.`) && name !== LOCK_FILE) ||
-      (ID_PATTERN.test(name) && !listed.has(name));
-    if (leftover) {
-      await node.fs.rm(`${dir}/${name}`, { recursive: true, force: true });
-      removed = true;
-    }
-  }
-  if (removed) await fsyncDir(node.fs, dir);
 }

@@ -1,5 +1,5 @@
 import { createHasher } from './checksum.js';
-import { ID_PATTERN } from './entry.js';
+import { entryProblem, MAX_SEQ, seqOf } from './entry.js';
 import { SnapshotCorruptError } from './errors.js';
 import { errorCode, fsyncDir, type NodeModules } from './node.js';
 import type { SnapshotEntry } from './store.js';
@@ -33,6 +33,28 @@ function bodyChecksum(node: NodeModules, manifest: Manifest): string {
   return hasher.digest();
 }
 
+/** Why a parsed manifest body is malformed, or `undefined` when every field is well-formed. */
+function manifestProblem(parsed: Record<string, unknown>): string | undefined {
+  const { generation, nextSeq, snapshots } = parsed;
+  if (!Number.isSafeInteger(generation) || (generation as number) < 1) {
+    return `generation ${JSON.stringify(generation)} is not an integer ≥ 1`;
+  }
+  if (!Number.isSafeInteger(nextSeq) || (nextSeq as number) < 1 || (nextSeq as number) > MAX_SEQ) {
+    return `nextSeq ${JSON.stringify(nextSeq)} is not an integer in [1, ${MAX_SEQ}]`;
+  }
+  if (!Array.isArray(snapshots)) return 'snapshots is not a list';
+  const seen = new Set<string>();
+  for (const entry of snapshots) {
+    const problem = entryProblem(entry);
+    if (problem !== undefined) return problem;
+    const id = (entry as SnapshotEntry).id;
+    if (seen.has(id)) return `${id} is listed twice`;
+    seen.add(id);
+    if (seqOf(id) >= (nextSeq as number)) return `${id} is not below nextSeq ${nextSeq}`;
+  }
+  return undefined;
+}
+
 /**
  * Reads and checks `manifest.json`; a store without one is empty. Throws `SnapshotCorruptError`
  * naming the file when it is not a complete manifest written by this package.
@@ -52,12 +74,23 @@ export async function readManifest(node: NodeModules, dir: string): Promise<Mani
   } catch (cause) {
     throw new SnapshotCorruptError(undefined, path, `not valid JSON (${(cause as Error).message})`);
   }
-  if (parsed?.format !== FORMAT || parsed.version !== VERSION) {
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new SnapshotCorruptError(undefined, path, 'not a JSON object');
+  }
+  if (parsed.format !== FORMAT || parsed.version !== VERSION) {
     throw new SnapshotCorruptError(
       undefined,
       path,
-      `format ${JSON.stringify(parsed?.format)} version ${JSON.stringify(parsed?.version)}, ` +
+      `format ${JSON.stringify(parsed.format)} version ${JSON.stringify(parsed.version)}, ` +
         `expected '${FORMAT}' version ${VERSION}`,
+    );
+  }
+  const problem = manifestProblem(parsed);
+  if (problem !== undefined) {
+    throw new SnapshotCorruptError(
+      undefined,
+      path,
+      `${problem} (delete ${MANIFEST_FILE} to rebuild it from the snapshot folders)`,
     );
   }
   const manifest: Manifest = {
@@ -65,20 +98,12 @@ export async function readManifest(node: NodeModules, dir: string): Promise<Mani
     nextSeq: parsed.nextSeq as number,
     snapshots: parsed.snapshots as SnapshotEntry[],
   };
-  if (
-    !Number.isInteger(manifest.generation) ||
-    !Number.isInteger(manifest.nextSeq) ||
-    !Array.isArray(manifest.snapshots) ||
-    !manifest.snapshots.every((e) => typeof e?.id === 'string' && ID_PATTERN.test(e.id))
-  ) {
-    throw new SnapshotCorruptError(undefined, path, 'malformed generation, nextSeq or snapshots');
-  }
   if (parsed.checksum !== bodyChecksum(node, manifest)) {
     throw new SnapshotCorruptError(
       undefined,
       path,
       `checksum mismatch: recorded ${String(parsed.checksum)}, content hashes to ` +
-        bodyChecksum(node, manifest),
+        `${bodyChecksum(node, manifest)} (delete ${MANIFEST_FILE} to rebuild it from the snapshot folders)`,
     );
   }
   return manifest;

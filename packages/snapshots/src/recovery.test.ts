@@ -46,8 +46,8 @@ describe('FileSnapshotStore after a crash', () => {
 
     const second = await FileSnapshotStore.open(dir);
     expect((await readdir(dir)).sort()).toEqual(['manifest.json', 'notes.txt', kept.id].sort());
-    // The orphan's sequence number is reused safely: it was never listed.
-    expect((await second.save(model, { step: 2 })).id).toBe('snap-000002');
+    // Ids are never reused, not even the orphan's, which was never listed.
+    expect((await second.save(model, { step: 2 })).id).toBe('snap-000003');
     model.dispose();
   });
 
