@@ -180,13 +180,13 @@ function phaseCallbacks(phase: Phase, ctx: PhaseContext): PhaseCallbacks {
         ? fgeTriangular({ lr1: phase.lr1, lr2: phase.lr2, cycleSteps: phase.cycleSteps })
         : phase.schedule;
     const initialStep = phase.kind === 'fge' ? step - phase.fromEpoch * ctx.stepsPerEpoch : step;
-    return { phase, callbacks: [scheduleCallback(optimizer, schedule, { initialStep })], ...none };
+    return { phase, callbacks: [scheduleCallback({ optimizer, schedule, initialStep })], ...none };
   }
   switch (phase.kind) {
     case 'schedule':
       return {
         phase,
-        callbacks: [scheduleCallback(optimizer, phase.schedule, { initialStep: step })],
+        callbacks: [scheduleCallback({ optimizer, schedule: phase.schedule, initialStep: step })],
         ...none,
       };
     case 'snapshots': {
@@ -197,7 +197,7 @@ function phaseCallbacks(phase: Phase, ctx: PhaseContext): PhaseCallbacks {
       );
       return {
         phase,
-        callbacks: [scheduleCallback(optimizer, phase.schedule, { initialStep: step }), collector],
+        callbacks: [scheduleCallback({ optimizer, schedule: phase.schedule, initialStep: step }), collector],
         collected: () => collector.saved.length,
         lastId: () => collector.saved.at(-1)?.id,
       };

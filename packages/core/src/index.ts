@@ -11,10 +11,12 @@ export {
   toBatch,
 } from './batches.js';
 export {
+  DisposedError,
   describeValue,
   InvalidArgumentError,
   NonFiniteError,
   OnerunError,
+  UnsupportedEnvironmentError,
   WeightMismatchError,
 } from './errors.js';
 export { batchNormLayers, isBatchNormLayer, type Layer, walkLayers } from './layers.js';
@@ -30,6 +32,7 @@ export {
   assertAllFinite,
   assertSameWeights,
   countParameters,
+  firstNonFinite,
   modelVariables,
   readWeights,
   tensorSpecs,

@@ -125,16 +125,18 @@ export function countParameters(model: LayersModel, which: WeightSelection = 'al
 }
 
 /**
- * Throws `NonFiniteError` if any tensor holds NaN or ±Infinity. Reads one scalar back from the
- * device, so keep it off per-batch hot paths unless that check is the point.
+ * Index of the first tensor holding NaN or ±Infinity, or -1. Reads one small tensor (a flag per
+ * tensor) back from the device, so keep it off per-batch hot paths unless that check is the point.
  */
+export async function firstNonFinite(tensors: readonly tf.Tensor[]): Promise<number> {
+  if (tensors.length === 0) return -1;
+  const flags = tf.tidy(() => tf.stack(tensors.map((t) => tf.any(tf.logicalNot(tf.isFinite(t))))));
+  const bad = await flags.data();
+  flags.dispose();
+  return bad.findIndex((b) => b !== 0);
+}
+
+/** Throws `NonFiniteError` naming `what` if any tensor holds NaN or ±Infinity (see `firstNonFinite`). */
 export async function assertAllFinite(tensors: readonly tf.Tensor[], what: string): Promise<void> {
-  if (tensors.length === 0) return;
-  const bad = tf.tidy(() => {
-    const flags = tensors.map((t) => tf.any(tf.logicalNot(tf.isFinite(t))));
-    return tf.any(tf.stack(flags));
-  });
-  const [flag] = await bad.data();
-  bad.dispose();
-  if (flag) throw new NonFiniteError(what);
+  if ((await firstNonFinite(tensors)) >= 0) throw new NonFiniteError(what);
 }

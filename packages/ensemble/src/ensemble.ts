@@ -3,7 +3,7 @@ import {
   type Inputs,
   InvalidArgumentError,
   iterateBatches,
-  OnerunError,
+  DisposedError,
   requireInteger,
 } from '@onerun/core';
 import type { SnapshotStore } from '@onerun/snapshots';
@@ -252,7 +252,7 @@ export class Ensemble {
    * ops, so they give identical results.
    */
   async predict(x: Inputs, options: PredictOptions = {}): Promise<tf.Tensor2D> {
-    this.assertLive();
+    this.assertLive('predict');
     const batchSize = requireInteger('batchSize', options.batchSize ?? DEFAULT_BATCH_SIZE, 1);
     this.checkInputs(x);
     const want = this.want(false);
@@ -321,7 +321,7 @@ export class Ensemble {
     labels: Labels,
     options: EvaluateOptions = {},
   ): Promise<EnsembleEvaluation> {
-    this.assertLive();
+    this.assertLive('evaluate');
     const batchSize = requireInteger('batchSize', options.batchSize ?? DEFAULT_BATCH_SIZE, 1);
     const bins = checkBins(options.bins ?? DEFAULT_BINS);
     const epsilon = checkEpsilon(options.epsilon ?? PROBABILITY_EPSILON);
@@ -451,9 +451,7 @@ export class Ensemble {
     }
   }
 
-  private assertLive(): void {
-    if (this.disposed) {
-      throw new OnerunError('DISPOSED', 'This Ensemble was disposed; create a new one to use it.');
-    }
+  private assertLive(method: string): void {
+    if (this.disposed) throw new DisposedError(`Ensemble.${method}`);
   }
 }

@@ -68,7 +68,7 @@ export class FgeCallback extends Callback {
     this.cycles =
       options.cycles === undefined ? undefined : requireInteger('cycles', options.cycles, 1);
     const initialStep = requireInteger('initialStep', options.initialStep ?? 0);
-    this.scheduler = scheduleCallback(optimizer, this.schedule, { initialStep });
+    this.scheduler = scheduleCallback({ optimizer, schedule: this.schedule, initialStep });
     this.collector = snapshotCallback(
       store,
       { schedule: this.schedule },

@@ -12,7 +12,7 @@ export {
 } from './learning-rate.js';
 export { type LinearWarmupOptions, linearWarmup } from './linear-warmup.js';
 export { type SampleOptions, type SchedulePoint, sampleSchedule } from './sample.js';
-export type { Schedule } from './schedule.js';
+export type { Schedule, ScheduleClock } from './schedule.js';
 export {
   ScheduleCallback,
   type ScheduleCallbackOptions,

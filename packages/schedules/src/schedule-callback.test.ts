@@ -160,7 +160,7 @@ describe('scheduleCallback with model.fit', () => {
       models.push(model);
       // Four updates (2 fits × 2 batches), rates 0.1, 0.0854, 0.05, 0.0146: all distinct.
       const schedule = sseCosine({ lr0: 0.1, totalSteps: 4, cycles: 1 });
-      const cb = scheduleCallback(optimizer, schedule);
+      const cb = scheduleCallback({ optimizer, schedule });
       const recorder = new Recorder();
       const xs = tf.tensor2d(X);
       const ys = tf.tensor2d(Y);
@@ -208,7 +208,7 @@ describe('scheduleCallback with model.fit', () => {
     const optimizer = tf.train.sgd(0.5);
     const model = linearModel(optimizer);
     models.push(model);
-    const cb = scheduleCallback(optimizer, sseCosine({ lr0: 0.1, totalSteps: 3, cycles: 1 }));
+    const cb = scheduleCallback({ optimizer, schedule: sseCosine({ lr0: 0.1, totalSteps: 3, cycles: 1 }) });
     const xs = tf.tensor2d(X);
     const ys = tf.tensor2d(Y);
     await expect(
@@ -223,7 +223,7 @@ describe('scheduleCallback with model.fit', () => {
     model.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
     models.push(model);
     const other = tf.train.sgd(0.1);
-    const cb = scheduleCallback(other, constant(0.01));
+    const cb = scheduleCallback({ optimizer: other, schedule: constant(0.01) });
     const xs = tf.tensor2d(X);
     const ys = tf.tensor2d(Y);
     await expect(model.fit(xs, ys, { epochs: 1, verbose: 0, callbacks: [cb] })).rejects.toThrow(
@@ -238,7 +238,7 @@ describe('scheduleCallback with model.fit', () => {
     const optimizer = tf.train.momentum(0.1, 0.9);
     const model = linearModel(optimizer);
     models.push(model);
-    const cb = scheduleCallback(optimizer, swaCyclic({ lr1: 0.05, lr2: 0.001, cycleSteps: 3 }));
+    const cb = scheduleCallback({ optimizer, schedule: swaCyclic({ lr1: 0.05, lr2: 0.001, cycleSteps: 3 }) });
     const xs = tf.tensor2d(X);
     const ys = tf.tensor2d(Y);
     const args = { epochs: 3, batchSize: 2, shuffle: false, verbose: 0, callbacks: [cb] };
@@ -256,7 +256,7 @@ describe('ScheduleCallback in a custom loop', () => {
   it('beforeUpdate sets the rate for the current step and advances; reset resumes', () => {
     const optimizer = tf.train.sgd(0.5);
     const schedule = sseCosine({ lr0: 0.2, totalSteps: 10, cycles: 2 });
-    const cb = scheduleCallback(optimizer, schedule, { initialStep: 3 });
+    const cb = scheduleCallback({ optimizer, schedule, initialStep: 3 });
     expect(cb.step).toBe(3);
     expect(cb.lastLearningRate).toBeUndefined();
     const w = tf.variable(tf.tensor1d([1, -2]));
@@ -275,7 +275,7 @@ describe('ScheduleCallback in a custom loop', () => {
     expect(cb.step).toBe(10);
     expect(() => cb.reset(11)).toThrow(/step: got 11; expected an integer in \[0, 10\]/);
     expect(() => cb.reset(-1)).toThrow(InvalidArgumentError);
-    expect(() => scheduleCallback(optimizer, schedule, { initialStep: 2.5 })).toThrow(
+    expect(() => scheduleCallback({ optimizer, schedule, initialStep: 2.5 })).toThrow(
       /initialStep: got 2\.5/,
     );
     tf.dispose([w, target]);
@@ -283,8 +283,8 @@ describe('ScheduleCallback in a custom loop', () => {
   });
 
   it('refuses an optimizer it cannot drive when it is built', () => {
-    expect(() => scheduleCallback({} as never, constant(0.1))).toThrow(/expected a tfjs Optimizer/);
-    expect(() => scheduleCallback(tf.train.sgd(0.1), { name: 'x' } as never)).toThrow(
+    expect(() => scheduleCallback({ optimizer: {} as never, schedule: constant(0.1) })).toThrow(/expected a tfjs Optimizer/);
+    expect(() => scheduleCallback({ optimizer: tf.train.sgd(0.1), schedule: { name: 'x' } as never })).toThrow(
       /schedule: got an object/,
     );
   });

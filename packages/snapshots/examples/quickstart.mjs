@@ -32,7 +32,7 @@ await model.fit(xs, ys, {
   batchSize: 32,
   verbose: 0,
   callbacks: [
-    scheduleCallback(model.optimizer, schedule),
+    scheduleCallback({ optimizer: model.optimizer, schedule }),
     snapshotCallback(store, { schedule }, { includeOptimizer: true, tags: { method: 'sse' } }),
   ],
 });

@@ -76,7 +76,7 @@ describe('Swag', () => {
       expect(variance[j]).toBeCloseTo(v, 4);
     });
     const other = tinyDense();
-    swag.copyMeanTo(other);
+    swag.copyTo(other);
     expect(await flat(other.getWeights().map((w) => w.clone()))).toEqual(mean);
     swag.dispose();
     model.dispose();
