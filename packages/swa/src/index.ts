@@ -1,5 +1,6 @@
 export {
   type AveragedWeights,
+  type Averager,
   type AverageFn,
   type AveragerOptions,
   type AveragerState,
@@ -22,8 +23,6 @@ export {
 } from './callback.js';
 export {
   BatchNormNotReachedError,
-  ConcurrentUpdateError,
-  DisposedError,
   EmptyAverageError,
   EmptyDataError,
   MissingBatchNormDataError,
