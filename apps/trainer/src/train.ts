@@ -173,7 +173,7 @@ interface PhaseContext {
 function phaseCallbacks(phase: Phase, ctx: PhaseContext): PhaseCallbacks {
   const none = { collected: () => 0, lastId: () => undefined };
   const tags = { method: ctx.config.method, kind: 'member' };
-  const { optimizer, step, epoch } = ctx;
+  const { optimizer, step } = ctx;
   if (ctx.plain) {
     const schedule =
       phase.kind === 'fge'
@@ -190,28 +190,27 @@ function phaseCallbacks(phase: Phase, ctx: PhaseContext): PhaseCallbacks {
         ...none,
       };
     case 'snapshots': {
-      const collector = snapshotCallback(
-        ctx.members,
-        { schedule: phase.schedule },
-        { initialStep: step, initialEpoch: epoch, tags },
-      );
+      const lr = scheduleCallback({ optimizer, schedule: phase.schedule, initialStep: step });
+      const collector = snapshotCallback({ store: ctx.members, schedule: lr, tags });
       return {
         phase,
-        callbacks: [scheduleCallback({ optimizer, schedule: phase.schedule, initialStep: step }), collector],
+        callbacks: [lr, collector],
         collected: () => collector.saved.length,
         lastId: () => collector.saved.at(-1)?.id,
       };
     }
     case 'fge': {
-      const fge = fgeCallback(optimizer, ctx.members, {
+      const fge = fgeCallback({
+        optimizer,
+        store: ctx.members,
         lr1: phase.lr1,
         lr2: phase.lr2,
         cycleSteps: phase.cycleSteps,
         // On a resume, the cycles collected before the checkpoint count too.
         cycles: phase.cycles - ctx.collectedBefore,
-        initialStep: step - phase.fromEpoch * ctx.stepsPerEpoch,
         tags,
       });
+      fge.scheduler.reset(step - phase.fromEpoch * ctx.stepsPerEpoch);
       return {
         phase,
         callbacks: [fge],
@@ -221,21 +220,19 @@ function phaseCallbacks(phase: Phase, ctx: PhaseContext): PhaseCallbacks {
     }
     case 'swa': {
       const averager = ctx.averager as WeightAverager;
+      const lr = scheduleCallback({ optimizer, schedule: phase.schedule, initialStep: step });
       const swa = swaCallback({
         averager,
+        schedule: lr,
         start: { epoch: phase.startEpoch },
         every: { epochs: 1 },
-        schedule: phase.schedule,
-        optimizer,
-        initialStep: step,
-        initialEpoch: epoch,
         writeAverage: false,
         bnData: ctx.data.train.xs,
         bnBatchSize: Math.max(ctx.config.batchSize, 256),
       });
       return {
         phase,
-        callbacks: [swa],
+        callbacks: [lr, swa],
         collected: () => averager.count,
         lastId: () => undefined,
         swa,

@@ -8,6 +8,7 @@ export {
   type Inputs,
   iterateBatches,
   type OwnedBatch,
+  shuffledSource,
   toBatch,
 } from './batches.js';
 export {

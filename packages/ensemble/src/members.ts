@@ -1,5 +1,4 @@
 import type { Inputs } from '@onerun/core';
-import type { SnapshotStore } from '@onerun/snapshots';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel, SymbolicTensor } from '@tensorflow/tfjs-layers';
 import { LogitsUnavailableError, MemberShapeMismatchError } from './errors.js';
@@ -120,13 +119,22 @@ export class ModelSource implements MemberSource {
   }
 }
 
+/**
+ * What an ensemble needs of a snapshot store: its ids in order and a way to load one. A
+ * `@onerun/snapshots` `SnapshotStore` is one; so is anything with these two methods.
+ */
+export interface SnapshotSource {
+  list(): Promise<readonly { readonly id: string }[]>;
+  load(id: string): Promise<LayersModel>;
+}
+
 /** Members read from a store one at a time; each is disposed before the next loads. */
 export class StreamSource implements MemberSource {
   readonly streaming = true;
   readonly size: number;
 
   constructor(
-    private readonly store: SnapshotStore,
+    private readonly store: SnapshotSource,
     readonly ids: readonly string[],
   ) {
     this.size = ids.length;

@@ -1,6 +1,6 @@
 import {
-  DisposedError,
   assertSameWeights,
+  DisposedError,
   InvalidArgumentError,
   tensorSpecs,
   type WeightSpec,

@@ -1,4 +1,3 @@
-export { type AsciiChartOptions, asciiChart } from './ascii-chart.js';
 export { clip } from './clip.js';
 export { constant } from './constant.js';
 export { defineSchedule, type ScheduleSpec } from './define.js';

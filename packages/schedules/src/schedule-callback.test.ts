@@ -208,7 +208,10 @@ describe('scheduleCallback with model.fit', () => {
     const optimizer = tf.train.sgd(0.5);
     const model = linearModel(optimizer);
     models.push(model);
-    const cb = scheduleCallback({ optimizer, schedule: sseCosine({ lr0: 0.1, totalSteps: 3, cycles: 1 }) });
+    const cb = scheduleCallback({
+      optimizer,
+      schedule: sseCosine({ lr0: 0.1, totalSteps: 3, cycles: 1 }),
+    });
     const xs = tf.tensor2d(X);
     const ys = tf.tensor2d(Y);
     await expect(
@@ -238,7 +241,10 @@ describe('scheduleCallback with model.fit', () => {
     const optimizer = tf.train.momentum(0.1, 0.9);
     const model = linearModel(optimizer);
     models.push(model);
-    const cb = scheduleCallback({ optimizer, schedule: swaCyclic({ lr1: 0.05, lr2: 0.001, cycleSteps: 3 }) });
+    const cb = scheduleCallback({
+      optimizer,
+      schedule: swaCyclic({ lr1: 0.05, lr2: 0.001, cycleSteps: 3 }),
+    });
     const xs = tf.tensor2d(X);
     const ys = tf.tensor2d(Y);
     const args = { epochs: 3, batchSize: 2, shuffle: false, verbose: 0, callbacks: [cb] };
@@ -283,9 +289,11 @@ describe('ScheduleCallback in a custom loop', () => {
   });
 
   it('refuses an optimizer it cannot drive when it is built', () => {
-    expect(() => scheduleCallback({ optimizer: {} as never, schedule: constant(0.1) })).toThrow(/expected a tfjs Optimizer/);
-    expect(() => scheduleCallback({ optimizer: tf.train.sgd(0.1), schedule: { name: 'x' } as never })).toThrow(
-      /schedule: got an object/,
+    expect(() => scheduleCallback({ optimizer: {} as never, schedule: constant(0.1) })).toThrow(
+      /expected a tfjs Optimizer/,
     );
+    expect(() =>
+      scheduleCallback({ optimizer: tf.train.sgd(0.1), schedule: { name: 'x' } as never }),
+    ).toThrow(/schedule: got an object/);
   });
 });

@@ -63,7 +63,10 @@ export class SnapshotCallback extends Callback {
       every?: { steps?: number; epochs?: number };
     };
     if (schedule !== undefined && every === undefined) {
-      if (typeof schedule?.step !== 'number' || typeof schedule.schedule?.collectsAt !== 'function') {
+      if (
+        typeof schedule?.step !== 'number' ||
+        typeof schedule.schedule?.collectsAt !== 'function'
+      ) {
         throw new InvalidArgumentError(
           'options.schedule',
           schedule,

@@ -327,7 +327,7 @@ describe('overlapping updates (WeightAverager and Swag)', () => {
       pending.push(averager.update(model));
     }
     // The model moves on before any update has settled.
-    const zeros = model.trainableWeights.map((w) => tf.zeros(w.shape));
+    const zeros = model.trainableWeights.map((w) => tf.zeros(w.shape as number[]));
     writeWeights(model, zeros, 'trainable');
     tf.dispose(zeros);
     await Promise.all(pending);

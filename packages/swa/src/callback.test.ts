@@ -207,7 +207,11 @@ describe('swaCallback', () => {
       InvalidArgumentError,
     );
     expect(() =>
-      swaCallback({ averager, start: { step: 0 }, schedule: swaCyclic({ lr1: 1, lr2: 0.1, cycleSteps: 2 }) as never }),
+      swaCallback({
+        averager,
+        start: { step: 0 },
+        schedule: swaCyclic({ lr1: 1, lr2: 0.1, cycleSteps: 2 }) as never,
+      }),
     ).toThrow(/the scheduleCallback driving the rate/);
     const cb = swaCallback({ averager, start: { step: 0 } });
     expect(cb).toBeInstanceOf(SwaCallback);

@@ -1,7 +1,7 @@
 export {
   type AveragedWeights,
-  type Averager,
   type AverageFn,
+  type Averager,
   type AveragerOptions,
   type AveragerState,
   type CommonAveragerOptions,
