@@ -3,7 +3,6 @@ import {
   DisposedError,
   firstNonFinite,
   InvalidArgumentError,
-  modelVariables,
   NonFiniteError,
   requireInRange,
   requireInteger,
@@ -15,7 +14,7 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { EmptyAverageError } from './errors.js';
-import { SerialQueue } from './serial-queue.js';
+import { UpdateQueue } from './update-queue.js';
 
 /**
  * What `swaCallback` feeds: `WeightAverager` (SWA, EMA, a custom rule) and `Swag` implement it.
@@ -103,7 +102,7 @@ export class WeightAverager implements Averager {
   private vars: tf.Variable[] | null = null;
   private weightSpecs: WeightSpec[] | null = null;
   private n = 0;
-  private readonly updates = new SerialQueue();
+  private readonly updates = new UpdateQueue();
   private disposed = false;
 
   constructor(options: AveragerOptions) {
@@ -181,13 +180,7 @@ export class WeightAverager implements Averager {
    */
   async update(model: LayersModel): Promise<void> {
     this.assertLive('update');
-    const specs = weightSpecs(model, this.which);
-    const weights = modelVariables(model, this.which).map((v) => tf.clone(v.read()));
-    try {
-      await this.updates.run(() => this.fold(weights, specs));
-    } finally {
-      tf.dispose(weights);
-    }
+    await this.updates.enqueue(model, this.which, (weights, specs) => this.fold(weights, specs));
   }
 
   /**

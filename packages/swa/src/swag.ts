@@ -3,7 +3,6 @@ import {
   DisposedError,
   firstNonFinite,
   InvalidArgumentError,
-  modelVariables,
   NonFiniteError,
   requireInteger,
   requirePositive,
@@ -17,7 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { AveragedWeights, Averager } from './averager.js';
 import { EmptyAverageError } from './errors.js';
-import { SerialQueue } from './serial-queue.js';
+import { UpdateQueue } from './update-queue.js';
 
 /** Variances below this are clamped before the square root (negative ones are rounding error). */
 const VARIANCE_FLOOR = 1e-30;
@@ -88,7 +87,7 @@ export class Swag implements Averager {
   private deviations: tf.Tensor[][] = [];
   private specs: WeightSpec[] | null = null;
   private n = 0;
-  private readonly updates = new SerialQueue();
+  private readonly updates = new UpdateQueue();
   private disposed = false;
 
   constructor(options: SwagOptions = {}) {
@@ -179,13 +178,7 @@ export class Swag implements Averager {
    */
   async update(model: LayersModel): Promise<void> {
     this.assertLive('update');
-    const specs = weightSpecs(model, this.which);
-    const weights = modelVariables(model, this.which).map((v) => tf.clone(v.read()));
-    try {
-      await this.updates.run(() => this.fold(weights, specs));
-    } finally {
-      tf.dispose(weights);
-    }
+    await this.updates.enqueue(model, this.which, (weights, specs) => this.fold(weights, specs));
   }
 
   private async fold(weights: tf.Tensor[], specs: WeightSpec[]): Promise<void> {
