@@ -100,6 +100,24 @@ describe('fgeCallback', () => {
     model.dispose();
   });
 
+  it('resumes from its scheduler: the step is given once, and collection follows it', async () => {
+    const model = compiled(4);
+    const optimizer = tf.train.sgd(0.1);
+    const store = new MemorySnapshotStore();
+    const fge = fgeCallback({ optimizer, store, lr1: 0.1, lr2: 0.02, cycleSteps: 6 });
+    fge.scheduler.reset(5); // minima after updates 2, 8, 14, …
+    const collectedAt: number[] = [];
+    for (let i = 5; i < 10; i++) {
+      expect(fge.beforeUpdate()).toBeCloseTo(fge.schedule.lrAt(i), 10);
+      const entry = await fge.afterUpdate(model);
+      if (entry) collectedAt.push(entry.step);
+    }
+    expect(collectedAt).toEqual([8]);
+    expect(fge.step).toBe(10);
+    optimizer.dispose();
+    model.dispose();
+  });
+
   it('refuses an optimizer that is not the model’s own in fit, and odd cycles', async () => {
     const model = compiled(3);
     const other = tf.train.sgd(0.1);

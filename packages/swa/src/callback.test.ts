@@ -192,6 +192,50 @@ describe('swaCallback', () => {
     );
   });
 
+  it('resumes mid-run from one initialStep: new callbacks average at the same points', async () => {
+    const schedule = swaCyclic({ lr1: 0.05, lr2: 0.01, cycleSteps: 3 });
+    // Uninterrupted: 2 fits of 4 updates (batch 2 of 8 examples), cycle ends after 3 and 6.
+    const a = setup();
+    const recA = new Recorder();
+    const lrA = scheduleCallback({ schedule });
+    const swaA = swaCallback({ averager: a.averager, schedule: lrA, start: { step: 0 } });
+    await a.model.fit(a.xs, a.ys, {
+      ...fitArgs,
+      epochs: 2,
+      batchSize: 2,
+      callbacks: [lrA, recA, swaA],
+    });
+    // Interrupted after epoch 1: fresh callbacks, and the step given once, to the schedule.
+    const b = setup();
+    const recB = new Recorder();
+    const lr1 = scheduleCallback({ schedule });
+    const swa1 = swaCallback({
+      averager: b.averager,
+      schedule: lr1,
+      start: { step: 0 },
+      writeAverage: false,
+    });
+    await b.model.fit(b.xs, b.ys, {
+      ...fitArgs,
+      epochs: 1,
+      batchSize: 2,
+      callbacks: [lr1, recB, swa1],
+    });
+    const lr2 = scheduleCallback({ schedule, initialStep: lr1.step });
+    const swa2 = swaCallback({ averager: b.averager, schedule: lr2, start: { step: 0 } });
+    await b.model.fit(b.xs, b.ys, {
+      ...fitArgs,
+      initialEpoch: 1,
+      epochs: 2,
+      batchSize: 2,
+      callbacks: [lr2, recB, swa2],
+    });
+    expect(recB.rates).toEqual(recA.rates);
+    expect([a.averager.count, b.averager.count]).toEqual([2, 2]);
+    expectClose(snapshot(b.model), snapshot(a.model), 1e-7);
+    expectClose(snapshot(a.model), mean([2, 5].map((i) => recA.steps[i] as number[][])));
+  });
+
   it('validates its options', async () => {
     const averager = new WeightAverager({ mode: 'swa' });
     held.push(averager);
