@@ -101,17 +101,8 @@ export function writeWeights(
   tensors: readonly tf.Tensor[],
   which: WeightSelection = 'all',
 ): void {
-  const vars = modelVariables(model, which);
-  assertSameWeights(
-    vars.map((v) => ({
-      name: v.originalName ?? v.name,
-      shape: [...v.shape] as number[],
-      dtype: v.dtype,
-    })),
-    tensorSpecs(tensors),
-    'writing weights into model',
-  );
-  vars.forEach((v, i) => {
+  assertSameWeights(weightSpecs(model, which), tensorSpecs(tensors), 'writing weights into model');
+  modelVariables(model, which).forEach((v, i) => {
     v.write(tensors[i]!);
   });
 }

@@ -279,8 +279,7 @@ export class Ensemble {
           }
         }
       }
-      const probs = tf.tidy(() => finalize(this.combine, tf.concat(sums, 0) as tf.Tensor2D));
-      return probs;
+      return tf.tidy(() => finalize(this.combine, tf.concat(sums, 0) as tf.Tensor2D));
     } finally {
       tf.dispose(sums);
     }
