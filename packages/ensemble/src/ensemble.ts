@@ -252,8 +252,10 @@ export class Ensemble {
 
   /**
    * Combined probabilities `[n, classes]` for inputs `x` (a tensor, or one per model input).
-   * Members are folded in one at a time, in order, each over every batch into one running sum
-   * per batch; streaming, each member is loaded, used and disposed before the next.
+   * One path for every ensemble: each group of members the source holds at once (all of them in
+   * memory; one when streaming, loaded, used and disposed) runs batch by batch, each batch through
+   * every member of the group while it is in cache, into one running sum per batch. Members are
+   * folded in the same order with the same ops either way, so the results are identical.
    */
   async predict(x: Inputs, options: PredictOptions = {}): Promise<tf.Tensor2D> {
     this.assertLive('predict');
@@ -262,16 +264,19 @@ export class Ensemble {
     const want = this.want(false);
     const sums: tf.Tensor2D[] = [];
     try {
-      for await (const member of this.source.members()) {
-        this.admit(member);
-        const weight = this.weights[member.index] as number;
+      for await (const group of this.source.groups()) {
+        for (const member of group) this.admit(member);
         let b = 0;
         for await (const batch of iterateBatches({ xs: x }, { batchSize, argument: 'x' })) {
           try {
             const previous = sums[b];
             sums[b] = tf.tidy(() =>
-              accumulate(previous, this.term(member, batch.xs, want), weight),
-            );
+              group.reduce<tf.Tensor2D | undefined>(
+                (sum, m) =>
+                  accumulate(sum, this.term(m, batch.xs, want), this.weights[m.index] as number),
+                previous,
+              ),
+            ) as tf.Tensor2D;
             previous?.dispose();
             b++;
           } finally {
@@ -310,40 +315,42 @@ export class Ensemble {
     const predictions: Int32Array[] = [];
     let y: Int32Array | undefined;
     try {
-      for await (const member of this.source.members()) {
-        this.admit(member);
-        const memberTerms: tf.Tensor2D[] = [];
-        terms.push(memberTerms);
-        const probParts: tf.Tensor2D[] = [];
-        try {
-          for await (const batch of iterateBatches({ xs: x }, { batchSize, argument: 'x' })) {
-            try {
-              const { probs, term } = tf.tidy(() => {
-                const out = this.runner.run(member, batch.xs, want);
-                const values = (want.logits ? out.logits : out.probs) as tf.Tensor2D;
-                return {
-                  probs: out.probs as tf.Tensor2D,
-                  // Its own handle, so that the probabilities and the terms are freed apart.
-                  term: tf.clone(contribution(this.combine, values)),
-                };
-              });
-              probParts.push(probs);
-              memberTerms.push(term);
-            } finally {
-              batch.dispose();
+      for await (const group of this.source.groups()) {
+        for (const member of group) {
+          this.admit(member);
+          const memberTerms: tf.Tensor2D[] = [];
+          terms.push(memberTerms);
+          const probParts: tf.Tensor2D[] = [];
+          try {
+            for await (const batch of iterateBatches({ xs: x }, { batchSize, argument: 'x' })) {
+              try {
+                const { probs, term } = tf.tidy(() => {
+                  const out = this.runner.run(member, batch.xs, want);
+                  const values = (want.logits ? out.logits : out.probs) as tf.Tensor2D;
+                  return {
+                    probs: out.probs as tf.Tensor2D,
+                    // Its own handle, so that the probabilities and the terms are freed apart.
+                    term: tf.clone(contribution(this.combine, values)),
+                  };
+                });
+                probParts.push(probs);
+                memberTerms.push(term);
+              } finally {
+                batch.dispose();
+              }
             }
+            const matrix = await this.read(probParts, `output of member ${member.index}`);
+            y ??= await labelIndices(labels, n, matrix.classes);
+            const metrics = metricsOf(matrix, y, bins, epsilon);
+            members.push(
+              member.id === undefined
+                ? { index: member.index, ...metrics }
+                : { index: member.index, id: member.id, ...metrics },
+            );
+            predictions.push(rowArgmax(matrix));
+          } finally {
+            tf.dispose(probParts);
           }
-          const matrix = await this.read(probParts, `output of member ${member.index}`);
-          y ??= await labelIndices(labels, n, matrix.classes);
-          const metrics = metricsOf(matrix, y, bins, epsilon);
-          members.push(
-            member.id === undefined
-              ? { index: member.index, ...metrics }
-              : { index: member.index, id: member.id, ...metrics },
-          );
-          predictions.push(rowArgmax(matrix));
-        } finally {
-          tf.dispose(probParts);
         }
       }
       const labelsOf = y as Int32Array;

@@ -25,8 +25,12 @@ export interface MemberSource {
   readonly size: number;
   readonly ids: readonly string[] | undefined;
   readonly streaming: boolean;
-  /** Yields the members in order; a streamed member is disposed as soon as the next is asked for. */
-  members(): AsyncGenerator<Member>;
+  /**
+   * Yields the members in order, in groups that may be held at once: every member in one group
+   * for models in memory, one member per group when streaming (disposed as soon as the next
+   * group is asked for).
+   */
+  groups(): AsyncGenerator<Member[]>;
   dispose(): void;
 }
 
@@ -110,8 +114,8 @@ export class ModelSource implements MemberSource {
     });
   }
 
-  async *members(): AsyncGenerator<Member> {
-    yield* this.list();
+  async *groups(): AsyncGenerator<Member[]> {
+    yield this.list();
   }
 
   dispose(): void {
@@ -140,11 +144,11 @@ export class StreamSource implements MemberSource {
     this.size = ids.length;
   }
 
-  async *members(): AsyncGenerator<Member> {
+  async *groups(): AsyncGenerator<Member[]> {
     for (const [index, id] of this.ids.entries()) {
       const model = await this.store.load(id);
       try {
-        yield { index, id, model };
+        yield [{ index, id, model }];
       } finally {
         model.dispose();
       }
