@@ -23,3 +23,4 @@ export { type SseCosineOptions, type SseCosineSchedule, sseCosine } from './sse-
 export { type SwaAnnealOptions, swaAnneal } from './swa-anneal.js';
 export { type SwaCyclicOptions, swaCyclic } from './swa-cyclic.js';
 export { type SwaDecayOptions, swaDecay } from './swa-decay.js';
+export { updatesDone } from './updates-done.js';

@@ -7,6 +7,7 @@ import { getOptimizerLearningRate } from './learning-rate.js';
 import { scheduleCallback } from './schedule-callback.js';
 import { sseCosine } from './sse-cosine.js';
 import { swaCyclic } from './swa-cyclic.js';
+import { updatesDone } from './updates-done.js';
 
 // A linear model y = x·w under mean squared error has the gradient g = (2/n)·Xᵀ(Xw − y), computed
 // here in float64 from the weights recorded before each update. Each optimizer's update, read from
@@ -295,5 +296,21 @@ describe('ScheduleCallback in a custom loop', () => {
     expect(() =>
       scheduleCallback({ optimizer: tf.train.sgd(0.1), schedule: { name: 'x' } as never }),
     ).toThrow(/schedule: got an object/);
+  });
+});
+
+describe('updatesDone', () => {
+  it('reads the schedule callback, else the optimizer count, else says what is missing', async () => {
+    const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [1], units: 1 })] });
+    expect(() => updatesDone(model)).toThrow(InvalidArgumentError);
+    model.compile({ optimizer: tf.train.sgd(0.1), loss: 'meanSquaredError' });
+    const x = tf.ones([2, 1]);
+    await model.trainOnBatch(x, x);
+    await model.trainOnBatch(x, x);
+    expect(updatesDone(model)).toBe(2);
+    const lr = scheduleCallback({ schedule: constant(0.1), initialStep: 7 });
+    expect(updatesDone(model, lr)).toBe(7);
+    x.dispose();
+    model.dispose();
   });
 });

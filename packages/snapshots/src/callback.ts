@@ -1,5 +1,5 @@
 import { InvalidArgumentError, requireInteger } from '@onerun/core';
-import { getOptimizerLearningRate, type ScheduleClock } from '@onerun/schedules';
+import { getOptimizerLearningRate, type ScheduleClock, updatesDone } from '@onerun/schedules';
 import * as tf from '@tensorflow/tfjs-core';
 import { Callback, type LayersModel } from '@tensorflow/tfjs-layers';
 import type { SnapshotEntry, SnapshotMeta, SnapshotStore } from './store.js';
@@ -92,7 +92,7 @@ export class SnapshotCallback extends Callback {
    * if the update just done is due; resolves with the new entry, if any.
    */
   async afterUpdate(model: LayersModel, logs?: FitLogs): Promise<SnapshotEntry | undefined> {
-    const done = stepsDone(model, this.clock);
+    const done = updatesDone(model, this.clock);
     const due =
       this.clock?.schedule.collectsAt?.(done - 1) === true ||
       (this.everySteps !== undefined && done > 0 && done % this.everySteps === 0);
@@ -111,7 +111,7 @@ export class SnapshotCallback extends Callback {
     requireInteger('epoch', epoch);
     this.epoch = epoch + 1;
     if (this.everyEpochs === undefined || (epoch + 1) % this.everyEpochs !== 0) return undefined;
-    return this.saveNow(model, Math.max(0, stepsDone(model, this.clock) - 1), logs, epoch);
+    return this.saveNow(model, Math.max(0, updatesDone(model, this.clock) - 1), logs, epoch);
   }
 
   override async onEpochBegin(epoch: number): Promise<void> {
@@ -146,22 +146,6 @@ export class SnapshotCallback extends Callback {
     this.saved.push(entry);
     return entry;
   }
-}
-
-/**
- * Updates done so far: the schedule callback's count, else the model optimizer's `iterations`
- * (which every tfjs optimizer keeps, and which a snapshot saved with its optimizer restores).
- */
-function stepsDone(model: LayersModel, clock: ScheduleClock | undefined): number {
-  if (clock !== undefined) return clock.step;
-  if (model?.optimizer == null) {
-    throw new InvalidArgumentError(
-      'model',
-      model,
-      'a compiled model (its optimizer counts the updates), or options.schedule',
-    );
-  }
-  return model.optimizer.iterations;
 }
 
 function currentRate(model: LayersModel): number | undefined {

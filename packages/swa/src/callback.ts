@@ -4,7 +4,7 @@ import {
   InvalidArgumentError,
   requireInteger,
 } from '@onerun/core';
-import type { ScheduleClock } from '@onerun/schedules';
+import { type ScheduleClock, updatesDone } from '@onerun/schedules';
 import { Callback, type LayersModel } from '@tensorflow/tfjs-layers';
 import type { Averager } from './averager.js';
 import { type ForwardFn, type RecomputeBatchNormResult, recomputeBatchNorm } from './batch-norm.js';
@@ -126,7 +126,7 @@ export class SwaCallback extends Callback {
   }
 
   override async onBatchEnd(): Promise<void> {
-    const done = this.stepsDone();
+    const done = updatesDone(this.model, this.options.schedule);
     if (this.every === 'cycle') {
       if (this.started(done) && this.options.schedule?.schedule.collectsAt?.(done - 1)) {
         await this.averager.update(this.model);
@@ -175,21 +175,6 @@ export class SwaCallback extends Callback {
     return result;
   }
 
-  /** Updates done so far: the schedule callback's count, else the optimizer's. */
-  private stepsDone(): number {
-    const clock = this.options.schedule;
-    if (clock !== undefined) return clock.step;
-    const optimizer = this.model?.optimizer;
-    if (optimizer == null) {
-      throw new InvalidArgumentError(
-        'model',
-        this.model,
-        'a compiled model (its optimizer counts the updates), or options.schedule',
-      );
-    }
-    return optimizer.iterations;
-  }
-
   /** True once averaging may begin: `start` updates or epochs completed. */
   private started(stepsDone: number): boolean {
     const start = this.options.start;
@@ -197,7 +182,8 @@ export class SwaCallback extends Callback {
   }
 
   private isDue(done: number, period: number, unit: 'step' | 'epoch'): boolean {
-    if (!this.started(unit === 'step' ? done : this.stepsDone())) return false;
+    if (!this.started(unit === 'step' ? done : updatesDone(this.model, this.options.schedule)))
+      return false;
     const start = this.options.start;
     const origin = unit in start ? ((start as Record<string, number>)[unit] ?? 0) : 0;
     return (done - origin) % period === 0;
