@@ -33,7 +33,10 @@ async function run(backend) {
   });
   const optimizer = tf.train.momentum(0.05, 0.9);
   model.compile({ optimizer, loss: 'categoricalCrossentropy' });
-  const cb = scheduleCallback(optimizer, fgeTriangular({ lr1: 0.05, lr2: 0.005, cycleSteps: 64 }));
+  const cb = scheduleCallback({
+    optimizer,
+    schedule: fgeTriangular({ lr1: 0.05, lr2: 0.005, cycleSteps: 64 }),
+  });
   const fit = async (withCallback) => {
     const c0 = process.cpuUsage();
     const t0 = performance.now();

@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SnapshotCorruptError, SnapshotNotFoundError, type SnapshotStore } from '@onerun/snapshots';
-import type { AveragerState } from '@onerun/swa';
 import type * as tf from '@tensorflow/tfjs';
-import { loadAveragerState } from './averager-state.js';
+import { loadAverager, type RunAverager } from './averager-state.js';
 import type { RunProgress } from './records.js';
 
 /** A checkpoint as `progress.json` records it. */
@@ -13,7 +12,8 @@ export type CheckpointRef = NonNullable<RunProgress['checkpoint']>;
 export interface Restored {
   /** The checkpoint restored; `undefined` when none was usable (start over). */
   checkpoint: CheckpointRef | undefined;
-  averager?: AveragerState;
+  /** The averager saved with it (a new object the caller owns). */
+  averager?: RunAverager;
   /** Set when the recorded checkpoint could not be used. */
   note?: string;
 }
@@ -40,7 +40,7 @@ export async function restoreCheckpoint(
     if (!needsAverager || ref.averager === undefined || averagerDir === undefined) {
       return { checkpoint: ref };
     }
-    return { checkpoint: ref, averager: await loadAveragerState(averagerDir, ref.averager) };
+    return { checkpoint: ref, averager: await loadAverager(averagerDir, ref.averager) };
   };
   let failure: string;
   try {

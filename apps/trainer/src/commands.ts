@@ -15,6 +15,7 @@ import { type Table, writeReport } from './report.js';
 import { evalTable, runFacts } from './reports.js';
 import { loadDataFor } from './run.js';
 import { RunFolder } from './run-folder.js';
+import { swagScoringFor } from './swag-average.js';
 
 /** `onerun eval DIR`: the test metrics of a run's stored models (read-only). */
 export async function evalRun(
@@ -37,6 +38,7 @@ export async function evalRun(
       folder.members(),
       data.test,
       (e: SnapshotEntry) => stepOf.get(e.id) ?? e.step + 1,
+      swagScoringFor(runFile.config, folder.path('swag'), data.train),
     );
     return { dir: folder.dir, config: runFile.config, metrics, table: evalTable(metrics) };
   } finally {

@@ -67,6 +67,8 @@ export function methodConfig(settings: CompareSettings, method: MethodName): Run
             : {}),
           ...(s.swaLr !== undefined ? { swaLr: s.swaLr } : {}),
           ...(s.swaEvery !== undefined ? { swaEvery: s.swaEvery } : {}),
+          ...(s.swagRank !== undefined ? { swagRank: s.swagRank } : {}),
+          ...(s.swagSamples !== undefined ? { swagSamples: s.swagSamples } : {}),
         }
       : {}),
   };

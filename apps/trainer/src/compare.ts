@@ -60,6 +60,9 @@ export interface CompareSettings {
   swaEvery?: number | 'epoch';
   /** SWA's own training length as a multiple of the budget (default 1). */
   swaBudget?: number;
+  /** SWA: also fit SWAG with this many deviation columns, scored with `swagSamples` draws. */
+  swagRank?: number;
+  swagSamples?: number;
   /** Test metrics every this many epochs (0: only at the end; default 1). */
   evalEvery?: number;
   curve: CompareCurveOptions | false;

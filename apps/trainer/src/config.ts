@@ -61,6 +61,12 @@ export interface RunConfig {
   swaLr: number;
   /** SWA: fold the weights into the average every this many updates, or once per epoch. */
   swaEvery: number | 'epoch';
+  /**
+   * SWA: also fit SWAG (Maddox et al. 2019) with this many deviation columns K (0: off); `eval`
+   * scores the Bayesian model average of `swagSamples` draws, batch norm recomputed for each.
+   */
+  swagRank: number;
+  swagSamples: number;
   /** Test (and validation) metrics after every this many epochs and after the last; 0: only after the last. */
   evalEvery: number;
   /** The comparison budget this run belongs to, when it trains longer (SWA at 1.5 budgets). */
@@ -110,6 +116,8 @@ export function resolveConfig(input: RunConfigInput): RunConfig {
       input.swaEvery === undefined || input.swaEvery === 'epoch'
         ? 'epoch'
         : requireInteger('swaEvery', input.swaEvery, 1),
+    swagRank: requireInteger('swagRank', input.swagRank ?? 0, 0),
+    swagSamples: requireInteger('swagSamples', input.swagSamples ?? 30, 1),
     evalEvery: requireInteger('evalEvery', input.evalEvery ?? 1, 0),
     ...(input.budget !== undefined ? { budget: requireInteger('budget', input.budget, 1) } : {}),
     seed: requireInRange('seed', requireInteger('seed', input.seed ?? 0, 0), 0, 2 ** 32 - 1),

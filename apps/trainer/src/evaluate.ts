@@ -9,6 +9,7 @@ import type { SnapshotEntry, SnapshotStore } from '@onerun/snapshots';
 import type { MethodName } from './config.js';
 import type { Split } from './data.js';
 import { RunFolderError } from './errors.js';
+import { type SwagScore, type SwagScoring, scoreSwag } from './swag-average.js';
 
 /** Metrics of one stored model, with where it came from. */
 export interface ModelScore extends ClassificationMetrics {
@@ -45,6 +46,8 @@ export interface RunMetrics {
   reliability: ReliabilityBin[];
   /** SWA: the last SGD iterate, the average with stale BN statistics, and with recomputed ones. */
   swa?: { sgd: ClassificationMetrics; staleBatchNorm: ClassificationMetrics; averaged: number };
+  /** SWA runs with a SWAG rank: the Bayesian model average of SWAG draws. */
+  swag?: Omit<SwagScore, 'reliability'>;
   testSize: number;
 }
 
@@ -83,6 +86,8 @@ export async function evaluateMembers(
   test: Split,
   /** Updates done in the run at each snapshot (FGE's own step count starts at its phase). */
   stepOf: (entry: SnapshotEntry) => number = (entry) => entry.step + 1,
+  /** SWA runs with a SWAG rank: how to score SWAG's model average. */
+  swag?: SwagScoring,
 ): Promise<RunMetrics> {
   const entries = await store.list();
   const base = { method, testSize: test.size };
@@ -114,6 +119,9 @@ export async function evaluateMembers(
       sizeCurve: [{ k: 1, ...scored.swa.metrics }],
       reliability: scored.swa.reliability,
       swa: { sgd: scored.sgd.metrics, staleBatchNorm: scored.stale.metrics, averaged },
+      ...(swag
+        ? { swag: withoutReliability(await scoreSwag(store, swa.id, test, swag, BINS)) }
+        : {}),
     };
   }
   const members = byKind(entries, 'member');
@@ -165,6 +173,13 @@ export async function evaluateMembers(
   } finally {
     ensemble.dispose();
   }
+}
+
+function withoutReliability({
+  reliability: _,
+  ...rest
+}: SwagScore): Omit<SwagScore, 'reliability'> {
+  return rest;
 }
 
 function pick(m: ClassificationMetrics): ClassificationMetrics {

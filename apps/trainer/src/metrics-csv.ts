@@ -39,8 +39,8 @@ function scoreRows(base: [string, number, number], model: string, m: Classificat
  * `metrics.csv` of one or more runs: after each epoch, the model being trained (`current`): its
  * learning rate, training loss, test and validation metrics and training seconds; at the end,
  * the method's result, every stored model, the ensembles of the first and last k members
- * (`first-k`, `last-k`), FGE's start model (`start`) and, for SWA, the last SGD iterate and the
- * average with stale batch-norm statistics.
+ * (`first-k`, `last-k`), FGE's start model (`start`) and, for SWA, the last SGD iterate, the
+ * average with stale batch-norm statistics and SWAG's model average (`swag`).
  */
 export function metricsCsv(runs: CsvRun[]): string {
   const rows: Row[] = [];
@@ -73,6 +73,7 @@ export function metricsCsv(runs: CsvRun[]): string {
       rows.push(...scoreRows(end, 'sgd', metrics.swa.sgd));
       rows.push(...scoreRows(end, 'swa-stale-bn', metrics.swa.staleBatchNorm));
     }
+    if (metrics.swag) rows.push(...scoreRows(end, 'swag', metrics.swag.metrics));
   }
   return `${[CSV_COLUMNS, ...rows].map((r) => r.map(quote).join(',')).join('\n')}\n`;
 }

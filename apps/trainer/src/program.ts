@@ -40,6 +40,8 @@ const MAX = {
   updates: 100_000_000,
   budgetMultiple: 100,
   jobs: 256,
+  swagRank: 1_000,
+  swagSamples: 10_000,
 } as const;
 
 /** A number in (0, max]. */
@@ -256,6 +258,8 @@ interface CompareCli extends Common {
   swaLr?: number;
   swaEvery?: number | 'epoch';
   swaBudget?: number;
+  swagRank?: number;
+  swagSamples?: number;
   evalEvery?: number;
 }
 
@@ -271,6 +275,8 @@ const COMPARE_KNOBS = [
   'swaLr',
   'swaEvery',
   'swaBudget',
+  'swagRank',
+  'swagSamples',
   'evalEvery',
 ] as const;
 
@@ -401,6 +407,16 @@ function compareOptions(cmd: Command, defaults: CompareDefaults): Command {
       "SWA's training length as a multiple of the budget (default 1)",
       positiveUpTo(MAX.budgetMultiple),
     )
+    .option(
+      '--swag-rank <K>',
+      'SWA: also fit SWAG with K deviation columns (0: off; the paper uses 20)',
+      integer(0, MAX.swagRank),
+    )
+    .option(
+      '--swag-samples <S>',
+      'SWAG: draws in its Bayesian model average, BN recomputed for each (default 30)',
+      integer(1, MAX.swagSamples),
+    )
     .option('--no-curve', 'skip the curve between the baseline and SSE')
     .option(
       '--curve-epochs <n>',
@@ -506,6 +522,16 @@ export function buildProgram(): Command {
       swaEvery,
     )
     .option(
+      '--swag-rank <K>',
+      'SWA: also fit SWAG with K deviation columns (0: off; the paper uses 20)',
+      integer(0, MAX.swagRank),
+    )
+    .option(
+      '--swag-samples <S>',
+      'SWAG: draws in its Bayesian model average, BN recomputed for each (default 30)',
+      integer(1, MAX.swagSamples),
+    )
+    .option(
       '--fge-start <epoch>',
       'FGE: collection starts at this epoch, or fraction (default 0.8)',
       epochOrFraction,
@@ -538,6 +564,8 @@ export function buildProgram(): Command {
         'swaLr',
         'swaStart',
         'swaEvery',
+        'swagRank',
+        'swagSamples',
         'sseLr',
         'fgeStart',
         'fgeCycleEpochs',

@@ -70,6 +70,11 @@ export function runCharts(runs: ChartedRun[]): Chart[] {
   return charts;
 }
 
+/** `BMA of 30 (K=20)`: what a SWAG row scores. */
+function swagLabel(swag: NonNullable<RunMetrics['swag']>): string {
+  return `BMA of ${swag.samples} (K=${swag.columns})`;
+}
+
 /** One run in a results table: its name, its test metrics, its training time. */
 export interface ResultEntry {
   name: string;
@@ -93,6 +98,14 @@ export function resultsTable(entries: ResultEntry[]): Table {
         `  ${name}, stale BN`,
         'average, no recompute',
         ...metricCells(metrics.swa.staleBatchNorm),
+        '',
+      ]);
+    }
+    if (metrics.swag) {
+      rows.push([
+        `  ${name}, SWAG`,
+        swagLabel(metrics.swag),
+        ...metricCells(metrics.swag.metrics),
         '',
       ]);
     }
@@ -153,6 +166,9 @@ export function evalTable(metrics: RunMetrics): Table {
     rows.push(...metrics.sizeCurve.map((p) => [`first ${p.k} members`, '', ...metricCells(p)]));
     const lastK = (metrics.lastK ?? []).filter((p) => p.k < metrics.sizeCurve.length);
     rows.push(...lastK.map((p) => [`last ${p.k} members`, '', ...metricCells(p)]));
+  }
+  if (metrics.swag) {
+    rows.push([`SWAG, ${swagLabel(metrics.swag)}`, '', ...metricCells(metrics.swag.metrics)]);
   }
   if (metrics.disagreement !== undefined && metrics.members.length > 1) {
     rows.push(['member disagreement', '', pct(metrics.disagreement), '', '', '']);

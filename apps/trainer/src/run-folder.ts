@@ -20,6 +20,7 @@ export const RUN_LAYOUT = {
   members: 'snapshots',
   checkpoints: 'checkpoints',
   averager: 'averager',
+  swag: 'swag',
   branches: 'branches',
 } as const;
 
@@ -65,6 +66,7 @@ export class RunFolder {
       members: new FileSnapshotStore(this.path('members')),
       checkpoints: new FileSnapshotStore(this.path('checkpoints'), { retain: { last: 2 } }),
       averagerDir: this.path('averager'),
+      swagDir: this.path('swag'),
       saveProgress: (progress) => writeJson(this.path('progress'), progress),
     };
   }

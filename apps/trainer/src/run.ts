@@ -20,6 +20,7 @@ import { writeReport } from './report.js';
 import { runReport } from './reports.js';
 import { prepareOut, RunFolder } from './run-folder.js';
 import { lockRunFolder } from './run-lock.js';
+import { swagScoringFor } from './swag-average.js';
 import { type ProgressSink, trainRun } from './train.js';
 
 /** Loads the data set a configuration names. */
@@ -164,6 +165,7 @@ async function trainLocked(options: TrainIntoOptions): Promise<TrainOutcome> {
       stores.members,
       data.test,
       (entry) => stepOf.get(entry.id) ?? entry.step + 1,
+      swagScoringFor(config, folder.path('swag'), data.train),
     );
     await writeJson(folder.path('metrics'), metrics);
     await writeFileAtomic(

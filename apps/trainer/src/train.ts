@@ -2,9 +2,14 @@ import { seededRandom, shuffledIndices } from '@onerun/core';
 import { fgeCallback } from '@onerun/fge';
 import { fgeTriangular, getOptimizerLearningRate, scheduleCallback } from '@onerun/schedules';
 import { type SnapshotEntry, type SnapshotStore, snapshotCallback } from '@onerun/snapshots';
-import { type SwaCallback, swaCallback, WeightAverager } from '@onerun/swa';
+import { type SwaCallback, Swag, swaCallback, WeightAverager } from '@onerun/swa';
 import * as tf from '@tensorflow/tfjs';
-import { pruneAveragerStates, saveAveragerState } from './averager-state.js';
+import {
+  pruneAveragerStates,
+  type RunAverager,
+  saveAverager,
+  saveAveragerState,
+} from './averager-state.js';
 import { restoreCheckpoint } from './checkpoint-restore.js';
 import type { RunConfig } from './config.js';
 import type { LoadedData } from './data.js';
@@ -32,6 +37,8 @@ export interface RunStores {
   checkpoints?: SnapshotStore;
   /** Folder for averager state files next to the checkpoints. */
   averagerDir?: string;
+  /** Folder for the final SWAG state (SWA runs with a SWAG rank). */
+  swagDir?: string;
   /** Called after each checkpoint with the progress to persist (atomically). */
   saveProgress?: (progress: RunProgress) => Promise<void>;
 }
@@ -166,7 +173,7 @@ interface PhaseContext {
   model: tf.LayersModel;
   optimizer: tf.Optimizer;
   members: SnapshotStore;
-  averager: WeightAverager | undefined;
+  averager: RunAverager | undefined;
   stepsPerEpoch: number;
   /** Updates and epochs already done when the phase (re)starts. */
   step: number;
@@ -181,45 +188,44 @@ interface PhaseContext {
 function phaseCallbacks(phase: Phase, ctx: PhaseContext): PhaseCallbacks {
   const none = { collected: () => 0, lastId: () => undefined };
   const tags = { method: ctx.config.method, kind: 'member' };
-  const { optimizer, step, epoch } = ctx;
+  const { optimizer, step } = ctx;
   if (ctx.plain) {
     const schedule =
       phase.kind === 'fge'
         ? fgeTriangular({ lr1: phase.lr1, lr2: phase.lr2, cycleSteps: phase.cycleSteps })
         : phase.schedule;
     const initialStep = phase.kind === 'fge' ? step - phase.fromEpoch * ctx.stepsPerEpoch : step;
-    return { phase, callbacks: [scheduleCallback(optimizer, schedule, { initialStep })], ...none };
+    return { phase, callbacks: [scheduleCallback({ optimizer, schedule, initialStep })], ...none };
   }
   switch (phase.kind) {
     case 'schedule':
       return {
         phase,
-        callbacks: [scheduleCallback(optimizer, phase.schedule, { initialStep: step })],
+        callbacks: [scheduleCallback({ optimizer, schedule: phase.schedule, initialStep: step })],
         ...none,
       };
     case 'snapshots': {
-      const collector = snapshotCallback(
-        ctx.members,
-        { schedule: phase.schedule },
-        { initialStep: step, initialEpoch: epoch, tags },
-      );
+      const lr = scheduleCallback({ optimizer, schedule: phase.schedule, initialStep: step });
+      const collector = snapshotCallback({ store: ctx.members, schedule: lr, tags });
       return {
         phase,
-        callbacks: [scheduleCallback(optimizer, phase.schedule, { initialStep: step }), collector],
+        callbacks: [lr, collector],
         collected: () => collector.saved.length,
         lastId: () => collector.saved.at(-1)?.id,
       };
     }
     case 'fge': {
-      const fge = fgeCallback(optimizer, ctx.members, {
+      const fge = fgeCallback({
+        optimizer,
+        store: ctx.members,
         lr1: phase.lr1,
         lr2: phase.lr2,
         cycleSteps: phase.cycleSteps,
         // On a resume, the cycles collected before the checkpoint count too.
         cycles: phase.cycles - ctx.collectedBefore,
-        initialStep: step - phase.fromEpoch * ctx.stepsPerEpoch,
         tags,
       });
+      fge.scheduler.reset(step - phase.fromEpoch * ctx.stepsPerEpoch);
       return {
         phase,
         callbacks: [fge],
@@ -228,22 +234,20 @@ function phaseCallbacks(phase: Phase, ctx: PhaseContext): PhaseCallbacks {
       };
     }
     case 'swa': {
-      const averager = ctx.averager as WeightAverager;
+      const averager = ctx.averager as RunAverager;
+      const lr = scheduleCallback({ optimizer, schedule: phase.schedule, initialStep: step });
       const swa = swaCallback({
         averager,
+        schedule: lr,
         start: { epoch: phase.startEpoch },
         every: phase.every,
-        schedule: phase.schedule,
-        optimizer,
-        initialStep: step,
-        initialEpoch: epoch,
         writeAverage: false,
         bnData: ctx.data.train.xs,
         bnBatchSize: Math.max(ctx.config.batchSize, 256),
       });
       return {
         phase,
-        callbacks: [swa],
+        callbacks: [lr, swa],
         collected: () => averager.count,
         lastId: () => undefined,
         swa,
@@ -266,7 +270,13 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   const plan = planMethod(config, train.size);
   const E = plan.stepsPerEpoch;
   const { model, optimizer } = createModel(config, data);
-  let averager = plan.collect === 'average' ? new WeightAverager({ mode: 'swa' }) : undefined;
+  // SWAG keeps the SWA running mean too, so the SWA model is the same either way.
+  let averager: RunAverager | undefined =
+    plan.collect !== 'average'
+      ? undefined
+      : config.swagRank > 0
+        ? new Swag({ rank: config.swagRank })
+        : new WeightAverager({ mode: 'swa' });
 
   let progress = emptyProgress();
   let startEpoch = 0;
@@ -286,8 +296,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     const ckpt = restored.checkpoint;
     if (averager && restored.averager) {
       averager.dispose();
-      averager = WeightAverager.fromState(restored.averager);
-      tf.dispose(restored.averager.tensors);
+      averager = restored.averager;
     }
     if (ckpt) {
       startEpoch = ckpt.epoch;
@@ -551,7 +560,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
 async function checkpoint(
   stores: RunStores,
   model: tf.LayersModel,
-  averager: WeightAverager | undefined,
+  averager: RunAverager | undefined,
   progress: RunProgress,
   epoch: number,
   step: number,
@@ -560,12 +569,7 @@ async function checkpoint(
   const checkpoints = stores.checkpoints as SnapshotStore;
   let averagerFile: string | undefined;
   if (averager && averager.count > 0 && stores.averagerDir) {
-    const state = averager.getState();
-    try {
-      averagerFile = await saveAveragerState(stores.averagerDir, step, state);
-    } finally {
-      tf.dispose(state.tensors);
-    }
+    averagerFile = await saveAveragerState(stores.averagerDir, step, averager);
   }
   const entry = await checkpoints.save(
     model,
@@ -593,7 +597,7 @@ async function checkpoint(
  */
 async function finishSwa(
   model: tf.LayersModel,
-  averager: WeightAverager,
+  averager: RunAverager,
   swa: SwaCallback,
   config: RunConfig,
   stores: RunStores,
@@ -609,4 +613,7 @@ async function finishSwa(
   await stores.members.save(model, meta('swa-no-bn'));
   await swa.finalize(model);
   await stores.members.save(model, meta('swa'));
+  // SWAG: the fitted Gaussian, for the Bayesian model average `eval` draws from it.
+  if (averager instanceof Swag && stores.swagDir)
+    await saveAverager(stores.swagDir, 'swag', averager);
 }

@@ -139,6 +139,44 @@ describe("every method's knobs", () => {
     ]);
   });
 
+  it('SWAG: fitted beside SWA, scored as a seeded Bayesian model average of its draws', async () => {
+    const out = join(root, 'swag');
+    const r = await onerunHere([
+      'train',
+      ...SMALL,
+      '--method',
+      'swa',
+      '--epochs',
+      '4',
+      '--swa-start',
+      '2',
+      '--swa-every',
+      '1',
+      '--swag-rank',
+      '3',
+      '--swag-samples',
+      '4',
+      '--out',
+      out,
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const { metrics } = JSON.parse(r.stdout);
+    // 8 updates averaged (epochs 3 and 4, every update); the last 3 deviations kept.
+    expect(metrics.swa.averaged).toBe(8);
+    expect(metrics.swag).toMatchObject({ rank: 3, columns: 3, samples: 4 });
+    for (const key of ['accuracy', 'nll', 'ece', 'brier'])
+      expect(Number.isFinite(metrics.swag.metrics[key]), key).toBe(true);
+    // The same draws every time: eval reproduces the numbers train wrote.
+    const again = await onerunHere(['eval', out, '--backend', 'cpu', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout).metrics.swag).toEqual(metrics.swag);
+    const table = await onerunHere(['eval', out, '--backend', 'cpu']);
+    expect(table.stdout).toMatch(/^SWAG, BMA of 4 \(K=3\)\s+\d+\.\d+%/m);
+    const csv = await readFile(join(out, 'metrics.csv'), 'utf8');
+    expect(csv).toMatch(/^swa,4,\d+,swag,test_nll,/m);
+  });
+
   it('refuses a start outside the budget, naming it', async () => {
     const r = await onerunHere([
       'train',

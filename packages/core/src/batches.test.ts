@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { iterateBatches } from './batches.js';
+import { iterateBatches, shuffledSource } from './batches.js';
 import { InvalidArgumentError } from './errors.js';
 import { seededRandom, shuffledIndices } from './random.js';
 
@@ -70,5 +70,23 @@ describe('seededRandom', () => {
     expect(xs.every((x) => x >= 0 && x < 1)).toBe(true);
     const p = Array.from(shuffledIndices(10, seededRandom(3)));
     expect([...p].sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+});
+
+describe('shuffledSource', () => {
+  it('gathers xs and ys in the given order and frees only its copy', async () => {
+    const xs = tf.tensor2d([[0], [1], [2], [3]]);
+    const ys = tf.tensor1d([10, 11, 12, 13]);
+    const before = tf.memory().numTensors;
+    const shuffled = shuffledSource([xs, ys], () => Int32Array.from([2, 0, 3, 1]));
+    const { xs: sx, ys: sy } = shuffled.data as { xs: tf.Tensor; ys: tf.Tensor };
+    expect(Array.from(await sx.data())).toEqual([2, 0, 3, 1]);
+    expect(Array.from(await sy.data())).toEqual([12, 10, 13, 11]);
+    shuffled.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(xs.isDisposed || ys.isDisposed).toBe(false);
+    const iterable = (async function* () {})();
+    expect(shuffledSource(iterable, () => new Int32Array()).data).toBe(iterable);
+    tf.dispose([xs, ys]);
   });
 });

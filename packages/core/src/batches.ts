@@ -161,3 +161,28 @@ export async function* iterateBatches(
     };
   }
 }
+
+function gatherInputs(inputs: Inputs, order: tf.Tensor1D): Inputs {
+  return Array.isArray(inputs) ? inputs.map((t) => tf.gather(t, order)) : tf.gather(inputs, order);
+}
+
+/**
+ * A shuffled copy of a tensor source (a tensor, `{ xs, ys? }` or `[xs, ys]`), in the order
+ * `indicesFor(n)` gives (e.g. `n => shuffledIndices(n, random)`); `dispose()` frees the copy.
+ * Datasets and async iterables are handed through unchanged (they shuffle themselves).
+ */
+export function shuffledSource(
+  data: DataSource,
+  indicesFor: (n: number) => Int32Array,
+): { data: DataSource; dispose: () => void } {
+  if (isDatasetLike(data) || isAsyncIterable(data)) return { data, dispose: () => {} };
+  const whole = toBatch(data);
+  const order = tf.tensor1d(indicesFor(exampleCount(whole.xs)), 'int32');
+  const xs = gatherInputs(whole.xs, order);
+  const ys = whole.ys === undefined ? undefined : gatherInputs(whole.ys, order);
+  order.dispose();
+  return {
+    data: ys === undefined ? { xs } : { xs, ys },
+    dispose: () => tf.dispose([xs, ys ?? []].flat()),
+  };
+}

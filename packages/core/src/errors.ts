@@ -41,6 +41,26 @@ export class NonFiniteError extends OnerunError {
   }
 }
 
+/**
+ * An object (an averager, a curve, an ensemble, …) was used after `dispose()`. `what` names the
+ * call, e.g. `'Swag.update'`; `owner` the object (default: the class name before the dot).
+ */
+export class DisposedError extends OnerunError {
+  constructor(what: string, owner: string = what.split('.')[0] ?? what) {
+    super('DISPOSED', `${what} was called on a disposed ${owner}; expected a live one.`);
+  }
+}
+
+/**
+ * The runtime lacks something a feature needs (WebCrypto, a tfjs kernel); `message` names what
+ * is missing and what was expected.
+ */
+export class UnsupportedEnvironmentError extends OnerunError {
+  constructor(missing: string, expected: string) {
+    super('UNSUPPORTED_ENVIRONMENT', `${missing}; expected ${expected}.`);
+  }
+}
+
 /** A short, single-line rendering of any value for error messages. */
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);

@@ -8,13 +8,16 @@ export {
   type Inputs,
   iterateBatches,
   type OwnedBatch,
+  shuffledSource,
   toBatch,
 } from './batches.js';
 export {
+  DisposedError,
   describeValue,
   InvalidArgumentError,
   NonFiniteError,
   OnerunError,
+  UnsupportedEnvironmentError,
   WeightMismatchError,
 } from './errors.js';
 export { batchNormLayers, isBatchNormLayer, type Layer, walkLayers } from './layers.js';
@@ -30,6 +33,7 @@ export {
   assertAllFinite,
   assertSameWeights,
   countParameters,
+  firstNonFinite,
   modelVariables,
   readWeights,
   tensorSpecs,

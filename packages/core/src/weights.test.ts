@@ -5,6 +5,7 @@ import { batchNormLayers, walkLayers } from './layers.js';
 import {
   assertAllFinite,
   countParameters,
+  firstNonFinite,
   readWeights,
   weightSpecs,
   writeWeights,
@@ -75,6 +76,19 @@ describe('weights', () => {
     await expect(assertAllFinite([ok], 'w')).resolves.toBeUndefined();
     await expect(assertAllFinite([ok, bad], 'update')).rejects.toThrow(NonFiniteError);
     tf.dispose([ok, bad]);
+  });
+
+  it('names the first tensor holding NaN or ±Infinity, even where sums would overflow', async () => {
+    const ts = [
+      tf.tensor1d([3e38, 3e38]),
+      tf.tensor1d([Number.NEGATIVE_INFINITY]),
+      tf.tensor1d([1, Number.NaN]),
+    ];
+    expect(await firstNonFinite(ts)).toBe(1);
+    expect(await firstNonFinite([ts[0] as tf.Tensor, ts[2] as tf.Tensor])).toBe(1);
+    expect(await firstNonFinite([ts[0] as tf.Tensor])).toBe(-1);
+    expect(await firstNonFinite([])).toBe(-1);
+    tf.dispose(ts);
   });
 });
 

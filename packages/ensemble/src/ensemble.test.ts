@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@onerun/core';
+import { DisposedError, InvalidArgumentError } from '@onerun/core';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Ensemble } from './ensemble.js';
@@ -369,7 +369,10 @@ describe('fromStore', () => {
     const r = await picked.evaluate(x, [0, 2]);
     expect(r.members.map((m) => m.id)).toEqual([s3, s2]);
     picked.dispose();
-    await expect(picked.predict(x)).rejects.toThrow(/disposed/);
+    await expect(picked.predict(x)).rejects.toThrow(DisposedError);
+    await expect(picked.evaluate(x, [0, 2])).rejects.toThrow(
+      /Ensemble\.evaluate was called on a disposed Ensemble/,
+    );
     await expect(Ensemble.fromStore(store, { ids: ['nope'] })).rejects.toThrow(
       /ids\[0\]: got "nope"/,
     );
@@ -397,5 +400,43 @@ describe('fromStore', () => {
       new RegExp(`member 1 \\(snapshot "${id}"\\).*output shape \\[null, 2\\]`),
     );
     await expect(Ensemble.fromStore(store)).rejects.toThrow(MemberShapeMismatchError);
+  });
+});
+
+describe('Ensemble.fromStore with any { list(), load(id) }', () => {
+  it('reads a plain object store, in memory and streaming alike', async () => {
+    const tables: Record<string, number[][]> = {
+      a: [
+        [0.7, 0.2, 0.1],
+        [0.1, 0.3, 0.6],
+      ],
+      b: [
+        [0.5, 0.4, 0.1],
+        [0.2, 0.2, 0.6],
+      ],
+    };
+    let loads = 0;
+    const source = {
+      list: async () => [{ id: 'a' }, { id: 'b' }],
+      load: async (id: string) => {
+        loads++;
+        return probabilityModel(tables[id] as number[][]);
+      },
+    };
+    const x = tf.tensor2d([
+      [1, 0],
+      [0, 1],
+    ]);
+    for (const stream of [false, true]) {
+      const ensemble = await Ensemble.fromStore(source, { stream });
+      const probs = await ensemble.predict(x);
+      expect(Array.from(await probs.data()).map((v) => Number(v.toFixed(5)))).toEqual([
+        0.6, 0.3, 0.1, 0.15, 0.25, 0.6,
+      ]);
+      probs.dispose();
+      ensemble.dispose();
+    }
+    expect(loads).toBe(4);
+    x.dispose();
   });
 });

@@ -1,12 +1,11 @@
 import {
+  DisposedError,
   exampleCount,
   type Inputs,
   InvalidArgumentError,
   iterateBatches,
-  OnerunError,
   requireInteger,
 } from '@onerun/core';
-import type { SnapshotStore } from '@onerun/snapshots';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import {
@@ -28,6 +27,7 @@ import {
   type MemberSource,
   ModelSource,
   ShapeChecker,
+  type SnapshotSource,
   StreamSource,
   softmaxHead,
 } from './members.js';
@@ -116,13 +116,6 @@ export interface EnsembleEvaluation {
   disagreement: number;
 }
 
-const SOURCE = Symbol('onerun.ensemble.source');
-
-/** Internal: an ensemble over a prepared member source (used by `Ensemble.fromStore`). */
-interface SourceArgument {
-  readonly [SOURCE]: MemberSource;
-}
-
 function isLayersModel(value: unknown): value is LayersModel {
   const m = value as LayersModel | null;
   return typeof m?.execute === 'function' && Array.isArray(m?.outputs) && Array.isArray(m?.inputs);
@@ -153,15 +146,21 @@ export class Ensemble {
   /** 'logit-mean' reading the input of each member's final softmax. */
   private readonly needsHead: boolean;
   private disposed = false;
+  /** Set only while {@link Ensemble.overSource} runs the constructor. */
+  private static pendingSource: MemberSource | undefined;
 
   /**
    * @param members models with the same input shapes and one `[batch, classes]` output each.
    * @throws MemberShapeMismatchError naming the first member whose shapes differ from member 0's.
    * @throws LogitsUnavailableError for `'logit-mean'` when a member's logits cannot be found.
    */
-  constructor(members: readonly LayersModel[] | SourceArgument, options: EnsembleOptions = {}) {
-    if (Array.isArray(members)) {
-      if (members.length === 0) {
+  constructor(members: readonly LayersModel[], options: EnsembleOptions = {}) {
+    const prepared = Ensemble.pendingSource;
+    Ensemble.pendingSource = undefined;
+    if (prepared !== undefined) {
+      this.source = prepared;
+    } else {
+      if (!Array.isArray(members) || members.length === 0) {
         throw new InvalidArgumentError('members', members, 'at least one tf.LayersModel');
       }
       members.forEach((m, i) => {
@@ -170,8 +169,6 @@ export class Ensemble {
         }
       });
       this.source = new ModelSource(members, undefined, false);
-    } else {
-      this.source = (members as SourceArgument)[SOURCE];
     }
     this.combine = checkRule(options.combine ?? 'mean');
     const output = options.output ?? 'probabilities';
@@ -193,12 +190,13 @@ export class Ensemble {
   }
 
   /**
-   * An ensemble of snapshots from a `@onerun/snapshots` store: every snapshot the store lists
+   * An ensemble of snapshots from a store (a `@onerun/snapshots` `SnapshotStore` or any
+   * {@link SnapshotSource}): every snapshot the store lists
    * (oldest first), or `ids` in the order given, then the `last` k of those.
    * With `stream: true` nothing is loaded now; each `predict`/`evaluate` loads the members one at
    * a time and disposes each after use (shape checks then happen as members load).
    */
-  static async fromStore(store: SnapshotStore, options: FromStoreOptions = {}): Promise<Ensemble> {
+  static async fromStore(store: SnapshotSource, options: FromStoreOptions = {}): Promise<Ensemble> {
     const listed = (await store.list()).map((e) => e.id);
     let ids = listed;
     if (options.ids !== undefined) {
@@ -231,79 +229,64 @@ export class Ensemble {
     if (ids.length === 0) {
       throw new InvalidArgumentError('store', store, 'a store holding at least one snapshot');
     }
-    if (options.stream) {
-      return new Ensemble({ [SOURCE]: new StreamSource(store, ids) }, options);
-    }
+    if (options.stream) return Ensemble.overSource(new StreamSource(store, ids), options);
     const models: LayersModel[] = [];
     try {
       for (const id of ids) models.push(await store.load(id));
-      return new Ensemble({ [SOURCE]: new ModelSource(models, ids, true) }, options);
+      return Ensemble.overSource(new ModelSource(models, ids, true), options);
     } catch (error) {
       for (const model of models) model.dispose();
       throw error;
     }
   }
 
+  /** An ensemble over a prepared member source (the store-backed ones `fromStore` builds). */
+  private static overSource(source: MemberSource, options: EnsembleOptions): Ensemble {
+    Ensemble.pendingSource = source;
+    try {
+      return new Ensemble([], options);
+    } finally {
+      Ensemble.pendingSource = undefined;
+    }
+  }
+
   /**
    * Combined probabilities `[n, classes]` for inputs `x` (a tensor, or one per model input).
-   * Works batch by batch: in memory, each batch runs through every member and is combined before
-   * the next, so at most M batch outputs exist at once; streaming, each member runs over all
-   * batches into one running sum per batch. Both fold members in the same order with the same
-   * ops, so they give identical results.
+   * One path for every ensemble: each group of members the source holds at once (all of them in
+   * memory; one when streaming, loaded, used and disposed) runs batch by batch, each batch through
+   * every member of the group while it is in cache, into one running sum per batch. Members are
+   * folded in the same order with the same ops either way, so the results are identical.
    */
   async predict(x: Inputs, options: PredictOptions = {}): Promise<tf.Tensor2D> {
-    this.assertLive();
+    this.assertLive('predict');
     const batchSize = requireInteger('batchSize', options.batchSize ?? DEFAULT_BATCH_SIZE, 1);
     this.checkInputs(x);
     const want = this.want(false);
-    const parts: tf.Tensor2D[] = [];
+    const sums: tf.Tensor2D[] = [];
     try {
-      if (this.source instanceof ModelSource) {
-        const members = this.source.list();
+      for await (const group of this.source.groups()) {
+        for (const member of group) this.admit(member);
+        let b = 0;
         for await (const batch of iterateBatches({ xs: x }, { batchSize, argument: 'x' })) {
           try {
-            parts.push(
-              tf.tidy(() =>
-                combineTerms(
-                  this.combine,
-                  members.map((m) => this.term(m, batch.xs, want)),
-                  this.weights,
-                ),
+            const previous = sums[b];
+            sums[b] = tf.tidy(() =>
+              group.reduce<tf.Tensor2D | undefined>(
+                (sum, m) =>
+                  accumulate(sum, this.term(m, batch.xs, want), this.weights[m.index] as number),
+                previous,
               ),
-            );
+            ) as tf.Tensor2D;
+            previous?.dispose();
+            b++;
           } finally {
             batch.dispose();
           }
         }
-      } else {
-        for await (const member of this.source.members()) {
-          this.admit(member);
-          let b = 0;
-          for await (const batch of iterateBatches({ xs: x }, { batchSize, argument: 'x' })) {
-            try {
-              const previous = parts[b];
-              const weight = this.weights[member.index] as number;
-              parts[b] = tf.tidy(() =>
-                accumulate(previous, this.term(member, batch.xs, want), weight),
-              );
-              previous?.dispose();
-              b++;
-            } finally {
-              batch.dispose();
-            }
-          }
-        }
-        for (const [b, sum] of parts.entries()) {
-          const probs = tf.tidy(() => finalize(this.combine, sum));
-          if (probs !== sum) sum.dispose(); // 'mean' and 'vote' return the sum itself
-          parts[b] = probs;
-        }
       }
-      return parts.length === 1
-        ? (parts.pop() as tf.Tensor2D)
-        : (tf.concat(parts, 0) as tf.Tensor2D);
+      return tf.tidy(() => finalize(this.combine, tf.concat(sums, 0) as tf.Tensor2D));
     } finally {
-      tf.dispose(parts);
+      tf.dispose(sums);
     }
   }
 
@@ -321,7 +304,7 @@ export class Ensemble {
     labels: Labels,
     options: EvaluateOptions = {},
   ): Promise<EnsembleEvaluation> {
-    this.assertLive();
+    this.assertLive('evaluate');
     const batchSize = requireInteger('batchSize', options.batchSize ?? DEFAULT_BATCH_SIZE, 1);
     const bins = checkBins(options.bins ?? DEFAULT_BINS);
     const epsilon = checkEpsilon(options.epsilon ?? PROBABILITY_EPSILON);
@@ -332,40 +315,42 @@ export class Ensemble {
     const predictions: Int32Array[] = [];
     let y: Int32Array | undefined;
     try {
-      for await (const member of this.source.members()) {
-        this.admit(member);
-        const memberTerms: tf.Tensor2D[] = [];
-        terms.push(memberTerms);
-        const probParts: tf.Tensor2D[] = [];
-        try {
-          for await (const batch of iterateBatches({ xs: x }, { batchSize, argument: 'x' })) {
-            try {
-              const { probs, term } = tf.tidy(() => {
-                const out = this.runner.run(member, batch.xs, want);
-                const values = (want.logits ? out.logits : out.probs) as tf.Tensor2D;
-                return {
-                  probs: out.probs as tf.Tensor2D,
-                  term: contribution(this.combine, values),
-                };
-              });
-              probParts.push(probs);
-              memberTerms.push(term);
-            } finally {
-              batch.dispose();
+      for await (const group of this.source.groups()) {
+        for (const member of group) {
+          this.admit(member);
+          const memberTerms: tf.Tensor2D[] = [];
+          terms.push(memberTerms);
+          const probParts: tf.Tensor2D[] = [];
+          try {
+            for await (const batch of iterateBatches({ xs: x }, { batchSize, argument: 'x' })) {
+              try {
+                const { probs, term } = tf.tidy(() => {
+                  const out = this.runner.run(member, batch.xs, want);
+                  const values = (want.logits ? out.logits : out.probs) as tf.Tensor2D;
+                  return {
+                    probs: out.probs as tf.Tensor2D,
+                    // Its own handle, so that the probabilities and the terms are freed apart.
+                    term: tf.clone(contribution(this.combine, values)),
+                  };
+                });
+                probParts.push(probs);
+                memberTerms.push(term);
+              } finally {
+                batch.dispose();
+              }
             }
+            const matrix = await this.read(probParts, `output of member ${member.index}`);
+            y ??= await labelIndices(labels, n, matrix.classes);
+            const metrics = metricsOf(matrix, y, bins, epsilon);
+            members.push(
+              member.id === undefined
+                ? { index: member.index, ...metrics }
+                : { index: member.index, id: member.id, ...metrics },
+            );
+            predictions.push(rowArgmax(matrix));
+          } finally {
+            tf.dispose(probParts);
           }
-          const matrix = await this.read(probParts, `output of member ${member.index}`);
-          y ??= await labelIndices(labels, n, matrix.classes);
-          const metrics = metricsOf(matrix, y, bins, epsilon);
-          members.push(
-            member.id === undefined
-              ? { index: member.index, ...metrics }
-              : { index: member.index, id: member.id, ...metrics },
-          );
-          predictions.push(rowArgmax(matrix));
-        } finally {
-          // For 'mean' the term is the probability tensor itself: keep it.
-          tf.dispose(probParts.filter((p) => !memberTerms.includes(p)));
         }
       }
       const labelsOf = y as Int32Array;
@@ -451,9 +436,7 @@ export class Ensemble {
     }
   }
 
-  private assertLive(): void {
-    if (this.disposed) {
-      throw new OnerunError('DISPOSED', 'This Ensemble was disposed; create a new one to use it.');
-    }
+  private assertLive(method: string): void {
+    if (this.disposed) throw new DisposedError(`Ensemble.${method}`);
   }
 }

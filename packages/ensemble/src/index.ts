@@ -17,7 +17,7 @@ export {
   MemberShapeMismatchError,
 } from './errors.js';
 export type { Labels } from './labels.js';
-export type { LogitsFunction, MemberOutput } from './members.js';
+export type { LogitsFunction, MemberOutput, SnapshotSource } from './members.js';
 export {
   accuracy,
   type BinOptions,

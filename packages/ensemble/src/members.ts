@@ -1,5 +1,4 @@
 import type { Inputs } from '@onerun/core';
-import type { SnapshotStore } from '@onerun/snapshots';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel, SymbolicTensor } from '@tensorflow/tfjs-layers';
 import { LogitsUnavailableError, MemberShapeMismatchError } from './errors.js';
@@ -26,8 +25,12 @@ export interface MemberSource {
   readonly size: number;
   readonly ids: readonly string[] | undefined;
   readonly streaming: boolean;
-  /** Yields the members in order; a streamed member is disposed as soon as the next is asked for. */
-  members(): AsyncGenerator<Member>;
+  /**
+   * Yields the members in order, in groups that may be held at once: every member in one group
+   * for models in memory, one member per group when streaming (disposed as soon as the next
+   * group is asked for).
+   */
+  groups(): AsyncGenerator<Member[]>;
   dispose(): void;
 }
 
@@ -111,13 +114,22 @@ export class ModelSource implements MemberSource {
     });
   }
 
-  async *members(): AsyncGenerator<Member> {
-    yield* this.list();
+  async *groups(): AsyncGenerator<Member[]> {
+    yield this.list();
   }
 
   dispose(): void {
     if (this.owned) for (const model of this.models) model.dispose();
   }
+}
+
+/**
+ * What an ensemble needs of a snapshot store: its ids in order and a way to load one. A
+ * `@onerun/snapshots` `SnapshotStore` is one; so is anything with these two methods.
+ */
+export interface SnapshotSource {
+  list(): Promise<readonly { readonly id: string }[]>;
+  load(id: string): Promise<LayersModel>;
 }
 
 /** Members read from a store one at a time; each is disposed before the next loads. */
@@ -126,17 +138,17 @@ export class StreamSource implements MemberSource {
   readonly size: number;
 
   constructor(
-    private readonly store: SnapshotStore,
+    private readonly store: SnapshotSource,
     readonly ids: readonly string[],
   ) {
     this.size = ids.length;
   }
 
-  async *members(): AsyncGenerator<Member> {
+  async *groups(): AsyncGenerator<Member[]> {
     for (const [index, id] of this.ids.entries()) {
       const model = await this.store.load(id);
       try {
-        yield { index, id, model };
+        yield [{ index, id, model }];
       } finally {
         model.dispose();
       }

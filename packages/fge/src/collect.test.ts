@@ -19,7 +19,9 @@ describe('fgeCallback', () => {
   it('collects exactly at each cycle’s minimum during fit, then stops', async () => {
     const model = compiled(1);
     const store = new MemorySnapshotStore();
-    const fge = fgeCallback(model.optimizer, store, {
+    const fge = fgeCallback({
+      optimizer: model.optimizer,
+      store,
       lr1: 0.05,
       lr2: 0.01,
       cycleSteps: 4,
@@ -71,7 +73,7 @@ describe('fgeCallback', () => {
     const model = compiled(2);
     const optimizer = tf.train.momentum(0.1, 0.9);
     const store = new MemorySnapshotStore();
-    const fge = fgeCallback(optimizer, store, { lr1: 0.1, lr2: 0.02, cycleSteps: 6, cycles: 2 });
+    const fge = fgeCallback({ optimizer, store, lr1: 0.1, lr2: 0.02, cycleSteps: 6, cycles: 2 });
     const collectedAt: number[] = [];
     for (let i = 0; !fge.done; i++) {
       const lr = fge.beforeUpdate();
@@ -98,19 +100,37 @@ describe('fgeCallback', () => {
     model.dispose();
   });
 
+  it('resumes from its scheduler: the step is given once, and collection follows it', async () => {
+    const model = compiled(4);
+    const optimizer = tf.train.sgd(0.1);
+    const store = new MemorySnapshotStore();
+    const fge = fgeCallback({ optimizer, store, lr1: 0.1, lr2: 0.02, cycleSteps: 6 });
+    fge.scheduler.reset(5); // minima after updates 2, 8, 14, …
+    const collectedAt: number[] = [];
+    for (let i = 5; i < 10; i++) {
+      expect(fge.beforeUpdate()).toBeCloseTo(fge.schedule.lrAt(i), 10);
+      const entry = await fge.afterUpdate(model);
+      if (entry) collectedAt.push(entry.step);
+    }
+    expect(collectedAt).toEqual([8]);
+    expect(fge.step).toBe(10);
+    optimizer.dispose();
+    model.dispose();
+  });
+
   it('refuses an optimizer that is not the model’s own in fit, and odd cycles', async () => {
     const model = compiled(3);
     const other = tf.train.sgd(0.1);
     const store = new MemorySnapshotStore();
-    const fge = fgeCallback(other, store, { lr1: 0.05, lr2: 0.01, cycleSteps: 4 });
+    const fge = fgeCallback({ optimizer: other, store, lr1: 0.05, lr2: 0.01, cycleSteps: 4 });
     await expect(
       model.fit(data.xs, data.ys, { epochs: 1, verbose: 0, callbacks: [fge] }),
     ).rejects.toThrow(/optimizer/);
-    expect(() => fgeCallback(other, store, { lr1: 0.05, lr2: 0.01, cycleSteps: 3 })).toThrow(
-      /even/,
-    );
     expect(() =>
-      fgeCallback(other, store, { lr1: 0.05, lr2: 0.01, cycleSteps: 4, cycles: 0 }),
+      fgeCallback({ optimizer: other, store, lr1: 0.05, lr2: 0.01, cycleSteps: 3 }),
+    ).toThrow(/even/);
+    expect(() =>
+      fgeCallback({ optimizer: other, store, lr1: 0.05, lr2: 0.01, cycleSteps: 4, cycles: 0 }),
     ).toThrow(/cycles/);
     expect(await store.list()).toEqual([]);
     other.dispose();

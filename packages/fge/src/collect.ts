@@ -17,6 +17,13 @@ import { Callback, type LayersModel } from '@tensorflow/tfjs-layers';
 
 /** Options of `fgeCallback`. */
 export interface FgeOptions {
+  /** Where the collected models go. */
+  store: SnapshotStore;
+  /**
+   * The optimizer whose rate is driven (default: the model's own, `model.optimizer`, taken when
+   * `fit` begins); a custom loop must pass it.
+   */
+  optimizer?: tf.Optimizer;
   /** The large rate α1 at the start and end of each cycle (e.g. 0.05 in the paper). */
   lr1: number;
   /** The small rate α2 at mid-cycle, where a model is collected (e.g. 0.01). */
@@ -28,8 +35,6 @@ export interface FgeOptions {
    * past the last minimum is wasted), and `done` turns true for custom loops. Default: no limit.
    */
   cycles?: number;
-  /** Index of the next update, when resuming (default 0). */
-  initialStep?: number;
   /** Tags added to every snapshot (default `{ method: 'fge' }`). */
   tags?: Record<string, string>;
   /** Also save the optimizer state with each snapshot (default false). */
@@ -43,7 +48,8 @@ export interface FgeOptions {
  * `Ensemble.fromStore` (`@onerun/ensemble`).
  *
  * With `model.fit`, pass it as a callback; the optimizer must be `model.optimizer`. In a custom
- * loop call `beforeUpdate()` before each update and `await afterUpdate(model)` after it.
+ * loop call `beforeUpdate()` before each update and `await afterUpdate(model)` after it. Its
+ * step is its `scheduler`'s count (to resume mid-run: `scheduler.reset(step)`).
  */
 export class FgeCallback extends Callback {
   /** The triangular schedule being followed. */
@@ -55,10 +61,14 @@ export class FgeCallback extends Callback {
   /** Number of collections after which it stops; `undefined` for no limit. */
   readonly cycles: number | undefined;
 
-  constructor(optimizer: tf.Optimizer, store: SnapshotStore, options: FgeOptions) {
+  constructor(options: FgeOptions) {
     super();
     if (options == null || typeof options !== 'object') {
-      throw new InvalidArgumentError('options', options, '{ lr1, lr2, cycleSteps, cycles? }');
+      throw new InvalidArgumentError(
+        'options',
+        options,
+        '{ store, lr1, lr2, cycleSteps, cycles?, optimizer? }',
+      );
     }
     this.schedule = fgeTriangular({
       lr1: options.lr1,
@@ -67,17 +77,16 @@ export class FgeCallback extends Callback {
     });
     this.cycles =
       options.cycles === undefined ? undefined : requireInteger('cycles', options.cycles, 1);
-    const initialStep = requireInteger('initialStep', options.initialStep ?? 0);
-    this.scheduler = scheduleCallback(optimizer, this.schedule, { initialStep });
-    this.collector = snapshotCallback(
-      store,
-      { schedule: this.schedule },
-      {
-        initialStep,
-        tags: options.tags ?? { method: 'fge' },
-        includeOptimizer: options.includeOptimizer ?? false,
-      },
-    );
+    this.scheduler = scheduleCallback({
+      schedule: this.schedule,
+      ...(options.optimizer === undefined ? {} : { optimizer: options.optimizer }),
+    });
+    this.collector = snapshotCallback({
+      store: options.store,
+      schedule: this.scheduler,
+      tags: options.tags ?? { method: 'fge' },
+      includeOptimizer: options.includeOptimizer ?? false,
+    });
   }
 
   /** Snapshots collected so far by this callback, in order. */
@@ -133,34 +142,28 @@ export class FgeCallback extends Callback {
     if (this.done) this.model.stopTraining = true;
   }
 
-  override async onEpochEnd(epoch: number, logs?: FitLogs): Promise<void> {
-    await this.collector.onEpochEnd(epoch, logs);
+  override async onEpochBegin(epoch: number): Promise<void> {
+    await this.collector.onEpochBegin(epoch);
   }
 }
 
 /**
- * An `FgeCallback`: FGE collection for `model.fit({ callbacks: [fgeCallback(...)] })` or a
- * custom loop. `optimizer` is the one that trains the model (`model.optimizer` with `fit`).
+ * An `FgeCallback`: FGE collection for `model.fit({ callbacks: [fgeCallback({...})] })` or a
+ * custom loop.
  *
  * ```ts
  * const store = new MemorySnapshotStore();
- * const fge = fgeCallback(model.optimizer, store, { lr1: 0.05, lr2: 0.01, cycleSteps: 2 * stepsPerEpoch, cycles: 10 });
+ * const fge = fgeCallback({ store, lr1: 0.05, lr2: 0.01, cycleSteps: 2 * stepsPerEpoch, cycles: 10 });
  * await model.fit(xs, ys, { epochs: 100, batchSize, callbacks: [fge] }); // stops after 10 models
  * const ensemble = await Ensemble.fromStore(store);
  * ```
  */
-export function fgeCallback(
-  optimizer: tf.Optimizer,
-  store: SnapshotStore,
-  options: FgeOptions,
-): FgeCallback {
-  return new FgeCallback(optimizer, store, options);
+export function fgeCallback(options: FgeOptions): FgeCallback {
+  return new FgeCallback(options);
 }
 
-/** Options of `fge`: the collection options plus where to save and how to batch. */
-export interface FgeRunOptions extends FgeOptions {
-  /** Where the collected models go. */
-  store: SnapshotStore;
+/** Options of `fge`: the collection options plus how many models and how to batch. */
+export interface FgeRunOptions extends Omit<FgeOptions, 'optimizer'> {
   /** Number of models to collect (one per cycle). */
   cycles: number;
   /** Batch size for tensor data (default 32). */
@@ -199,7 +202,7 @@ export async function fge(
       'a compiled model (model.compile({ optimizer, loss }))',
     );
   }
-  const callback = fgeCallback(model.optimizer, options.store, options);
+  const callback = fgeCallback({ ...options, optimizer: model.optimizer });
   const start = callback.step;
   const updates = cycles * callback.schedule.cycleSteps!;
   const pair = Array.isArray(data) ? { xs: data[0], ys: data[1] } : (data as Partial<FitData>);

@@ -1,9 +1,8 @@
-import { WeightMismatchError } from '@onerun/core';
+import { DisposedError, WeightMismatchError } from '@onerun/core';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bezierCoefficients, polyChainCoefficients } from './coefficients.js';
 import { bezierCurve, type Curve, polyChainCurve, straightLine } from './curve.js';
-import { CurveDisposedError } from './errors.js';
 
 // Two weights per control point: a 2-vector and a 1×2 matrix, with hand-picked values.
 const w1 = () => [tf.tensor1d([1, 2]), tf.tensor2d([[0, 4]])];
@@ -173,6 +172,6 @@ describe('curves', () => {
     curve.dispose();
     expect(tf.memory().numTensors).toBe(before);
     expect(curve.isDisposed).toBe(true);
-    expect(() => curve.weightsAt(0.5)).toThrow(CurveDisposedError);
+    expect(() => curve.weightsAt(0.5)).toThrow(DisposedError);
   });
 });

@@ -1,12 +1,12 @@
 import {
   assertSameWeights,
+  DisposedError,
   InvalidArgumentError,
   tensorSpecs,
   type WeightSpec,
 } from '@onerun/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { bezierCoefficients, polyChainCoefficients } from './coefficients.js';
-import { CurveDisposedError } from './errors.js';
 
 /** The families of path between two weight sets. */
 export type CurveKind = 'bezier' | 'polychain' | 'line';
@@ -106,7 +106,7 @@ class ControlPointCurve implements Curve {
   }
 
   coefficients(t: number): number[] {
-    this.assertLive();
+    this.assertLive('coefficients');
     return this.coefficientsOf(t, this.numBends + 2);
   }
 
@@ -139,8 +139,8 @@ class ControlPointCurve implements Curve {
     tf.dispose([...this.start, ...this.end, ...this.bends.flat()]);
   }
 
-  private assertLive(): void {
-    if (this.disposed) throw new CurveDisposedError(this.name);
+  private assertLive(method: string): void {
+    if (this.disposed) throw new DisposedError(`Curve.${method}`, `curve ${this.name}`);
   }
 }
 

@@ -10,6 +10,7 @@ import {
   requirePositive,
   seededRandom,
   shuffledIndices,
+  shuffledSource,
   weightSpecs,
   writeWeights,
 } from '@onerun/core';
@@ -17,7 +18,6 @@ import { type Schedule, setOptimizerLearningRate } from '@onerun/schedules';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Curve } from './curve.js';
-import { shuffledSource } from './data.js';
 import { type LossFn, lossFunctions, meanLoss } from './loss.js';
 
 /** What `fitCurve` reports after each batch (only to callbacks that ask for it). */

@@ -23,7 +23,7 @@ export {
   type EncodedCurve,
   encodeCurve,
 } from './curve-io.js';
-export { CurveDisposedError, CurveFormatError } from './errors.js';
+export { CurveFormatError } from './errors.js';
 export {
   type EvaluatePathOptions,
   evaluatePath,

@@ -1,4 +1,3 @@
-export { type AsciiChartOptions, asciiChart } from './ascii-chart.js';
 export { clip } from './clip.js';
 export { constant } from './constant.js';
 export { defineSchedule, type ScheduleSpec } from './define.js';
@@ -12,7 +11,7 @@ export {
 } from './learning-rate.js';
 export { type LinearWarmupOptions, linearWarmup } from './linear-warmup.js';
 export { type SampleOptions, type SchedulePoint, sampleSchedule } from './sample.js';
-export type { Schedule } from './schedule.js';
+export type { Schedule, ScheduleClock } from './schedule.js';
 export {
   ScheduleCallback,
   type ScheduleCallbackOptions,
@@ -24,3 +23,4 @@ export { type SseCosineOptions, type SseCosineSchedule, sseCosine } from './sse-
 export { type SwaAnnealOptions, swaAnneal } from './swa-anneal.js';
 export { type SwaCyclicOptions, swaCyclic } from './swa-cyclic.js';
 export { type SwaDecayOptions, swaDecay } from './swa-decay.js';
+export { updatesDone } from './updates-done.js';

@@ -1,6 +1,5 @@
 import { InvalidArgumentError } from '@onerun/core';
 import { describe, expect, it } from 'vitest';
-import { asciiChart } from './ascii-chart.js';
 import { constant } from './constant.js';
 import { fgeTriangular } from './fge-triangular.js';
 import { sampleSchedule } from './sample.js';
@@ -40,33 +39,5 @@ describe('sampleSchedule', () => {
       { step: 1, lr: 0.1, collect: false },
       { step: 2, lr: 0.1, collect: false },
     ]);
-  });
-});
-
-describe('asciiChart', () => {
-  it('draws the rate and marks the collection columns', () => {
-    const s = sseCosine({ lr0: 1, totalSteps: 8, cycles: 2 });
-    // Steps 0..3 and 4..7: 1, 0.854, 0.5, 0.146 → rows 3, 3 (2.56), 2 (1.5), 0 (0.44) of 4.
-    expect(asciiChart(s, { height: 4 })).toBe(
-      [
-        'sseCosine(lr0=1, T=8, M=2)',
-        '1 |**  **',
-        '  |  *   *',
-        '  |',
-        '0 |   *   *',
-        '  +--------',
-        '      ^   ^',
-        '   0      7  (step; ^ = collect)',
-      ].join('\n'),
-    );
-  });
-
-  it('folds many steps into the requested width', () => {
-    const s = fgeTriangular({ lr1: 0.05, lr2: 0.01, cycleSteps: 20 });
-    const lines = asciiChart(s, { steps: 1000, width: 50, height: 6 }).split('\n');
-    expect(lines).toHaveLength(1 + 6 + 3);
-    const axis = lines[7]!;
-    expect(axis.trim()).toBe(`+${'-'.repeat(50)}`);
-    expect(lines[8]!.trim()).toMatch(/^\^+$/); // 50 cycles over 50 columns: every column collects
   });
 });

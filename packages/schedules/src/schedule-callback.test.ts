@@ -7,6 +7,7 @@ import { getOptimizerLearningRate } from './learning-rate.js';
 import { scheduleCallback } from './schedule-callback.js';
 import { sseCosine } from './sse-cosine.js';
 import { swaCyclic } from './swa-cyclic.js';
+import { updatesDone } from './updates-done.js';
 
 // A linear model y = x·w under mean squared error has the gradient g = (2/n)·Xᵀ(Xw − y), computed
 // here in float64 from the weights recorded before each update. Each optimizer's update, read from
@@ -160,7 +161,7 @@ describe('scheduleCallback with model.fit', () => {
       models.push(model);
       // Four updates (2 fits × 2 batches), rates 0.1, 0.0854, 0.05, 0.0146: all distinct.
       const schedule = sseCosine({ lr0: 0.1, totalSteps: 4, cycles: 1 });
-      const cb = scheduleCallback(optimizer, schedule);
+      const cb = scheduleCallback({ optimizer, schedule });
       const recorder = new Recorder();
       const xs = tf.tensor2d(X);
       const ys = tf.tensor2d(Y);
@@ -208,7 +209,10 @@ describe('scheduleCallback with model.fit', () => {
     const optimizer = tf.train.sgd(0.5);
     const model = linearModel(optimizer);
     models.push(model);
-    const cb = scheduleCallback(optimizer, sseCosine({ lr0: 0.1, totalSteps: 3, cycles: 1 }));
+    const cb = scheduleCallback({
+      optimizer,
+      schedule: sseCosine({ lr0: 0.1, totalSteps: 3, cycles: 1 }),
+    });
     const xs = tf.tensor2d(X);
     const ys = tf.tensor2d(Y);
     await expect(
@@ -223,7 +227,7 @@ describe('scheduleCallback with model.fit', () => {
     model.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
     models.push(model);
     const other = tf.train.sgd(0.1);
-    const cb = scheduleCallback(other, constant(0.01));
+    const cb = scheduleCallback({ optimizer: other, schedule: constant(0.01) });
     const xs = tf.tensor2d(X);
     const ys = tf.tensor2d(Y);
     await expect(model.fit(xs, ys, { epochs: 1, verbose: 0, callbacks: [cb] })).rejects.toThrow(
@@ -238,7 +242,10 @@ describe('scheduleCallback with model.fit', () => {
     const optimizer = tf.train.momentum(0.1, 0.9);
     const model = linearModel(optimizer);
     models.push(model);
-    const cb = scheduleCallback(optimizer, swaCyclic({ lr1: 0.05, lr2: 0.001, cycleSteps: 3 }));
+    const cb = scheduleCallback({
+      optimizer,
+      schedule: swaCyclic({ lr1: 0.05, lr2: 0.001, cycleSteps: 3 }),
+    });
     const xs = tf.tensor2d(X);
     const ys = tf.tensor2d(Y);
     const args = { epochs: 3, batchSize: 2, shuffle: false, verbose: 0, callbacks: [cb] };
@@ -256,7 +263,7 @@ describe('ScheduleCallback in a custom loop', () => {
   it('beforeUpdate sets the rate for the current step and advances; reset resumes', () => {
     const optimizer = tf.train.sgd(0.5);
     const schedule = sseCosine({ lr0: 0.2, totalSteps: 10, cycles: 2 });
-    const cb = scheduleCallback(optimizer, schedule, { initialStep: 3 });
+    const cb = scheduleCallback({ optimizer, schedule, initialStep: 3 });
     expect(cb.step).toBe(3);
     expect(cb.lastLearningRate).toBeUndefined();
     const w = tf.variable(tf.tensor1d([1, -2]));
@@ -275,7 +282,7 @@ describe('ScheduleCallback in a custom loop', () => {
     expect(cb.step).toBe(10);
     expect(() => cb.reset(11)).toThrow(/step: got 11; expected an integer in \[0, 10\]/);
     expect(() => cb.reset(-1)).toThrow(InvalidArgumentError);
-    expect(() => scheduleCallback(optimizer, schedule, { initialStep: 2.5 })).toThrow(
+    expect(() => scheduleCallback({ optimizer, schedule, initialStep: 2.5 })).toThrow(
       /initialStep: got 2\.5/,
     );
     tf.dispose([w, target]);
@@ -283,9 +290,27 @@ describe('ScheduleCallback in a custom loop', () => {
   });
 
   it('refuses an optimizer it cannot drive when it is built', () => {
-    expect(() => scheduleCallback({} as never, constant(0.1))).toThrow(/expected a tfjs Optimizer/);
-    expect(() => scheduleCallback(tf.train.sgd(0.1), { name: 'x' } as never)).toThrow(
-      /schedule: got an object/,
+    expect(() => scheduleCallback({ optimizer: {} as never, schedule: constant(0.1) })).toThrow(
+      /expected a tfjs Optimizer/,
     );
+    expect(() =>
+      scheduleCallback({ optimizer: tf.train.sgd(0.1), schedule: { name: 'x' } as never }),
+    ).toThrow(/schedule: got an object/);
+  });
+});
+
+describe('updatesDone', () => {
+  it('reads the schedule callback, else the optimizer count, else says what is missing', async () => {
+    const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [1], units: 1 })] });
+    expect(() => updatesDone(model)).toThrow(InvalidArgumentError);
+    model.compile({ optimizer: tf.train.sgd(0.1), loss: 'meanSquaredError' });
+    const x = tf.ones([2, 1]);
+    await model.trainOnBatch(x, x);
+    await model.trainOnBatch(x, x);
+    expect(updatesDone(model)).toBe(2);
+    const lr = scheduleCallback({ schedule: constant(0.1), initialStep: 7 });
+    expect(updatesDone(model, lr)).toBe(7);
+    x.dispose();
+    model.dispose();
   });
 });

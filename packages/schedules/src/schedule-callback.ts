@@ -2,11 +2,21 @@ import { InvalidArgumentError, requireInteger } from '@onerun/core';
 import type { Optimizer } from '@tensorflow/tfjs-core';
 import { Callback } from '@tensorflow/tfjs-layers';
 import { assertLearningRateSettable, setOptimizerLearningRate } from './learning-rate.js';
-import type { Schedule } from './schedule.js';
+import type { Schedule, ScheduleClock } from './schedule.js';
 
 /** Options of {@link scheduleCallback}. */
 export interface ScheduleCallbackOptions {
-  /** Index of the first update this callback drives (default 0); use it to resume a run. */
+  /** The schedule to follow. */
+  readonly schedule: Schedule;
+  /**
+   * The optimizer to drive. Default: the model's own (`model.optimizer`, taken when `fit`
+   * begins); a custom loop must pass it.
+   */
+  readonly optimizer?: Optimizer;
+  /**
+   * Index of the first update this callback drives (default 0). The one place a resumed run
+   * says where it is: the other callbacks read the step from this callback.
+   */
   readonly initialStep?: number;
 }
 
@@ -14,28 +24,40 @@ export interface ScheduleCallbackOptions {
  * Drives an optimizer's learning rate from a {@link Schedule}. As a `model.fit` callback it sets
  * the rate in `onBatchBegin` (awaited by tfjs before the batch runs; there is deliberately no
  * `onBatchEnd` hook, which would force a device sync per batch). The step count lives in the
- * callback, so it carries on across several `fit` calls. In a custom loop call
- * {@link ScheduleCallback.beforeUpdate} before each `optimizer.minimize`/`applyGradients`.
+ * callback, so it carries on across several `fit` calls, and it is the {@link ScheduleClock}
+ * that `snapshotCallback` and `swaCallback` read (pass this callback as their `schedule`). In a
+ * custom loop call {@link ScheduleCallback.beforeUpdate} before each
+ * `optimizer.minimize`/`applyGradients`.
  *
  * A finite schedule's end is not clamped: the update after it throws `ScheduleEndedError` (and so
  * stops `fit`).
  */
-export class ScheduleCallback extends Callback {
-  readonly optimizer: Optimizer;
+export class ScheduleCallback extends Callback implements ScheduleClock {
   readonly schedule: Schedule;
+  private driven: Optimizer | undefined;
   private nextStep: number;
   private lastRate: number | undefined;
 
-  constructor(optimizer: Optimizer, schedule: Schedule, options: ScheduleCallbackOptions = {}) {
+  constructor(options: ScheduleCallbackOptions) {
     super();
+    const schedule = options?.schedule;
     if (!schedule || typeof schedule.lrAt !== 'function') {
-      throw new InvalidArgumentError('schedule', schedule, 'a Schedule (e.g. sseCosine({...}))');
+      throw new InvalidArgumentError(
+        'options.schedule',
+        schedule,
+        'a Schedule (e.g. sseCosine({...}))',
+      );
     }
-    this.optimizer = optimizer;
     this.schedule = schedule;
-    this.nextStep = checkStep('initialStep', options.initialStep ?? 0, schedule);
+    this.nextStep = checkStep('options.initialStep', options.initialStep ?? 0, schedule);
     // Fail now, not at the first batch, if the optimizer is not one we can drive.
-    assertLearningRateSettable(optimizer);
+    if (options.optimizer !== undefined) assertLearningRateSettable(options.optimizer);
+    this.driven = options.optimizer;
+  }
+
+  /** The optimizer driven: the one given, else the model's (known once `fit` has begun). */
+  get optimizer(): Optimizer | undefined {
+    return this.driven;
   }
 
   /** Index of the next update this callback will drive (0-based). */
@@ -53,8 +75,15 @@ export class ScheduleCallback extends Callback {
    * once before each update in a custom loop (`fit` calls it for you).
    */
   beforeUpdate(): number {
+    if (this.driven === undefined) {
+      throw new InvalidArgumentError(
+        'scheduleCallback optimizer',
+        undefined,
+        'options.optimizer in a custom loop (fit passes the model, whose optimizer is used)',
+      );
+    }
     const lr = this.schedule.lrAt(this.nextStep);
-    setOptimizerLearningRate(this.optimizer, lr);
+    setOptimizerLearningRate(this.driven, lr);
     this.nextStep++;
     this.lastRate = lr;
     return lr;
@@ -70,10 +99,14 @@ export class ScheduleCallback extends Callback {
     // A `compile({ optimizer: 'adam' })` model owns an optimizer nobody else holds; driving
     // another one would silently change nothing.
     const own = this.model?.optimizer;
-    if (own !== undefined && own !== this.optimizer) {
+    if (this.driven === undefined && own != null) {
+      assertLearningRateSettable(own);
+      this.driven = own;
+    }
+    if (own != null && own !== this.driven) {
       throw new InvalidArgumentError(
         'scheduleCallback optimizer',
-        this.optimizer,
+        this.driven,
         'the optimizer the model was compiled with (pass model.optimizer, or compile with the optimizer object you give here)',
       );
     }
@@ -97,13 +130,14 @@ function checkStep(argument: string, step: unknown, schedule: Schedule): number 
 }
 
 /**
- * A {@link ScheduleCallback} for `model.fit({ callbacks: [cb] })` or a custom loop. `optimizer`
- * must be the model's own optimizer object (`model.optimizer`).
+ * A {@link ScheduleCallback} for `model.fit({ callbacks: [cb] })` or a custom loop. An
+ * `optimizer`, if given, must be the model's own optimizer object (`model.optimizer`).
+ *
+ * ```ts
+ * const lr = scheduleCallback({ schedule: sseCosine({ lr0: 0.1, totalSteps: 600, cycles: 6 }) });
+ * await model.fit(xs, ys, { epochs: 12, callbacks: [lr] });
+ * ```
  */
-export function scheduleCallback(
-  optimizer: Optimizer,
-  schedule: Schedule,
-  options: ScheduleCallbackOptions = {},
-): ScheduleCallback {
-  return new ScheduleCallback(optimizer, schedule, options);
+export function scheduleCallback(options: ScheduleCallbackOptions): ScheduleCallback {
+  return new ScheduleCallback(options);
 }

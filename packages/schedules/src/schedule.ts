@@ -17,3 +17,14 @@ export interface Schedule {
   /** Length of one cycle in updates, for cyclic schedules. */
   readonly cycleSteps?: number;
 }
+
+/**
+ * A schedule being followed and how far along it training is: the one step source that
+ * collecting callbacks (`snapshotCallback`, `swaCallback`) read, so that none of them keeps its
+ * own count. A `ScheduleCallback` is one.
+ */
+export interface ScheduleClock {
+  readonly schedule: Schedule;
+  /** Optimizer updates done so far, which is also the index of the next update. */
+  readonly step: number;
+}

@@ -36,11 +36,12 @@ describe('snapshotCallback', () => {
     const model = compiled();
     const store = new MemorySnapshotStore();
     const schedule = sseCosine({ lr0: 0.1, totalSteps: 8, cycles: 2 }); // collects after 3 and 7
-    const cb = snapshotCallback(store, { schedule }, { tags: { method: 'sse' } });
+    const lr = scheduleCallback({ schedule });
+    const cb = snapshotCallback({ store, schedule: lr, tags: { method: 'sse' } });
     await model.fit(x, y, {
       ...fitArgs,
       epochs: 2, // 4 updates per epoch
-      callbacks: [scheduleCallback(model.optimizer, schedule), cb],
+      callbacks: [lr, cb],
     });
     const listed = await store.list();
     expect(listed.map((e) => [e.step, e.epoch])).toEqual([
@@ -51,14 +52,14 @@ describe('snapshotCallback', () => {
     expect(listed.every((e) => e.tags?.method === 'sse')).toBe(true);
     expect(listed.every((e) => Number.isFinite(e.metrics?.loss))).toBe(true);
     expect(cb.saved.map((e) => e.id)).toEqual(listed.map((e) => e.id));
-    expect(cb.step).toBe(8);
+    expect(lr.step).toBe(8);
     model.dispose();
   });
 
-  it('every { steps } counts updates across fit calls and saves the weights of that update', async () => {
+  it('every { steps } reads the optimizer update count, in custom loops and fit calls alike', async () => {
     const model = compiled();
     const store = new MemorySnapshotStore();
-    const cb = snapshotCallback(store, { every: { steps: 3 } });
+    const cb = snapshotCallback({ store, every: { steps: 3 } });
     const after: Float32Array[][] = [];
     for (let step = 0; step < 8; step++) {
       await model.trainOnBatch(x.slice(0, 4), y.slice(0, 4));
@@ -82,9 +83,10 @@ describe('snapshotCallback', () => {
   it('every { epochs } saves at the end of every n-th epoch with the epoch loss', async () => {
     const model = compiled();
     const store = new MemorySnapshotStore();
-    const cb = snapshotCallback(store, { every: { epochs: 2 } });
+    const cb = snapshotCallback({ store, every: { epochs: 2 } });
     const h1 = await model.fit(x, y, { ...fitArgs, epochs: 3, callbacks: [cb] });
-    const h2 = await model.fit(x, y, { ...fitArgs, epochs: 1, callbacks: [cb] });
+    // A continued fit says where it is with initialEpoch, as tfjs defines.
+    const h2 = await model.fit(x, y, { ...fitArgs, initialEpoch: 3, epochs: 4, callbacks: [cb] });
     const listed = await store.list();
     expect(listed.map((e) => [e.epoch, e.step])).toEqual([
       [1, 7],
@@ -98,13 +100,22 @@ describe('snapshotCallback', () => {
 
   it('reads no log from the device on batches without a save', async () => {
     const store = new MemorySnapshotStore();
-    const cb = snapshotCallback(store, { every: { steps: 5 } });
+    // Any { schedule, step } is a step source, not only a ScheduleCallback.
+    const clock = {
+      step: 0,
+      schedule: { name: 'fifth', lrAt: () => 0.1, collectsAt: (s: number) => s % 5 === 4 },
+    };
+    const cb = snapshotCallback({ store, schedule: clock });
     const loss = tf.scalar(1.5);
     const spy = vi.spyOn(loss, 'data');
     const model = tinyModel();
     cb.setModel(model);
-    for (let i = 0; i < 4; i++) await cb.onBatchEnd(i, { loss });
+    for (let i = 0; i < 4; i++) {
+      clock.step++;
+      await cb.onBatchEnd(i, { loss });
+    }
     expect(spy).not.toHaveBeenCalled();
+    clock.step++;
     await cb.onBatchEnd(4, { loss });
     expect(spy).toHaveBeenCalledTimes(1);
     expect((await store.list())[0]!.metrics).toEqual({ loss: 1.5 });
@@ -119,23 +130,29 @@ describe('snapshotCallback', () => {
       lrAt: () => 0.05,
       collectsAt: (step) => step % 2 === 1,
     };
-    const cb = snapshotCallback(store, { schedule }, { includeOptimizer: true });
-    await model.fit(x, y, { ...fitArgs, epochs: 1, callbacks: [cb] });
+    const lr = scheduleCallback({ schedule });
+    const cb = snapshotCallback({ store, schedule: lr, includeOptimizer: true });
+    await model.fit(x, y, { ...fitArgs, epochs: 1, callbacks: [lr, cb] });
     const before = tf.memory().numTensors;
-    await model.fit(x, y, { ...fitArgs, epochs: 3, callbacks: [cb] });
+    await model.fit(x, y, { ...fitArgs, epochs: 3, callbacks: [lr, cb] });
     expect(tf.memory().numTensors).toBe(before);
     expect((await store.list()).map((e) => e.step)).toEqual([13, 15]);
     model.dispose();
   });
 
-  it('resumes counting from initialStep / reset', async () => {
+  it('resumes from the step of its schedule callback, with no count of its own', async () => {
     const store = new MemorySnapshotStore();
-    const cb = snapshotCallback(store, { every: { steps: 10 } }, { initialStep: 18 });
+    const schedule = sseCosine({ lr0: 0.1, totalSteps: 40, cycles: 4 }); // collects after 9, 19, …
+    const lr = scheduleCallback({ schedule, optimizer: tf.train.sgd(0.1), initialStep: 18 });
+    const cb = snapshotCallback({ store, schedule: lr });
     const model = tinyModel();
-    await cb.afterUpdate(model); // update 18
-    await cb.afterUpdate(model); // update 19 → save
-    cb.reset(29);
-    await cb.afterUpdate(model); // update 29 → save
+    for (let i = 0; i < 2; i++) {
+      lr.beforeUpdate(); // updates 18, 19 → save after 19
+      await cb.afterUpdate(model);
+    }
+    lr.reset(29);
+    lr.beforeUpdate(); // update 29 → save
+    await cb.afterUpdate(model);
     expect((await store.list()).map((e) => e.step)).toEqual([19, 29]);
     model.dispose();
   });
@@ -143,14 +160,18 @@ describe('snapshotCallback', () => {
   it('rejects malformed triggers', () => {
     const store = new MemorySnapshotStore();
     const noCollect: Schedule = { name: 'constant', lrAt: () => 0.1 };
+    const lr = scheduleCallback({ schedule: sseCosine({ lr0: 0.1, totalSteps: 8, cycles: 2 }) });
     for (const trigger of [
       { schedule: noCollect },
+      { schedule: scheduleCallback({ schedule: noCollect }) },
+      { schedule: lr, every: { steps: 2 } },
       { every: { steps: 0 } },
       { every: { epochs: 1.5 } },
       { every: {} },
       {},
     ]) {
-      expect(() => snapshotCallback(store, trigger as never)).toThrow(InvalidArgumentError);
+      expect(() => snapshotCallback({ store, ...trigger } as never)).toThrow(InvalidArgumentError);
     }
+    expect(() => snapshotCallback({ every: { steps: 1 } } as never)).toThrow(/options\.store/);
   });
 });

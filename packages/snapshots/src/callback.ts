@@ -1,27 +1,24 @@
 import { InvalidArgumentError, requireInteger } from '@onerun/core';
-import { getOptimizerLearningRate, type Schedule } from '@onerun/schedules';
+import { getOptimizerLearningRate, type ScheduleClock, updatesDone } from '@onerun/schedules';
 import * as tf from '@tensorflow/tfjs-core';
 import { Callback, type LayersModel } from '@tensorflow/tfjs-layers';
 import type { SnapshotEntry, SnapshotMeta, SnapshotStore } from './store.js';
 
-/**
- * When `snapshotCallback` saves:
- * - `{ schedule }`: after every update `step` with `schedule.collectsAt(step)` true (SSE cycle
- *   ends, FGE minima, SWA cycle ends);
- * - `{ every: { steps: n } }`: after every n-th update (steps n−1, 2n−1, …);
- * - `{ every: { epochs: n } }`: at the end of every n-th epoch.
- */
-export type SnapshotTrigger =
-  | { schedule: Schedule }
-  | { every: { steps: number } }
-  | { every: { epochs: number } };
-
-/** Options of `snapshotCallback`. */
+/** Options of `snapshotCallback`: where to save and when (`schedule` or `every`, one of them). */
 export interface SnapshotCallbackOptions {
-  /** Index of the next optimizer update (default 0); set it when resuming a run. */
-  initialStep?: number;
-  /** Index of the next epoch (default 0); set it when resuming a run. */
-  initialEpoch?: number;
+  /** Where the snapshots go. */
+  store: SnapshotStore;
+  /**
+   * Save after every update `s` with `schedule.collectsAt(s)` true (SSE cycle ends, FGE minima,
+   * SWA cycle ends). Pass the `scheduleCallback` that drives the rate: the step is read from it.
+   */
+  schedule?: ScheduleClock;
+  /**
+   * Save after every n-th update (`{ steps: n }`: updates n−1, 2n−1, … counted by the model's
+   * optimizer, `optimizer.iterations`) or at the end of every n-th epoch (`{ epochs: n }`, the
+   * epoch index `fit` reports; pass `initialEpoch` to a resumed `fit`).
+   */
+  every?: { steps: number } | { epochs: number };
   /** Save the optimizer state too, so the run can resume from any snapshot. Default `false`. */
   includeOptimizer?: boolean;
   /** Tags added to every snapshot, e.g. `{ method: 'sse' }`. */
@@ -36,114 +33,107 @@ export type FitLogs = { [key: string]: number | tf.Tensor };
 /**
  * Saves snapshots during `model.fit` (or a custom loop) into a `SnapshotStore`.
  *
- * It counts updates itself, across `fit` calls. Its `onBatchEnd` reads nothing from the device
- * unless it saves (tfjs resolves batch logs only for plain-object callbacks, not for `Callback`
- * subclasses), so batches without a save cost no device sync. A save reads the weights and, with
- * `recordLogs`, the logs of that batch or epoch; the save is awaited before training goes on.
+ * It keeps no step count of its own: it reads the step from its `schedule` (the
+ * `scheduleCallback` driving the rate) or else from the model's optimizer (`iterations`), and
+ * the epoch from `fit`. Its `onBatchEnd` reads nothing from the device unless it saves (tfjs
+ * resolves batch logs only for plain-object callbacks, not for `Callback` subclasses), so
+ * batches without a save cost no device sync. A save reads the weights and, with `recordLogs`,
+ * the logs of that batch or epoch; the save is awaited before training goes on.
  */
 export class SnapshotCallback extends Callback {
   readonly store: SnapshotStore;
-  readonly trigger: SnapshotTrigger;
   /** Entries of the snapshots this callback saved, in order. */
   readonly saved: SnapshotEntry[] = [];
   private readonly options: SnapshotCallbackOptions;
-  private nextStep: number;
-  private nextEpoch: number;
+  private readonly clock: ScheduleClock | undefined;
   private readonly everySteps: number | undefined;
   private readonly everyEpochs: number | undefined;
-  private readonly schedule: Schedule | undefined;
+  private epoch = 0;
 
-  constructor(
-    store: SnapshotStore,
-    trigger: SnapshotTrigger,
-    options: SnapshotCallbackOptions = {},
-  ) {
+  constructor(options: SnapshotCallbackOptions) {
     super();
+    const store = options?.store;
     if (store == null || typeof store.save !== 'function') {
-      throw new InvalidArgumentError('store', store, 'a SnapshotStore');
+      throw new InvalidArgumentError('options.store', store, 'a SnapshotStore');
     }
     this.store = store;
-    this.trigger = trigger;
     this.options = options;
-    this.nextStep = requireInteger('initialStep', options.initialStep ?? 0);
-    this.nextEpoch = requireInteger('initialEpoch', options.initialEpoch ?? 0);
-    const t = trigger as { schedule?: Schedule; every?: { steps?: number; epochs?: number } };
-    if (t?.schedule !== undefined && t.every === undefined) {
-      if (typeof t.schedule.collectsAt !== 'function') {
+    const { schedule, every } = options as {
+      schedule?: ScheduleClock;
+      every?: { steps?: number; epochs?: number };
+    };
+    if (schedule !== undefined && every === undefined) {
+      if (
+        typeof schedule?.step !== 'number' ||
+        typeof schedule.schedule?.collectsAt !== 'function'
+      ) {
         throw new InvalidArgumentError(
-          'trigger.schedule',
-          t.schedule.name ?? t.schedule,
-          'a schedule with collection points (collectsAt), e.g. sseCosine or fgeTriangular',
+          'options.schedule',
+          schedule,
+          'a scheduleCallback whose schedule has collection points (collectsAt), e.g. sseCosine or fgeTriangular',
         );
       }
-      this.schedule = t.schedule;
-    } else if (t?.every?.steps !== undefined && t.every.epochs === undefined) {
-      this.everySteps = requireInteger('trigger.every.steps', t.every.steps, 1);
-    } else if (t?.every?.epochs !== undefined && t.every.steps === undefined) {
-      this.everyEpochs = requireInteger('trigger.every.epochs', t.every.epochs, 1);
+      this.clock = schedule;
+    } else if (schedule === undefined && every?.steps !== undefined && every.epochs === undefined) {
+      this.everySteps = requireInteger('options.every.steps', every.steps, 1);
+    } else if (schedule === undefined && every?.epochs !== undefined && every.steps === undefined) {
+      this.everyEpochs = requireInteger('options.every.epochs', every.epochs, 1);
     } else {
       throw new InvalidArgumentError(
-        'trigger',
-        trigger,
-        '{ schedule } or { every: { steps: n } } or { every: { epochs: n } }',
+        'options',
+        { schedule, every },
+        'one of { schedule: scheduleCallback(...) }, { every: { steps: n } } or { every: { epochs: n } }',
       );
     }
   }
 
-  /** Index of the next optimizer update (0-based, counted across `fit` calls). */
-  get step(): number {
-    return this.nextStep;
-  }
-
-  /** Index of the next epoch (0-based, counted across `fit` calls). */
-  get epoch(): number {
-    return this.nextEpoch;
-  }
-
-  /** Continues counting from update `step` (and epoch `epoch`), e.g. after restoring a snapshot. */
-  reset(step: number, epoch: number = this.nextEpoch): void {
-    this.nextStep = requireInteger('step', step);
-    this.nextEpoch = requireInteger('epoch', epoch);
+  /**
+   * Call after each optimizer update in a custom loop (`fit` calls it from `onBatchEnd`). Saves
+   * if the update just done is due; resolves with the new entry, if any.
+   */
+  async afterUpdate(model: LayersModel, logs?: FitLogs): Promise<SnapshotEntry | undefined> {
+    const done = updatesDone(model, this.clock);
+    const due =
+      this.clock?.schedule.collectsAt?.(done - 1) === true ||
+      (this.everySteps !== undefined && done > 0 && done % this.everySteps === 0);
+    return due ? this.saveNow(model, done - 1, logs, this.epoch) : undefined;
   }
 
   /**
-   * Call after each optimizer update in a custom loop (`fit` calls it from `onBatchEnd`). Saves
-   * if the trigger says so for the update just done; resolves with the new entry, if any.
+   * Call at the end of epoch `epoch` (0-based) in a custom loop (`fit` calls it from
+   * `onEpochEnd`). Saves if the epoch is due; resolves with the new entry, if any.
    */
-  async afterUpdate(model: LayersModel, logs?: FitLogs): Promise<SnapshotEntry | undefined> {
-    const done = this.nextStep++;
-    const due =
-      this.schedule?.collectsAt?.(done) === true ||
-      (this.everySteps !== undefined && (done + 1) % this.everySteps === 0);
-    return due ? this.saveNow(model, done, logs) : undefined;
+  async afterEpoch(
+    model: LayersModel,
+    epoch: number,
+    logs?: FitLogs,
+  ): Promise<SnapshotEntry | undefined> {
+    requireInteger('epoch', epoch);
+    this.epoch = epoch + 1;
+    if (this.everyEpochs === undefined || (epoch + 1) % this.everyEpochs !== 0) return undefined;
+    return this.saveNow(model, Math.max(0, updatesDone(model, this.clock) - 1), logs, epoch);
   }
 
-  /** Call at the end of each epoch in a custom loop (`fit` calls it from `onEpochEnd`). */
-  async afterEpoch(model: LayersModel, logs?: FitLogs): Promise<SnapshotEntry | undefined> {
-    const done = this.nextEpoch++;
-    if (this.everyEpochs === undefined || (done + 1) % this.everyEpochs !== 0) return undefined;
-    return this.saveNow(model, Math.max(0, this.nextStep - 1), logs, done);
+  override async onEpochBegin(epoch: number): Promise<void> {
+    this.epoch = epoch;
   }
 
   override async onBatchEnd(_batch: number, logs?: FitLogs): Promise<void> {
     await this.afterUpdate(this.model, logs);
   }
 
-  override async onEpochEnd(_epoch: number, logs?: FitLogs): Promise<void> {
-    await this.afterEpoch(this.model, logs);
+  override async onEpochEnd(epoch: number, logs?: FitLogs): Promise<void> {
+    await this.afterEpoch(this.model, epoch, logs);
   }
 
   private async saveNow(
     model: LayersModel,
     step: number,
     logs: FitLogs | undefined,
-    epoch: number = this.nextEpoch,
+    epoch: number,
   ): Promise<SnapshotEntry> {
-    if (model == null) {
-      throw new InvalidArgumentError('model', model, 'the model being trained');
-    }
     const meta: SnapshotMeta = { step, epoch };
-    const lr = this.schedule !== undefined ? this.schedule.lrAt(step) : currentRate(model);
+    const lr = this.clock !== undefined ? this.clock.schedule.lrAt(step) : currentRate(model);
     if (lr !== undefined && Number.isFinite(lr)) meta.learningRate = lr;
     if (this.options.recordLogs !== false && logs !== undefined) {
       const metrics = await readLogs(logs);
@@ -181,21 +171,17 @@ async function readLogs(logs: FitLogs): Promise<Record<string, number>> {
 }
 
 /**
- * A `model.fit` callback (and custom-loop helper) that saves snapshots into `store` when the
- * trigger says so. See `SnapshotCallback`.
+ * A `model.fit` callback (and custom-loop helper) that saves snapshots into `options.store` at
+ * the schedule's collection points or every n steps/epochs. See `SnapshotCallback`.
  *
  * ```ts
- * const schedule = sseCosine({ lr0: 0.1, totalSteps: 600, cycles: 6 });
+ * const lr = scheduleCallback({ schedule: sseCosine({ lr0: 0.1, totalSteps: 600, cycles: 6 }) });
  * await model.fit(xs, ys, {
  *   epochs: 12,
- *   callbacks: [scheduleCallback(model.optimizer, schedule), snapshotCallback(store, { schedule })],
+ *   callbacks: [lr, snapshotCallback({ store, schedule: lr })],
  * });
  * ```
  */
-export function snapshotCallback(
-  store: SnapshotStore,
-  trigger: SnapshotTrigger,
-  options: SnapshotCallbackOptions = {},
-): SnapshotCallback {
-  return new SnapshotCallback(store, trigger, options);
+export function snapshotCallback(options: SnapshotCallbackOptions): SnapshotCallback {
+  return new SnapshotCallback(options);
 }

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@onerun/core';
+import { InvalidArgumentError, UnsupportedEnvironmentError } from '@onerun/core';
 import type { NodeModules } from './node.js';
 
 /**
@@ -85,9 +85,9 @@ function hex(digest: ArrayBuffer): string {
 export async function sha256(bytes: Uint8Array): Promise<string> {
   const subtle = globalThis.crypto?.subtle;
   if (subtle === undefined) {
-    throw new Error(
-      'WebCrypto (globalThis.crypto.subtle) is not available; expected Node ≥ 20 or a browser ' +
-        'page served over https or localhost.',
+    throw new UnsupportedEnvironmentError(
+      'WebCrypto (globalThis.crypto.subtle) is not available',
+      'Node ≥ 20 or a browser page served over https or localhost',
     );
   }
   return `sha256:${hex(await subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>))}`;

@@ -2,7 +2,6 @@ export {
   type FitLogs,
   SnapshotCallback,
   type SnapshotCallbackOptions,
-  type SnapshotTrigger,
   snapshotCallback,
 } from './callback.js';
 export type { ChecksumAlgorithm } from './checksum.js';

@@ -14,7 +14,6 @@ import {
   WEIGHTS_BIN,
   writeDecoded,
 } from './artifacts.js';
-import { buildModel } from './build-model.js';
 import { OptimizerStateError } from './errors.js';
 import type { SnapshotEntry } from './store.js';
 
@@ -48,20 +47,14 @@ export async function verifiedArtifacts(
   return toArtifacts(parsed, weights);
 }
 
-/**
- * A new, uncompiled model from a snapshot's verified files: built without copying the weights
- * when `buildModel` can vouch for the result, else by stock `tf.loadLayersModel`.
- */
+/** A new, uncompiled model from a snapshot's verified files, by stock `tf.loadLayersModel`. */
 export async function loadVerifiedModel(
   entry: SnapshotEntry,
   locate: Locate,
   read: ReadVerified,
 ): Promise<LayersModel> {
   const { parsed, weights } = await readModelFiles(entry, locate, read);
-  return (
-    buildModel(parsed, weights, read.owned === true) ??
-    modelFromArtifacts(toArtifacts(parsed, weights))
-  );
+  return modelFromArtifacts(toArtifacts(parsed, weights));
 }
 
 /**

@@ -55,7 +55,7 @@ const report = (name, probs) =>
 const last = model.predict(test.xs);
 report('last iterate', last);
 
-swag.copyMeanTo(model);
+swag.copyTo(model);
 await recomputeBatchNorm(model, train.xs, { batchSize: 128 });
 const swa = model.predict(test.xs);
 report('SWA mean (SWAG w̄)', swa);

@@ -1,4 +1,5 @@
 import {
+  DisposedError,
   InvalidArgumentError,
   NonFiniteError,
   readWeights,
@@ -8,7 +9,8 @@ import {
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WeightAverager } from './averager.js';
-import { ConcurrentUpdateError, DisposedError, EmptyAverageError } from './errors.js';
+import { EmptyAverageError } from './errors.js';
+import { Swag } from './swag.js';
 
 function mlp(seed: number, bn = false): tf.LayersModel {
   const init = (s: number) => tf.initializers.glorotUniform({ seed: seed * 10 + s });
@@ -301,11 +303,68 @@ describe('WeightAverager safety', () => {
     );
     await expect(avg.update(other)).rejects.toBeInstanceOf(WeightMismatchError);
     expect(() => avg.copyTo(other)).toThrow(WeightMismatchError);
-    const first = avg.update(m);
-    await expect(avg.update(m)).rejects.toBeInstanceOf(ConcurrentUpdateError);
-    await first;
-    expect(avg.count).toBe(2);
     avg.dispose();
+    await expect(avg.update(m)).rejects.toThrow(
+      /WeightAverager\.update was called on a disposed WeightAverager/,
+    );
     await expect(avg.update(m)).rejects.toBeInstanceOf(DisposedError);
+  });
+});
+
+describe('overlapping updates (WeightAverager and Swag)', () => {
+  // Three un-awaited updates, the model's weights changed between the calls: each update must
+  // fold in the weights as they were at its call, in call order.
+  async function threeUnawaited(averager: WeightAverager | Swag, model: tf.LayersModel) {
+    const seen: number[][][] = [];
+    const pending: Promise<void>[] = [];
+    for (const s of [1, 2, 3]) {
+      const donor = mlp(s * 7);
+      const ws = readWeights(donor, 'trainable');
+      writeWeights(model, ws, 'trainable');
+      tf.dispose(ws);
+      donor.dispose();
+      seen.push(weightArrays(model));
+      pending.push(averager.update(model));
+    }
+    // The model moves on before any update has settled.
+    const zeros = model.trainableWeights.map((w) => tf.zeros(w.shape as number[]));
+    writeWeights(model, zeros, 'trainable');
+    tf.dispose(zeros);
+    await Promise.all(pending);
+    return seen.map((w) => w);
+  }
+
+  const meanOf = (runs: number[][][]) =>
+    (runs[0] as number[][]).map((w, i) =>
+      w.map((_, j) => runs.reduce((sum, r) => sum + (r[i]?.[j] as number), 0) / runs.length),
+    );
+
+  it('WeightAverager: count 3 and the exact mean of the weights at each call', async () => {
+    const model = track(mlp(1));
+    const out = track(mlp(9));
+    const avg = new WeightAverager({ mode: 'swa' });
+    const before = tf.memory().numTensors;
+    const seen = await threeUnawaited(avg, model);
+    expect(avg.count).toBe(3);
+    avg.copyTo(out);
+    expectClose(weightArrays(out), meanOf(seen));
+    avg.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('Swag: count 3 and the exact mean, with a failing update in between skipped', async () => {
+    const model = track(mlp(1));
+    const swag = new Swag({ rank: 2 });
+    const seen = await threeUnawaited(swag, model);
+    expect(swag.count).toBe(3);
+    const out = track(mlp(9));
+    swag.copyTo(out);
+    expectClose(weightArrays(out), meanOf(seen));
+    // A rejected update does not stop the ones queued after it.
+    const bad = track(tf.sequential({ layers: [tf.layers.dense({ inputShape: [3], units: 5 })] }));
+    const results = await Promise.allSettled([swag.update(bad), swag.update(model)]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled']);
+    expect(swag.count).toBe(4);
+    swag.dispose();
   });
 });

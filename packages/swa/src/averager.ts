@@ -1,7 +1,8 @@
 import {
   assertSameWeights,
+  DisposedError,
+  firstNonFinite,
   InvalidArgumentError,
-  modelVariables,
   NonFiniteError,
   requireInRange,
   requireInteger,
@@ -12,8 +13,24 @@ import {
 } from '@onerun/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { ConcurrentUpdateError, DisposedError, EmptyAverageError } from './errors.js';
-import { findNonFinite } from './finite.js';
+import { EmptyAverageError } from './errors.js';
+import { UpdateQueue } from './update-queue.js';
+
+/**
+ * What `swaCallback` feeds: `WeightAverager` (SWA, EMA, a custom rule) and `Swag` implement it.
+ * `update`s may overlap: they queue and apply in call order, each folding in the weights as they
+ * were at its call.
+ */
+export interface Averager {
+  /** Number of updates folded in so far (settled ones). */
+  readonly count: number;
+  /** Folds the model's current weights in. */
+  update(model: LayersModel): Promise<void>;
+  /** Writes the average (for `Swag`, the SWA mean w̄) into `model`. */
+  copyTo(model: LayersModel): void;
+  /** Frees the averager's tensors. */
+  dispose(): void;
+}
 
 /**
  * A custom averaging rule (PyTorch's `avg_fn`): returns the new average of one weight from the
@@ -74,7 +91,7 @@ export interface AveragerState {
  * update costs one `tf.add` (plus a reduction for the finiteness check) instead of three
  * element-wise ops; float32 rounding is of the same order as for an incremental mean.
  */
-export class WeightAverager {
+export class WeightAverager implements Averager {
   readonly mode: 'swa' | 'ema' | 'custom';
   readonly which: AveragedWeights;
   /** EMA decay, for `mode: 'ema'`. */
@@ -85,7 +102,7 @@ export class WeightAverager {
   private vars: tf.Variable[] | null = null;
   private weightSpecs: WeightSpec[] | null = null;
   private n = 0;
-  private busy = false;
+  private readonly updates = new UpdateQueue();
   private disposed = false;
 
   constructor(options: AveragerOptions) {
@@ -155,47 +172,15 @@ export class WeightAverager {
 
   /**
    * Folds `model`'s current weights (those selected by `which`) into the average. The first
-   * update copies them. The new average is computed from the weights as they are at the call,
-   * then (unless `checkFinite: false`) checked for NaN/±Infinity, one scalar read back, before
-   * anything is committed: on non-finite values it throws `NonFiniteError` and the average and
-   * `count` are unchanged.
-   * Await each update before starting the next.
+   * update copies them. The weights are taken as they are at the call (a copy-free snapshot), so
+   * updates need not be awaited one by one: overlapping calls queue and apply in call order, and
+   * `count` is right once the last one settles. Unless `checkFinite: false`, each new average is
+   * checked for NaN/±Infinity (one small read-back) before it is committed: on non-finite values
+   * that update rejects with `NonFiniteError` and the average and `count` stay as they were.
    */
   async update(model: LayersModel): Promise<void> {
     this.assertLive('update');
-    if (this.busy) throw new ConcurrentUpdateError();
-    const vars = modelVariables(model, this.which);
-    const specs = weightSpecs(model, this.which);
-    if (this.weightSpecs) {
-      assertSameWeights(
-        this.weightSpecs,
-        specs,
-        'WeightAverager.update: averaged vs model weights',
-      );
-    }
-    this.busy = true;
-    try {
-      const n = this.n;
-      // The new average is taken synchronously, from the weights as they are at the call.
-      const candidates = tf.tidy(() => vars.map((v, i) => this.fold(i, v.read(), n)));
-      if (this.checkFinite) {
-        try {
-          const i = await findNonFinite(candidates);
-          if (i >= 0) {
-            throw new NonFiniteError(
-              `WeightAverager.update #${n + 1}: weight '${specs[i]?.name}' (or the average it yields)`,
-            );
-          }
-        } catch (error) {
-          tf.dispose(candidates);
-          throw error;
-        }
-      }
-      this.commit(candidates, specs);
-      this.n = n + 1;
-    } finally {
-      this.busy = false;
-    }
+    await this.updates.enqueue(model, this.which, (weights, specs) => this.fold(weights, specs));
   }
 
   /**
@@ -255,7 +240,34 @@ export class WeightAverager {
     this.disposed = true;
   }
 
-  private fold(i: number, current: tf.Tensor, n: number): tf.Tensor {
+  private async fold(weights: tf.Tensor[], specs: WeightSpec[]): Promise<void> {
+    this.assertLive('update');
+    if (this.weightSpecs) {
+      assertSameWeights(
+        this.weightSpecs,
+        specs,
+        'WeightAverager.update: averaged vs model weights',
+      );
+    }
+    const n = this.n;
+    const candidates = tf.tidy(() => weights.map((w, i) => this.foldOne(i, w, n)));
+    try {
+      const bad = this.checkFinite ? await firstNonFinite(candidates) : -1;
+      this.assertLive('update'); // disposed while the check was read back
+      if (bad >= 0) {
+        throw new NonFiniteError(
+          `WeightAverager.update #${n + 1}: weight '${specs[bad]?.name}' (or the average it yields)`,
+        );
+      }
+    } catch (error) {
+      tf.dispose(candidates);
+      throw error;
+    }
+    this.commit(candidates, specs);
+    this.n = n + 1;
+  }
+
+  private foldOne(i: number, current: tf.Tensor, n: number): tf.Tensor {
     const avg = this.vars?.[i];
     if (!avg || n === 0) return tf.clone(current);
     switch (this.mode) {

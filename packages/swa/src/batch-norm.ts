@@ -1,6 +1,7 @@
 import {
   batchNormLayers,
   type DataSource,
+  firstNonFinite,
   type Inputs,
   InvalidArgumentError,
   isBatchNormLayer,
@@ -11,7 +12,6 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel, LayerVariable } from '@tensorflow/tfjs-layers';
 import { BatchNormNotReachedError, EmptyDataError } from './errors.js';
-import { findNonFinite } from './finite.js';
 
 /** Runs the model on one batch of inputs; its result is disposed by `recomputeBatchNorm`. */
 export type ForwardFn = (model: LayersModel, xs: Inputs) => tf.Tensor | tf.Tensor[];
@@ -105,175 +105,16 @@ class ChannelMoments {
 }
 
 /**
- * The same running moments kept in float64 on the host, for backends whose tensors live in host
- * memory (cpu, wasm), where reading a batch-norm input is a memory copy rather than a device
- * sync. One JS pass per batch computes every channel's shifted sum and sum of squares at once,
- * in float64: on wasm that replaces four full-size tensor ops (the shifted copy, its square and
- * two column-sum products, each a pass over the input) by one read.
- */
-class HostMoments {
-  count = 0;
-  mean: Float64Array | null = null;
-  m2: Float64Array | null = null;
-
-  /**
-   * Adds one batch given as `values` laid out `[outer, channels, inner]` (the reduced axes before
-   * and after the channel axis) and returns the batch's own mean and biased variance.
-   */
-  add(
-    values: ArrayLike<number>,
-    outer: number,
-    channels: number,
-    inner: number,
-  ): { mean: Float64Array; variance: Float64Array } {
-    // Shifting by one sample per channel keeps E[d²] − E[d]² free of cancellation.
-    const shift = new Float64Array(channels);
-    for (let c = 0; c < channels; c++) shift[c] = values[c * inner] as number;
-    const sum = new Float64Array(channels);
-    const squares = new Float64Array(channels);
-    if (inner === 1) {
-      // Channels last: walk a block of rows (cache-resident) once per pair of channels, with
-      // the sums in locals — ~5× faster in V8 than indexing the accumulator arrays per value.
-      const end = outer * channels;
-      const block = 2048 * channels;
-      for (let start = 0; start < end; start += block) {
-        const stop = Math.min(end, start + block);
-        let c = 0;
-        for (; c + 1 < channels; c += 2) {
-          const s0 = shift[c] as number;
-          const s1 = shift[c + 1] as number;
-          let a0 = 0;
-          let b0 = 0;
-          let a1 = 0;
-          let b1 = 0;
-          for (let at = start + c; at < stop; at += channels) {
-            const d0 = (values[at] as number) - s0;
-            const d1 = (values[at + 1] as number) - s1;
-            a0 += d0;
-            b0 += d0 * d0;
-            a1 += d1;
-            b1 += d1 * d1;
-          }
-          sum[c] = (sum[c] as number) + a0;
-          squares[c] = (squares[c] as number) + b0;
-          sum[c + 1] = (sum[c + 1] as number) + a1;
-          squares[c + 1] = (squares[c + 1] as number) + b1;
-        }
-        if (c < channels) {
-          const s0 = shift[c] as number;
-          let a0 = 0;
-          let b0 = 0;
-          for (let at = start + c; at < stop; at += channels) {
-            const d0 = (values[at] as number) - s0;
-            a0 += d0;
-            b0 += d0 * d0;
-          }
-          sum[c] = (sum[c] as number) + a0;
-          squares[c] = (squares[c] as number) + b0;
-        }
-      }
-    } else {
-      for (let o = 0, at = 0; o < outer; o++) {
-        for (let c = 0; c < channels; c++) {
-          const sc = shift[c] as number;
-          let a = 0;
-          let b = 0;
-          for (let i = 0; i < inner; i++, at++) {
-            const d = (values[at] as number) - sc;
-            a += d;
-            b += d * d;
-          }
-          sum[c] = (sum[c] as number) + a;
-          squares[c] = (squares[c] as number) + b;
-        }
-      }
-    }
-    const n = outer * inner;
-    const mean = new Float64Array(channels);
-    const variance = new Float64Array(channels);
-    for (let c = 0; c < channels; c++) {
-      const dMean = (sum[c] as number) / n;
-      mean[c] = (shift[c] as number) + dMean;
-      variance[c] = Math.max((squares[c] as number) / n - dMean * dMean, 0);
-    }
-    this.merge(mean, variance, n);
-    return { mean, variance };
-  }
-
-  /** Chan et al.'s parallel update, as in `ChannelMoments.add`, in float64. */
-  private merge(batchMean: Float64Array, batchVariance: Float64Array, batchCount: number): void {
-    const n = this.count;
-    const total = n + batchCount;
-    if (this.mean === null || this.m2 === null) {
-      this.mean = Float64Array.from(batchMean);
-      this.m2 = batchVariance.map((v) => v * batchCount);
-    } else {
-      for (let c = 0; c < batchMean.length; c++) {
-        const delta = (batchMean[c] as number) - (this.mean[c] as number);
-        this.mean[c] = (this.mean[c] as number) + (delta * batchCount) / total;
-        this.m2[c] =
-          (this.m2[c] as number) +
-          (batchVariance[c] as number) * batchCount +
-          (delta * delta * n * batchCount) / total;
-      }
-    }
-    this.count = total;
-  }
-
-  statistics(unbiased: boolean): { mean: tf.Tensor; variance: tf.Tensor } {
-    const divisor = unbiased ? Math.max(this.count - 1, 1) : this.count;
-    return {
-      mean: tf.tensor1d(Float32Array.from(this.mean as Float64Array)),
-      variance: tf.tensor1d(Float32Array.from(this.m2 as Float64Array, (v) => v / divisor)),
-    };
-  }
-
-  dispose(): void {
-    this.mean = null;
-    this.m2 = null;
-  }
-}
-
-type Moments = ChannelMoments | HostMoments;
-
-/**
- * The values of a host-backend tensor, read synchronously. On wasm, a view of the tensor in the
- * wasm heap through the backend's public `typedArrayFromHeap` (what its own kernels use): no
- * copy, where `dataSync` copies the whole tensor into a fresh array (~3× the time of the JS
- * statistics pass over a conv activation). The view is read at once, before any tensor op can
- * grow (and so detach) the heap.
- */
-function hostValues(x: tf.Tensor): ArrayLike<number> {
-  const backend = tf.backend() as unknown as {
-    typedArrayFromHeap?: (t: tf.TensorInfo) => ArrayLike<number>;
-  };
-  if (
-    x.dtype === 'float32' &&
-    tf.getBackend() === 'wasm' &&
-    typeof backend.typedArrayFromHeap === 'function'
-  ) {
-    const view = backend.typedArrayFromHeap(x);
-    if (view.length === x.size) return view;
-  }
-  return x.dataSync();
-}
-
-/** Backends whose tensor data lives in host memory, so a synchronous read is only a copy. */
-const HOST_BACKENDS = new Set(['cpu', 'wasm']);
-
-/**
  * A replacement for a batch-norm layer's `call` that normalises with the batch's own statistics
  * (as tfjs's training path does, but without touching the moving statistics, and also for layers
  * with `center` or `scale` false) and merges those statistics into `moments`.
  *
- * With `HostMoments` (cpu, wasm) the statistics come from one float64 JS pass over the input.
- * With `ChannelMoments` (other backends, no synchronous reads) the per-channel sums are matrix
- * products `dᵀ·1` over the `[values, channels]` view of the
+ * The per-channel sums are matrix products `dᵀ·1` over the `[values, channels]` view of the
  * input, shifted by one sample per channel: unlike `tf.moments` over leading axes, that needs no
  * transpose (which the cpu backend does element by element, ~30× slower than this), and the shift
  * keeps `E[d²] − E[d]²` free of cancellation.
  */
-function batchStatisticsCall(layer: BatchNormInternals, moments: Moments) {
+function batchStatisticsCall(layer: BatchNormInternals, moments: ChannelMoments) {
   return (inputs: tf.Tensor | tf.Tensor[]): tf.Tensor =>
     tf.tidy(() => {
       const x = Array.isArray(inputs) ? (inputs[0] as tf.Tensor) : inputs;
@@ -281,14 +122,6 @@ function batchStatisticsCall(layer: BatchNormInternals, moments: Moments) {
       const axis = layer.axis >= 0 ? layer.axis : layer.axis + rank;
       const channels = x.shape[axis] as number;
       const last = axis === rank - 1;
-      if (moments instanceof HostMoments) {
-        const outer = x.shape.slice(0, axis).reduce((a, b) => a * b, 1);
-        const inner = x.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
-        const batch = moments.add(hostValues(x), outer, channels, inner);
-        const mean = tf.tensor1d(Float32Array.from(batch.mean));
-        const variance = tf.tensor1d(Float32Array.from(batch.variance));
-        return normalise(layer, x, axis, mean, variance);
-      }
       const perm = [...Array(rank).keys()].filter((a) => a !== axis).concat(axis);
       const rows = tf.reshape(last ? x : tf.transpose(x, perm), [-1, channels]) as tf.Tensor2D;
       const values = rows.shape[0];
@@ -366,25 +199,6 @@ export async function recomputeBatchNorm(
   data: DataSource,
   options: RecomputeBatchNormOptions = {},
 ): Promise<RecomputeBatchNormResult> {
-  return recomputeBatchNormWith(
-    HOST_BACKENDS.has(tf.getBackend()) ? 'host' : 'tensor',
-    model,
-    data,
-    options,
-  );
-}
-
-/**
- * `recomputeBatchNorm` with the statistics computed on the host (float64 JS pass over each
- * batch-norm input; cpu and wasm) or with tensor ops (any backend, no synchronous reads).
- * Internal: exported for tests, which run both.
- */
-export async function recomputeBatchNormWith(
-  statistics: 'host' | 'tensor',
-  model: LayersModel,
-  data: DataSource,
-  options: RecomputeBatchNormOptions = {},
-): Promise<RecomputeBatchNormResult> {
   const chosen = options.layers ?? batchNormLayers(model);
   if (!Array.isArray(chosen) || !chosen.every((l) => l && isBatchNormLayer(l))) {
     throw new InvalidArgumentError(
@@ -397,9 +211,7 @@ export async function recomputeBatchNormWith(
   const forward = options.forward ?? defaultForward;
   const unbiased = options.variance === 'unbiased';
   if (layers.length === 0) return { layers: 0, examples: 0, batches: 0 };
-  const moments: Moments[] = layers.map(() =>
-    statistics === 'host' ? new HostMoments() : new ChannelMoments(),
-  );
+  const moments = layers.map(() => new ChannelMoments());
   let examples = 0;
   let batches = 0;
   try {
@@ -425,7 +237,7 @@ export async function recomputeBatchNormWith(
     if (missed.length > 0) throw new BatchNormNotReachedError(missed);
     const stats = tf.tidy(() => moments.map((m) => m.statistics(unbiased)));
     try {
-      const i = await findNonFinite(stats.flatMap((s) => [s.mean, s.variance]));
+      const i = await firstNonFinite(stats.flatMap((s) => [s.mean, s.variance]));
       if (i >= 0) {
         const name = layers[Math.floor(i / 2)]?.name;
         throw new NonFiniteError(`recomputeBatchNorm: the statistics of layer '${name}'`);
@@ -446,7 +258,7 @@ export async function recomputeBatchNormWith(
 
 function runWithBatchStatistics(
   layers: BatchNormInternals[],
-  moments: Moments[],
+  moments: ChannelMoments[],
   run: () => void,
 ): void {
   const saved = layers.map((layer) => ({
@@ -455,7 +267,7 @@ function runWithBatchStatistics(
   }));
   try {
     layers.forEach((layer, i) => {
-      layer.call = batchStatisticsCall(layer, moments[i] as Moments);
+      layer.call = batchStatisticsCall(layer, moments[i] as ChannelMoments);
     });
     run();
   } finally {

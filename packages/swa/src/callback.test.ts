@@ -1,5 +1,5 @@
 import { InvalidArgumentError, readWeights } from '@onerun/core';
-import { getOptimizerLearningRate, swaCyclic } from '@onerun/schedules';
+import { getOptimizerLearningRate, scheduleCallback, swaCyclic } from '@onerun/schedules';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WeightAverager } from './averager.js';
@@ -89,8 +89,7 @@ describe('swaCallback', () => {
     const cb = swaCallback({ averager, start: { epoch: 2 }, every: { epochs: 1 } });
     await model.fit(xs, ys, { ...fitArgs, epochs: 5, batchSize: 4, callbacks: [rec, cb] });
     expect(averager.count).toBe(4); // after epochs 2, 3, 4, 5
-    expect(cb.epoch).toBe(5);
-    expect(cb.step).toBe(10);
+    expect(model.optimizer.iterations).toBe(10); // the step source the callback reads
     expectClose(snapshot(model), mean(rec.epochs.slice(1)));
     expect(cb.lastFinalize).toEqual({ written: true, count: 4 });
   });
@@ -116,7 +115,7 @@ describe('swaCallback', () => {
       batchNorm: { layers: 1, examples: 8, batches: 2 },
     });
     expect(() => swaCallback({ averager: {} as never, start: { epoch: 1 } })).toThrow(
-      /a WeightAverager or a Swag/,
+      /an Averager \(a WeightAverager or a Swag\)/,
     );
   });
 
@@ -130,17 +129,18 @@ describe('swaCallback', () => {
     expectClose(snapshot(model), mean([2, 4, 6, 8].map((i) => rec.steps[i] as number[][])));
   });
 
-  it('drives the LR with an SWA schedule, averages at cycle ends and counts across fit calls', async () => {
+  it('reads the step from the schedule callback: averages at cycle ends across fit calls', async () => {
     const { model, xs, ys, averager } = setup();
     const schedule = swaCyclic({ lr1: 0.05, lr2: 0.01, cycleSteps: 3 });
     const rec = new Recorder();
-    const cb = swaCallback({ averager, start: { step: 0 }, schedule, writeAverage: false });
-    await model.fit(xs, ys, { ...fitArgs, epochs: 2, batchSize: 2, callbacks: [rec, cb] });
+    const lr = scheduleCallback({ schedule });
+    const cb = swaCallback({ averager, start: { step: 0 }, schedule: lr, writeAverage: false });
+    await model.fit(xs, ys, { ...fitArgs, epochs: 2, batchSize: 2, callbacks: [lr, rec, cb] });
     expect(rec.rates).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((s) => schedule.lrAt(s)));
     expect(averager.count).toBe(2); // after updates 3 and 6
     const before = snapshot(model);
     expectClose(snapshot(model), rec.steps[7] as number[][], 0); // writeAverage: false
-    await model.fit(xs, ys, { ...fitArgs, epochs: 1, batchSize: 2, callbacks: [rec, cb] });
+    await model.fit(xs, ys, { ...fitArgs, epochs: 1, batchSize: 2, callbacks: [lr, rec, cb] });
     expect(rec.rates.slice(8)).toEqual([8, 9, 10, 11].map((s) => schedule.lrAt(s)));
     expect(averager.count).toBe(4); // after updates 9 and 12
     expect(before).not.toEqual(snapshot(model));
@@ -192,6 +192,50 @@ describe('swaCallback', () => {
     );
   });
 
+  it('resumes mid-run from one initialStep: new callbacks average at the same points', async () => {
+    const schedule = swaCyclic({ lr1: 0.05, lr2: 0.01, cycleSteps: 3 });
+    // Uninterrupted: 2 fits of 4 updates (batch 2 of 8 examples), cycle ends after 3 and 6.
+    const a = setup();
+    const recA = new Recorder();
+    const lrA = scheduleCallback({ schedule });
+    const swaA = swaCallback({ averager: a.averager, schedule: lrA, start: { step: 0 } });
+    await a.model.fit(a.xs, a.ys, {
+      ...fitArgs,
+      epochs: 2,
+      batchSize: 2,
+      callbacks: [lrA, recA, swaA],
+    });
+    // Interrupted after epoch 1: fresh callbacks, and the step given once, to the schedule.
+    const b = setup();
+    const recB = new Recorder();
+    const lr1 = scheduleCallback({ schedule });
+    const swa1 = swaCallback({
+      averager: b.averager,
+      schedule: lr1,
+      start: { step: 0 },
+      writeAverage: false,
+    });
+    await b.model.fit(b.xs, b.ys, {
+      ...fitArgs,
+      epochs: 1,
+      batchSize: 2,
+      callbacks: [lr1, recB, swa1],
+    });
+    const lr2 = scheduleCallback({ schedule, initialStep: lr1.step });
+    const swa2 = swaCallback({ averager: b.averager, schedule: lr2, start: { step: 0 } });
+    await b.model.fit(b.xs, b.ys, {
+      ...fitArgs,
+      initialEpoch: 1,
+      epochs: 2,
+      batchSize: 2,
+      callbacks: [lr2, recB, swa2],
+    });
+    expect(recB.rates).toEqual(recA.rates);
+    expect([a.averager.count, b.averager.count]).toEqual([2, 2]);
+    expectClose(snapshot(b.model), snapshot(a.model), 1e-7);
+    expectClose(snapshot(a.model), mean([2, 5].map((i) => recA.steps[i] as number[][])));
+  });
+
   it('validates its options', async () => {
     const averager = new WeightAverager({ mode: 'swa' });
     held.push(averager);
@@ -206,6 +250,13 @@ describe('swaCallback', () => {
     expect(() => swaCallback({ averager: {} as never, start: { step: 0 } })).toThrow(
       InvalidArgumentError,
     );
+    expect(() =>
+      swaCallback({
+        averager,
+        start: { step: 0 },
+        schedule: swaCyclic({ lr1: 1, lr2: 0.1, cycleSteps: 2 }) as never,
+      }),
+    ).toThrow(/the scheduleCallback driving the rate/);
     const cb = swaCallback({ averager, start: { step: 0 } });
     expect(cb).toBeInstanceOf(SwaCallback);
     await expect(cb.finalize()).rejects.toBeInstanceOf(InvalidArgumentError);

@@ -4,13 +4,11 @@ import {
   InvalidArgumentError,
   requireInteger,
 } from '@onerun/core';
-import { type Schedule, ScheduleCallback } from '@onerun/schedules';
-import type { Optimizer } from '@tensorflow/tfjs-core';
+import { type ScheduleClock, updatesDone } from '@onerun/schedules';
 import { Callback, type LayersModel } from '@tensorflow/tfjs-layers';
-import { WeightAverager } from './averager.js';
+import type { Averager } from './averager.js';
 import { type ForwardFn, type RecomputeBatchNormResult, recomputeBatchNorm } from './batch-norm.js';
 import { MissingBatchNormDataError } from './errors.js';
-import { Swag } from './swag.js';
 
 /** When averaging may begin: after this many completed updates, or completed epochs. */
 export type SwaStart = { step: number } | { epoch: number };
@@ -24,10 +22,10 @@ export type SwaEvery = { steps: number } | { epochs: number } | 'cycle';
 /** Options of {@link swaCallback}. */
 export interface SwaCallbackOptions {
   /**
-   * What to feed: a `WeightAverager` (its `mode` decides SWA, EMA or a custom rule) or a `Swag`
-   * (which collects the same iterates; its mean w̄ is what gets written at the end).
+   * What to feed: a `WeightAverager` (its `mode` decides SWA, EMA or a custom rule), a `Swag`
+   * (its mean w̄ is what gets written at the end), or any other {@link Averager}.
    */
-  averager: WeightAverager | Swag;
+  averager: Averager;
   /**
    * Averaging begins once this many updates (`{ step: S }`) or epochs (`{ epoch: E }`) have
    * completed: the first model folded in is the one after the S-th update / E-th epoch (or the
@@ -40,14 +38,13 @@ export interface SwaCallbackOptions {
    * from `start` when both are in the same unit (as the official SWA code does), else from 0.
    */
   every?: SwaEvery;
-  /** Drives the optimizer's learning rate at every update (e.g. `swaDecay`, `swaCyclic`). */
-  schedule?: Schedule;
-  /** Optimizer the schedule drives (default: `model.optimizer`, which it must be). */
-  optimizer?: Optimizer;
-  /** Updates already done before this callback's first `fit` (to resume; default 0). */
-  initialStep?: number;
-  /** Epochs already done before this callback's first `fit` (to resume; default 0). */
-  initialEpoch?: number;
+  /**
+   * The `scheduleCallback` driving the rate (or any `{ schedule, step }`): the step is read from
+   * it and `'cycle'` uses its schedule's collection points. Without it the step is the model
+   * optimizer's update count (`optimizer.iterations`). Epochs are those `fit` reports (pass
+   * `initialEpoch` to a resumed `fit`).
+   */
+  schedule?: ScheduleClock;
   /**
    * At the end of each `fit`, write the average into the model and recompute its batch-norm
    * statistics from `bnData` (default true). With several `fit` calls, set it to false and call
@@ -79,88 +76,70 @@ export interface SwaFinalizeResult {
 }
 
 /**
- * A `model.fit` callback that averages the weights the optimizer visits (SWA), optionally drives
- * the learning rate with an SWA schedule, and at the end of training writes the average into the
- * model and recomputes its batch-norm statistics. Step counts carry on across `fit` calls.
+ * A `model.fit` callback that averages the weights the optimizer visits (SWA) and, at the end of
+ * training, writes the average into the model and recomputes its batch-norm statistics. It keeps
+ * no step count of its own (see `schedule`); the learning rate is the job of a
+ * `scheduleCallback` next to it.
  */
 export class SwaCallback extends Callback {
-  readonly averager: WeightAverager | Swag;
+  readonly averager: Averager;
   private readonly options: SwaCallbackOptions;
   private readonly every: SwaEvery;
-  private driver: ScheduleCallback | null = null;
-  private steps: number;
-  private epochs: number;
+  /** Epochs completed, as `fit` reports them. */
+  private epochs = 0;
   /** The result of the last `finalize` (also run by `onTrainEnd` when `writeAverage`). */
   lastFinalize: SwaFinalizeResult | null = null;
 
   constructor(options: SwaCallbackOptions) {
     super();
-    const averager = options?.averager;
-    if (!(averager instanceof WeightAverager) && !(averager instanceof Swag)) {
-      throw new InvalidArgumentError('options.averager', averager, 'a WeightAverager or a Swag');
+    const averager = options?.averager as Partial<Averager> | undefined;
+    if (typeof averager?.update !== 'function' || typeof averager.copyTo !== 'function') {
+      throw new InvalidArgumentError(
+        'options.averager',
+        averager,
+        'an Averager (a WeightAverager or a Swag)',
+      );
     }
     this.averager = options.averager;
     checkStart(options.start);
-    if (options.schedule !== undefined && typeof options.schedule?.lrAt !== 'function') {
-      throw new InvalidArgumentError('options.schedule', options.schedule, 'a Schedule');
+    const clock = options.schedule as Partial<ScheduleClock> | undefined;
+    if (clock !== undefined && (typeof clock?.step !== 'number' || !clock.schedule)) {
+      throw new InvalidArgumentError(
+        'options.schedule',
+        clock,
+        'the scheduleCallback driving the rate (or any { schedule, step })',
+      );
     }
     this.every =
       options.every ??
-      (typeof options.schedule?.collectsAt === 'function' ? 'cycle' : { epochs: 1 });
+      (typeof options.schedule?.schedule.collectsAt === 'function' ? 'cycle' : { epochs: 1 });
     checkEvery(this.every, options.schedule);
-    this.steps = requireInteger('options.initialStep', options.initialStep ?? 0, 0);
-    this.epochs = requireInteger('options.initialEpoch', options.initialEpoch ?? 0, 0);
     this.options = options;
   }
 
-  /** Updates completed so far (across `fit` calls, from `initialStep`). */
-  get step(): number {
-    return this.steps;
-  }
-
-  /** Epochs completed so far (across `fit` calls, from `initialEpoch`). */
-  get epoch(): number {
-    return this.epochs;
-  }
-
   override async onTrainBegin(): Promise<void> {
-    const model = this.model;
-    const wantsAverage = this.options.writeAverage ?? true;
-    if (wantsAverage) assertCanRecompute(model, this.options);
-    const schedule = this.options.schedule;
-    if (schedule) {
-      if (this.driver === null) {
-        const optimizer = this.options.optimizer ?? model.optimizer;
-        this.driver = new ScheduleCallback(optimizer, schedule, { initialStep: this.steps });
-      }
-      this.driver.setModel(model);
-      await this.driver.onTrainBegin();
-    }
+    if (this.options.writeAverage ?? true) assertCanRecompute(this.model, this.options);
   }
 
-  override async onBatchBegin(): Promise<void> {
-    this.driver?.beforeUpdate();
+  override async onEpochBegin(epoch: number): Promise<void> {
+    this.epochs = epoch;
   }
 
   override async onBatchEnd(): Promise<void> {
-    const s = this.steps; // index of the update that just ran
-    this.steps = s + 1;
+    const done = updatesDone(this.model, this.options.schedule);
     if (this.every === 'cycle') {
-      if (this.started(this.steps, 'step') && this.options.schedule?.collectsAt?.(s)) {
+      if (this.started(done) && this.options.schedule?.schedule.collectsAt?.(done - 1)) {
         await this.averager.update(this.model);
       }
-    } else if ('steps' in this.every && this.isDue(this.steps, this.every.steps, 'step')) {
+    } else if ('steps' in this.every && this.isDue(done, this.every.steps, 'step')) {
       await this.averager.update(this.model);
     }
   }
 
-  override async onEpochEnd(): Promise<void> {
-    this.epochs += 1;
-    if (
-      this.every !== 'cycle' &&
-      'epochs' in this.every &&
-      this.isDue(this.epochs, this.every.epochs, 'epoch')
-    ) {
+  override async onEpochEnd(epoch: number): Promise<void> {
+    this.epochs = epoch + 1;
+    const every = this.every;
+    if (every !== 'cycle' && 'epochs' in every && this.isDue(this.epochs, every.epochs, 'epoch')) {
       await this.averager.update(this.model);
     }
   }
@@ -184,8 +163,7 @@ export class SwaCallback extends Callback {
       this.lastFinalize = { written: false, count };
       return this.lastFinalize;
     }
-    if (this.averager instanceof Swag) this.averager.copyMeanTo(model);
-    else this.averager.copyTo(model);
+    this.averager.copyTo(model);
     const result: SwaFinalizeResult = { written: true, count };
     if (this.options.bnData !== undefined && batchNormLayers(model).length > 0) {
       result.batchNorm = await recomputeBatchNorm(model, this.options.bnData, {
@@ -197,15 +175,15 @@ export class SwaCallback extends Callback {
     return result;
   }
 
-  /** True once `done` (completed updates or epochs, per `unit`) has reached `start`. */
-  private started(done: number, unit: 'step' | 'epoch'): boolean {
+  /** True once averaging may begin: `start` updates or epochs completed. */
+  private started(stepsDone: number): boolean {
     const start = this.options.start;
-    if ('step' in start) return unit === 'step' ? done >= start.step : this.steps >= start.step;
-    return unit === 'epoch' ? done >= start.epoch : this.epochs >= start.epoch;
+    return 'step' in start ? stepsDone >= start.step : this.epochs >= start.epoch;
   }
 
   private isDue(done: number, period: number, unit: 'step' | 'epoch'): boolean {
-    if (!this.started(done, unit)) return false;
+    if (!this.started(unit === 'step' ? done : updatesDone(this.model, this.options.schedule)))
+      return false;
     const start = this.options.start;
     const origin = unit in start ? ((start as Record<string, number>)[unit] ?? 0) : 0;
     return (done - origin) % period === 0;
@@ -223,13 +201,13 @@ function checkStart(start: unknown): void {
   }
 }
 
-function checkEvery(every: unknown, schedule: Schedule | undefined): void {
+function checkEvery(every: unknown, clock: ScheduleClock | undefined): void {
   if (every === 'cycle') {
-    if (typeof schedule?.collectsAt !== 'function') {
+    if (typeof clock?.schedule.collectsAt !== 'function') {
       throw new InvalidArgumentError(
         'options.every',
         every,
-        "{ steps } or { epochs } — 'cycle' needs a schedule with collection points (collectsAt)",
+        "{ steps } or { epochs } — 'cycle' needs options.schedule: a scheduleCallback whose schedule has collection points (collectsAt)",
       );
     }
     return;
@@ -258,9 +236,10 @@ function assertCanRecompute(model: LayersModel, options: SwaCallbackOptions): vo
  *
  * ```ts
  * const averager = new WeightAverager({ mode: 'swa' });
+ * const lr = scheduleCallback({ schedule: swaDecay({ lrInit: 0.1, swaLr: 0.05, swaStart: 150, totalSteps: 200 }) });
  * await model.fit(xs, ys, {
  *   epochs: 20,
- *   callbacks: [swaCallback({ averager, start: { epoch: 15 }, bnData: xs })],
+ *   callbacks: [lr, swaCallback({ averager, schedule: lr, start: { epoch: 15 }, bnData: xs })],
  * });
  * // model now holds the SWA weights with recomputed batch-norm statistics
  * ```

@@ -1,11 +1,15 @@
 import { OnerunError } from '@onerun/core';
 
-/** `copyTo`, `getState` or an average was asked of a `WeightAverager` that has folded in nothing. */
+/**
+ * An average was asked of an averager (`WeightAverager`, `Swag`) that has folded in nothing.
+ * `what` names the call, e.g. `'Swag.sample'`; the message names the object too.
+ */
 export class EmptyAverageError extends OnerunError {
   constructor(what: string) {
+    const owner = what.split('.')[0];
     super(
       'EMPTY_AVERAGE',
-      `${what}: the averager holds no weights yet; expected at least one update(model) first.`,
+      `${what}: the ${owner} holds no weights yet; expected at least one update(model) first.`,
     );
   }
 }
@@ -54,24 +58,5 @@ export class BatchNormNotReachedError extends OnerunError {
         '(or pass `layers` to recompute only some). No statistics were written.',
     );
     this.layers = layers;
-  }
-}
-
-/** A second `update` was started before the previous one finished. */
-export class ConcurrentUpdateError extends OnerunError {
-  constructor(what = 'WeightAverager.update') {
-    super(
-      'CONCURRENT_UPDATE',
-      `${what} was called while a previous update was still running; expected each update to ` +
-        'be awaited before the next.',
-    );
-  }
-}
-
-/** An averager (`WeightAverager`, `Swag`) was used after `dispose()`. */
-export class DisposedError extends OnerunError {
-  constructor(what: string) {
-    const owner = what.split('.')[0];
-    super('DISPOSED', `${what} was called on a disposed ${owner}; expected a live one.`);
   }
 }

@@ -1,6 +1,7 @@
 export {
   type AveragedWeights,
   type AverageFn,
+  type Averager,
   type AveragerOptions,
   type AveragerState,
   type CommonAveragerOptions,
@@ -22,8 +23,6 @@ export {
 } from './callback.js';
 export {
   BatchNormNotReachedError,
-  ConcurrentUpdateError,
-  DisposedError,
   EmptyAverageError,
   EmptyDataError,
   MissingBatchNormDataError,

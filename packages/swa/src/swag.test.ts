@@ -1,7 +1,12 @@
-import { InvalidArgumentError, NonFiniteError, WeightMismatchError } from '@onerun/core';
+import {
+  DisposedError,
+  InvalidArgumentError,
+  NonFiniteError,
+  WeightMismatchError,
+} from '@onerun/core';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { DisposedError, EmptyAverageError } from './errors.js';
+import { EmptyAverageError } from './errors.js';
 import { Swag } from './swag.js';
 
 /** Dense 2 → 1: three parameters (kernel [2, 1], bias [1]), set by hand below. */
@@ -76,7 +81,7 @@ describe('Swag', () => {
       expect(variance[j]).toBeCloseTo(v, 4);
     });
     const other = tinyDense();
-    swag.copyMeanTo(other);
+    swag.copyTo(other);
     expect(await flat(other.getWeights().map((w) => w.clone()))).toEqual(mean);
     swag.dispose();
     model.dispose();

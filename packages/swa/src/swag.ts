@@ -1,7 +1,8 @@
 import {
   assertSameWeights,
+  DisposedError,
+  firstNonFinite,
   InvalidArgumentError,
-  modelVariables,
   NonFiniteError,
   requireInteger,
   requirePositive,
@@ -13,9 +14,9 @@ import {
 } from '@onerun/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import type { AveragedWeights } from './averager.js';
-import { ConcurrentUpdateError, DisposedError, EmptyAverageError } from './errors.js';
-import { findNonFinite } from './finite.js';
+import type { AveragedWeights, Averager } from './averager.js';
+import { EmptyAverageError } from './errors.js';
+import { UpdateQueue } from './update-queue.js';
 
 /** Variances below this are clamped before the square root (negative ones are rounding error). */
 const VARIANCE_FLOOR = 1e-30;
@@ -76,7 +77,7 @@ export interface SwagState {
  * several samples with `sampleInto(model)`, **recompute batch norm for each** with
  * `recomputeBatchNorm`, and average the predictions. Memory: (K + 2) × the modelled weights.
  */
-export class Swag {
+export class Swag implements Averager {
   readonly rank: number;
   readonly which: AveragedWeights;
   readonly checkFinite: boolean;
@@ -86,7 +87,7 @@ export class Swag {
   private deviations: tf.Tensor[][] = [];
   private specs: WeightSpec[] | null = null;
   private n = 0;
-  private busy = false;
+  private readonly updates = new UpdateQueue();
   private disposed = false;
 
   constructor(options: SwagOptions = {}) {
@@ -171,45 +172,49 @@ export class Swag {
 
   /**
    * Folds `model`'s current weights into the moments and the deviation columns (the first update
-   * copies). On NaN/±Infinity (with `checkFinite`) it throws `NonFiniteError` and changes nothing.
-   * Await each update before the next.
+   * copies). As `WeightAverager.update`: the weights are taken at the call, overlapping calls
+   * queue and apply in call order, and on NaN/±Infinity (with `checkFinite`) that update rejects
+   * with `NonFiniteError` and changes nothing.
    */
   async update(model: LayersModel): Promise<void> {
     this.assertLive('update');
-    if (this.busy) throw new ConcurrentUpdateError('Swag.update');
-    const vars = modelVariables(model, this.which);
-    const specs = weightSpecs(model, this.which);
+    await this.updates.enqueue(model, this.which, (weights, specs) => this.fold(weights, specs));
+  }
+
+  private async fold(weights: tf.Tensor[], specs: WeightSpec[]): Promise<void> {
+    this.assertLive('update');
     if (this.specs) assertSameWeights(this.specs, specs, 'Swag.update: modelled vs model weights');
-    this.busy = true;
+    const n = this.n;
+    const next = tf.tidy(() =>
+      weights.map((w, i) => {
+        const square = tf.square(w);
+        if (n === 0) return { mean: tf.clone(w), square, deviation: tf.zerosLike(w) };
+        const mean0 = this.means?.[i] as tf.Tensor;
+        const square0 = this.squares?.[i] as tf.Tensor;
+        const mean = tf.add(mean0, tf.div(tf.sub(w, mean0), n + 1));
+        return {
+          mean,
+          square: tf.add(square0, tf.div(tf.sub(square, square0), n + 1)),
+          deviation: tf.sub(w, mean),
+        };
+      }),
+    );
     try {
-      const n = this.n;
-      const next = tf.tidy(() =>
-        vars.map((v, i) => {
-          const w = v.read();
-          const square = tf.square(w);
-          if (n === 0) return { mean: tf.clone(w), square, deviation: tf.zerosLike(w) };
-          const mean0 = this.means?.[i] as tf.Tensor;
-          const square0 = this.squares?.[i] as tf.Tensor;
-          const mean = tf.add(mean0, tf.div(tf.sub(w, mean0), n + 1));
-          return {
-            mean,
-            square: tf.add(square0, tf.div(tf.sub(square, square0), n + 1)),
-            deviation: tf.sub(w, mean),
-          };
-        }),
-      );
-      const created = next.flatMap((m) => [m.mean, m.square, m.deviation]);
-      try {
-        if (this.checkFinite) await this.assertFinite(next, specs, n);
-      } catch (error) {
-        tf.dispose(created);
-        throw error;
+      const bad = this.checkFinite
+        ? await firstNonFinite(next.flatMap((m) => [m.mean, m.square]))
+        : -1;
+      this.assertLive('update'); // disposed while the check was read back
+      if (bad >= 0) {
+        throw new NonFiniteError(
+          `Swag.update #${n + 1}: weight '${specs[Math.floor(bad / 2)]?.name}' (or the moments it yields)`,
+        );
       }
-      this.commit(next, specs);
-      this.n = n + 1;
-    } finally {
-      this.busy = false;
+    } catch (error) {
+      tf.dispose(next.flatMap((m) => [m.mean, m.square, m.deviation]));
+      throw error;
     }
+    this.commit(next, specs);
+    this.n = n + 1;
   }
 
   /** The SWA mean w̄ as new tensors (caller-owned), in `modelVariables(model, which)` order. */
@@ -281,8 +286,8 @@ export class Swag {
   }
 
   /** Writes the SWA mean w̄ into `model` (recompute batch norm afterwards, as for SWA). */
-  copyMeanTo(model: LayersModel): void {
-    this.writeInto(model, 'copyMeanTo', () => this.mean());
+  copyTo(model: LayersModel): void {
+    this.writeInto(model, 'copyTo', () => this.mean());
   }
 
   /** Frees every tensor the Swag holds. Any later call throws `DisposedError`. */
@@ -300,19 +305,6 @@ export class Swag {
       writeWeights(model, tensors, this.which);
     } finally {
       tf.dispose(tensors);
-    }
-  }
-
-  private async assertFinite(
-    next: { mean: tf.Tensor; square: tf.Tensor }[],
-    specs: WeightSpec[],
-    n: number,
-  ): Promise<void> {
-    const i = await findNonFinite(next.flatMap((m) => [m.mean, m.square]));
-    if (i >= 0) {
-      throw new NonFiniteError(
-        `Swag.update #${n + 1}: weight '${specs[Math.floor(i / 2)]?.name}' (or the moments it yields)`,
-      );
     }
   }
 

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@onerun/core';
 import {
   backend_util,
   type Conv2DBackpropFilterAttrs,
@@ -26,8 +27,10 @@ type ConvInfo = ReturnType<typeof backend_util.computeConv2DInfo>;
 
 function requireChannelsLast(kernel: string, dataFormat: string | undefined): void {
   if (dataFormat !== undefined && dataFormat !== 'NHWC' && dataFormat !== 'channelsLast') {
-    throw new Error(
-      `@onerun/backend: wasm ${kernel} supports dataFormat 'NHWC' only; got '${dataFormat}'.`,
+    throw new InvalidArgumentError(
+      `${kernel} dataFormat (@onerun/backend wasm)`,
+      dataFormat,
+      "'NHWC' (channelsLast), the only layout the wasm training kernels support",
     );
   }
 }

@@ -1,3 +1,4 @@
+import { UnsupportedEnvironmentError } from '@onerun/core';
 import {
   type DataId,
   type DataType,
@@ -40,7 +41,10 @@ export class WasmScope {
   run(name: string, inputs: NamedTensorInfoMap | TensorInfo[], attrs: object = {}): TensorInfo {
     const config = getKernel(name, 'wasm');
     if (config === undefined) {
-      throw new Error(`@onerun/backend: kernel '${name}' is not registered for backend 'wasm'.`);
+      throw new UnsupportedEnvironmentError(
+        `@onerun/backend: kernel '${name}' is not registered for backend 'wasm'`,
+        "@tensorflow/tfjs-backend-wasm 4.22's kernels loaded before the training kernels run",
+      );
     }
     const kernelFunc: KernelFunc = config.kernelFunc;
     const out = kernelFunc({
@@ -49,7 +53,10 @@ export class WasmScope {
       attrs: attrs as NamedAttrMap,
     });
     if (Array.isArray(out)) {
-      throw new Error(`@onerun/backend: kernel '${name}' returned several outputs; expected one.`);
+      throw new UnsupportedEnvironmentError(
+        `@onerun/backend: wasm kernel '${name}' returned several outputs`,
+        'one output, as in @tensorflow/tfjs-backend-wasm 4.22',
+      );
     }
     this.owned.push(out);
     return out;
