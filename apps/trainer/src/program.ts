@@ -263,9 +263,9 @@ interface CompareCli extends Common {
   evalEvery?: number;
 }
 
-/** The method knobs of `compare` that go into its settings as they are. */
-const COMPARE_KNOBS = [
-  'valSplit',
+/** Each method's hyperparameters, as `train` and `compare` both take them. */
+const METHOD_OPTION_KEYS = [
+  'evalEvery',
   'sseLr',
   'fgeStart',
   'fgeCycleEpochs',
@@ -274,11 +274,12 @@ const COMPARE_KNOBS = [
   'swaStart',
   'swaLr',
   'swaEvery',
-  'swaBudget',
   'swagRank',
   'swagSamples',
-  'evalEvery',
 ] as const;
+
+/** The method knobs of `compare` that go into its settings as they are. */
+const COMPARE_KNOBS = ['valSplit', 'swaBudget', ...METHOD_OPTION_KEYS] as const;
 
 async function runCompare(opts: CompareCli, preset?: string): Promise<void> {
   const methods = opts.methods.split(',').map((m) => parseMethodName(m.trim()));
@@ -339,6 +340,49 @@ async function runCompare(opts: CompareCli, preset?: string): Promise<void> {
   print(`time: ${num(outcome.seconds, 1)} s; ${describeBackend(backend)}`);
 }
 
+function withMethodOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--eval-every <epochs>',
+      'test metrics every n epochs (0: only at the end; default 1)',
+      integer(0, MAX.epochs),
+    )
+    .option('--sse-lr <rate>', 'SSE: peak rate α0 of each cycle (default --lr)', positive)
+    .option(
+      '--fge-start <epoch>',
+      'FGE: collection starts at this epoch, or fraction (default 0.8)',
+      epochOrFraction,
+    )
+    .option(
+      '--fge-cycle-epochs <n>',
+      'FGE: cycle length in epochs (default: its phase split into its cycles)',
+      positiveUpTo(MAX.epochs),
+    )
+    .option('--fge-lr1 <rate>', 'FGE: large rate of the cycle (default lr/2)', positive)
+    .option('--fge-lr2 <rate>', 'FGE: small rate of the cycle (default lr/20)', positive)
+    .option(
+      '--swa-start <epoch>',
+      'SWA: averaging starts at this epoch, or after this fraction of its epochs (default 0.75)',
+      epochOrFraction,
+    )
+    .option('--swa-lr <rate>', 'SWA: constant rate of the averaging phase (default lr/2)', positive)
+    .option(
+      '--swa-every <n|epoch>',
+      'SWA: average every n updates, or once per epoch (default)',
+      swaEvery,
+    )
+    .option(
+      '--swag-rank <K>',
+      'SWA: also fit SWAG with K deviation columns (0: off; the paper uses 20)',
+      integer(0, MAX.swagRank),
+    )
+    .option(
+      '--swag-samples <S>',
+      'SWAG: draws in its Bayesian model average, BN recomputed for each (default 30)',
+      integer(1, MAX.swagSamples),
+    );
+}
+
 interface CompareDefaults {
   budget: number;
   cycles: number;
@@ -348,12 +392,14 @@ interface CompareDefaults {
 }
 
 function compareOptions(cmd: Command, defaults: CompareDefaults): Command {
-  return withModelAndData(
-    withCommon(cmd).option(
-      '--budget <epochs>',
-      'training budget per method, in epochs',
-      integer(1, MAX.epochs),
-      defaults.budget,
+  return withMethodOptions(
+    withModelAndData(
+      withCommon(cmd).option(
+        '--budget <epochs>',
+        'training budget per method, in epochs',
+        integer(1, MAX.epochs),
+        defaults.budget,
+      ),
     ),
   )
     .option(
@@ -374,48 +420,9 @@ function compareOptions(cmd: Command, defaults: CompareDefaults): Command {
     .option('--test-limit <n>', 'use only the first n test examples', integer(1))
     .option('--val-split <fraction>', 'hold out this fraction of the training split', fraction)
     .option(
-      '--eval-every <epochs>',
-      'test metrics every n epochs (0: only at the end; default 1)',
-      integer(0, MAX.epochs),
-    )
-    .option('--sse-lr <rate>', 'SSE: peak rate α0 of each cycle (default --lr)', positive)
-    .option(
-      '--fge-start <epoch>',
-      'FGE: collection starts at this epoch, or fraction (default 0.8)',
-      epochOrFraction,
-    )
-    .option(
-      '--fge-cycle-epochs <n>',
-      'FGE: cycle length in epochs (default: phase / --fge-cycles)',
-      positiveUpTo(MAX.epochs),
-    )
-    .option('--fge-lr1 <rate>', 'FGE: large rate of the cycle (default lr/2)', positive)
-    .option('--fge-lr2 <rate>', 'FGE: small rate of the cycle (default lr/20)', positive)
-    .option(
-      '--swa-start <epoch>',
-      'SWA: averaging starts at this epoch, or fraction (default 0.75)',
-      epochOrFraction,
-    )
-    .option('--swa-lr <rate>', 'SWA: constant rate of the averaging phase (default lr/2)', positive)
-    .option(
-      '--swa-every <n|epoch>',
-      'SWA: average every n updates, or once per epoch (default)',
-      swaEvery,
-    )
-    .option(
       '--swa-budget <x>',
       "SWA's training length as a multiple of the budget (default 1)",
       positiveUpTo(MAX.budgetMultiple),
-    )
-    .option(
-      '--swag-rank <K>',
-      'SWA: also fit SWAG with K deviation columns (0: off; the paper uses 20)',
-      integer(0, MAX.swagRank),
-    )
-    .option(
-      '--swag-samples <S>',
-      'SWAG: draws in its Bayesian model average, BN recomputed for each (default 30)',
-      integer(1, MAX.swagSamples),
     )
     .option('--no-curve', 'skip the curve between the baseline and SSE')
     .option(
@@ -482,16 +489,20 @@ export function buildProgram(): Command {
       );
     });
 
-  const train = withModelAndData(
-    withCommon(
-      program
-        .command('train')
-        .description('train one method into a run folder (resumes an unfinished one)'),
-    )
-      .requiredOption('--out <dir>', 'run folder to create or resume')
-      .addOption(
-        new Option('--method <name>', 'training method').choices([...METHOD_NAMES]).default('sse'),
-      ),
+  const train = withMethodOptions(
+    withModelAndData(
+      withCommon(
+        program
+          .command('train')
+          .description('train one method into a run folder (resumes an unfinished one)'),
+      )
+        .requiredOption('--out <dir>', 'run folder to create or resume')
+        .addOption(
+          new Option('--method <name>', 'training method')
+            .choices([...METHOD_NAMES])
+            .default('sse'),
+        ),
+    ),
   )
     .option('--epochs <n>', 'training budget in epochs', integer(1, MAX.epochs), 10)
     .option('--batch-size <n>', 'examples per update', integer(1, MAX.batchSize), 128)
@@ -503,46 +514,6 @@ export function buildProgram(): Command {
     .option('--test-limit <n>', 'use only the first n test examples', integer(1))
     .option('--weight-decay <x>', 'L2 weight decay on kernels', Number, 5e-4)
     .option('--momentum <x>', 'SGD momentum', Number, 0.9)
-    .option(
-      '--eval-every <epochs>',
-      'test metrics every n epochs (0: only at the end)',
-      integer(0, MAX.epochs),
-      1,
-    )
-    .option('--sse-lr <rate>', 'SSE: peak rate α0 of each cycle (default --lr)', positive)
-    .option('--swa-lr <rate>', 'SWA: constant rate of the averaging phase (default lr/2)', positive)
-    .option(
-      '--swa-start <epoch>',
-      'SWA: averaging starts at this epoch, or after this fraction of the epochs (default 0.75)',
-      epochOrFraction,
-    )
-    .option(
-      '--swa-every <n|epoch>',
-      'SWA: average every n updates, or once per epoch (default)',
-      swaEvery,
-    )
-    .option(
-      '--swag-rank <K>',
-      'SWA: also fit SWAG with K deviation columns (0: off; the paper uses 20)',
-      integer(0, MAX.swagRank),
-    )
-    .option(
-      '--swag-samples <S>',
-      'SWAG: draws in its Bayesian model average, BN recomputed for each (default 30)',
-      integer(1, MAX.swagSamples),
-    )
-    .option(
-      '--fge-start <epoch>',
-      'FGE: collection starts at this epoch, or fraction (default 0.8)',
-      epochOrFraction,
-    )
-    .option(
-      '--fge-cycle-epochs <n>',
-      'FGE: cycle length in epochs (default: phase / --cycles)',
-      positiveUpTo(MAX.epochs),
-    )
-    .option('--fge-lr1 <rate>', 'FGE: large rate of the cycle (default lr/2)', positive)
-    .option('--fge-lr2 <rate>', 'FGE: small rate of the cycle (default lr/20)', positive)
     .option('--force', 'overwrite an existing run folder')
     .action(async (own: Record<string, unknown>, cmd: Command) => {
       const opts = { ...own, ...commonOf(cmd) } as Record<string, unknown> & Common;
@@ -561,17 +532,7 @@ export function buildProgram(): Command {
         'testLimit',
         'weightDecay',
         'momentum',
-        'swaLr',
-        'swaStart',
-        'swaEvery',
-        'swagRank',
-        'swagSamples',
-        'sseLr',
-        'fgeStart',
-        'fgeCycleEpochs',
-        'fgeLr1',
-        'fgeLr2',
-        'evalEvery',
+        ...METHOD_OPTION_KEYS,
       ];
       // A run folder outlives the working directory it was made from.
       if (typeof opts.dataDir === 'string') opts.dataDir = resolve(opts.dataDir);
