@@ -18,3 +18,29 @@ export {
   WASM_TRAINING_KERNELS,
   type WasmKernelRegistration,
 } from './wasm/register.js';
+export {
+  type BuildNativeOptions,
+  buildNative,
+  type NativeBuildResult,
+} from './native/build-native.js';
+export { type NativeCheckResult, OP_TOLERANCE } from './native/check.js';
+export {
+  CommandFailedError,
+  DiskSpaceError,
+  MissingSymbolsError,
+  NativeBuildError,
+  NativeCheckFailedError,
+  NativePackageNotFoundError,
+  NodeHeadersMissingError,
+  ToolMissingError,
+  WheelUnavailableError,
+} from './native/errors.js';
+export {
+  BUILD_NATIVE_COMMAND,
+  findNativePackage,
+  isAddonBuilt,
+  NATIVE_PACKAGES,
+  type NativePackage,
+  type NativePackageName,
+} from './native/packages.js';
+export { DEFAULT_TENSORFLOW_VERSION } from './native/wheel.js';
