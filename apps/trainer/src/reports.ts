@@ -1,4 +1,5 @@
 import { sampleSchedule } from '@onerun/schedules';
+import { backendDetails } from './backend.js';
 import { type Chart, lossChart, lrChart, reliabilityChart, sizeCurveChart } from './charts.js';
 import type { RunMetrics } from './evaluate.js';
 import { METRIC_COLUMNS, metricCells, num } from './format.js';
@@ -45,7 +46,7 @@ export function runFacts(runFile: RunFile): [string, string][] {
     ],
     [
       'backend',
-      `${backend.backend}${backend.package ? ` (${backend.package})` : ''}, asked for ${backend.requested}${skipped ? `; skipped ${skipped}` : ''}`,
+      `${backend.backend} (${backendDetails(backend)}), asked for ${backend.requested}${skipped ? `; skipped ${skipped}` : ''}`,
     ],
     [
       'training',

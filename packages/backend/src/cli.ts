@@ -45,7 +45,10 @@ async function main(argv: string[]): Promise<number> {
   const packages = values.package?.map((name) => {
     const full = (name.startsWith('@') ? name : `@tensorflow/${name}`) as NativePackageName;
     if (!(full in NATIVE_PACKAGES)) {
-      throw new OnerunError('USAGE', `Unknown --package '${name}'; expected tfjs-node or tfjs-node-gpu.`);
+      throw new OnerunError(
+        'USAGE',
+        `Unknown --package '${name}'; expected tfjs-node or tfjs-node-gpu.`,
+      );
     }
     return full;
   });
@@ -68,7 +71,10 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     if (error instanceof OnerunError) process.stderr.write(`error: ${error.message}\n`);
-    else process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    else
+      process.stderr.write(
+        `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
     process.exitCode = error instanceof OnerunError ? 2 : 1;
   },
 );

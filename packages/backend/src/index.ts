@@ -4,21 +4,6 @@ export {
   WasmNotLoadedError,
 } from './errors.js';
 export {
-  BACKEND_CANDIDATES,
-  type BackendName,
-  type BackendPreference,
-  type BackendSelection,
-  type ModuleLoader,
-  type SelectBackendOptions,
-  type SkippedBackend,
-  selectBackend,
-} from './select.js';
-export {
-  registerWasmTrainingKernels,
-  WASM_TRAINING_KERNELS,
-  type WasmKernelRegistration,
-} from './wasm/register.js';
-export {
   type BuildNativeOptions,
   buildNative,
   type NativeBuildResult,
@@ -44,3 +29,18 @@ export {
   type NativePackageName,
 } from './native/packages.js';
 export { DEFAULT_TENSORFLOW_VERSION } from './native/wheel.js';
+export {
+  BACKEND_CANDIDATES,
+  type BackendName,
+  type BackendPreference,
+  type BackendSelection,
+  type ModuleLoader,
+  type SelectBackendOptions,
+  type SkippedBackend,
+  selectBackend,
+} from './select.js';
+export {
+  registerWasmTrainingKernels,
+  WASM_TRAINING_KERNELS,
+  type WasmKernelRegistration,
+} from './wasm/register.js';

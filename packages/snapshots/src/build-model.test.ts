@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import {
   encodeSnapshot,
   MODEL_JSON,
@@ -210,6 +210,10 @@ describe('buildModel (load without copying the weights)', () => {
   );
 
   it('shares the weight bytes it owns and copies those it does not', async () => {
+    // Reads the cpu backend's own buffers; the native test pass starts on another backend.
+    const previous = tf.getBackend();
+    await tf.setBackend('cpu');
+    onTestFinished(() => tf.setBackend(previous));
     const model = mlp();
     const { parsed, bytes } = await snapshotOf(model);
     const backingBuffer = (m: tf.LayersModel) =>

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { type NativeCheckResult, checkNativeAddon } from './check.js';
+import { checkNativeAddon, type NativeCheckResult } from './check.js';
 import { compileAddon, findToolchain } from './compile.js';
 import { NativeBuildError, NativePackageNotFoundError } from './errors.js';
 import {
@@ -97,8 +97,13 @@ async function buildOne(
   const deps = join(pkg.dir, 'deps');
   const required = await requiredSymbols(join(pkg.dir, 'binding'), join(deps, 'include'));
   const libraries = [TENSORFLOW_LIBRARY, FRAMEWORK_LIBRARY];
-  await verifySymbols(libraries.map((l) => join(deps, 'lib', l)), required);
-  log(`verify: ${libraries.join(' + ')} export all ${required.length} C API functions the binding calls`);
+  await verifySymbols(
+    libraries.map((l) => join(deps, 'lib', l)),
+    required,
+  );
+  log(
+    `verify: ${libraries.join(' + ')} export all ${required.length} C API functions the binding calls`,
+  );
   const builtFor = await readBuildRecord(deps);
   const upToDate = !staged && !options.force && isAddonBuilt(pkg) && builtFor === record.wheel;
   if (upToDate) {
@@ -121,7 +126,8 @@ async function buildOne(
 
 async function readBuildRecord(deps: string): Promise<string | undefined> {
   try {
-    return (JSON.parse(await readFile(join(deps, BUILD_RECORD), 'utf8')) as { wheel?: string }).wheel;
+    return (JSON.parse(await readFile(join(deps, BUILD_RECORD), 'utf8')) as { wheel?: string })
+      .wheel;
   } catch {
     return undefined;
   }

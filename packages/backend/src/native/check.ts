@@ -19,7 +19,7 @@ export const OP_TOLERANCE = 1e-4;
 
 // Run with `node --input-type=module -e`, argv[1] = the package folder. Inputs come from a fixed
 // generator so both backends see the same numbers; each op runs on 'tensorflow' and on 'cpu'.
-const CHECK_SCRIPT = String.raw`
+const CHECK_SCRIPT = `
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 const dir = process.argv[1];
@@ -84,17 +84,24 @@ console.log(JSON.stringify({ backend: tf.getBackend(), tensorflowVersion: bindin
  */
 export async function checkNativeAddon(pkg: NativePackage): Promise<NativeCheckResult> {
   const env = { ...process.env, TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? '2' };
-  const result = await run(process.execPath, ['--input-type=module', '-e', CHECK_SCRIPT, pkg.dir], { env, quiet: true });
+  const result = await run(process.execPath, ['--input-type=module', '-e', CHECK_SCRIPT, pkg.dir], {
+    env,
+    quiet: true,
+  });
   const line = result.output.trimEnd().split('\n').at(-1) ?? '';
   let parsed: NativeCheckResult | undefined;
   try {
     parsed = JSON.parse(line) as NativeCheckResult;
   } catch {}
   if (result.code !== 0 || parsed === undefined) {
-    throw new NativeCheckFailedError(`${pkg.name} did not load in a fresh Node process:\n${tail(result.output)}`);
+    throw new NativeCheckFailedError(
+      `${pkg.name} did not load in a fresh Node process:\n${tail(result.output)}`,
+    );
   }
   if (parsed.backend !== 'tensorflow') {
-    throw new NativeCheckFailedError(`${pkg.name} loaded, but the active backend is '${parsed.backend}'; expected 'tensorflow'`);
+    throw new NativeCheckFailedError(
+      `${pkg.name} loaded, but the active backend is '${parsed.backend}'; expected 'tensorflow'`,
+    );
   }
   const bad = parsed.ops.filter((o) => !(o.error <= OP_TOLERANCE));
   if (bad.length > 0) {

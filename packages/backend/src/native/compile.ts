@@ -22,13 +22,25 @@ export interface Toolchain {
 export function findToolchain(packageDir: string, nodedir?: string): Toolchain {
   const python = findTool(['python3', 'python']);
   if (python === undefined) {
-    throw new ToolMissingError('python3', 'by node-gyp to build the addon', 'install python3 (Debian: apt-get install python3)');
+    throw new ToolMissingError(
+      'python3',
+      'by node-gyp to build the addon',
+      'install python3 (Debian: apt-get install python3)',
+    );
   }
   if (process.env.CXX === undefined && findTool(['c++', 'g++', 'clang++']) === undefined) {
-    throw new ToolMissingError('a C++ compiler (c++, g++ or clang++)', 'to compile the addon', 'install one (Debian: apt-get install g++), or set CXX');
+    throw new ToolMissingError(
+      'a C++ compiler (c++, g++ or clang++)',
+      'to compile the addon',
+      'install one (Debian: apt-get install g++), or set CXX',
+    );
   }
   if (findTool(['make']) === undefined) {
-    throw new ToolMissingError('make', 'by node-gyp to build the addon', 'install it (Debian: apt-get install make)');
+    throw new ToolMissingError(
+      'make',
+      'by node-gyp to build the addon',
+      'install it (Debian: apt-get install make)',
+    );
   }
   const candidates = [
     nodedir,
@@ -36,11 +48,17 @@ export function findToolchain(packageDir: string, nodedir?: string): Toolchain {
     // Node's own prefix: /usr for Debian's nodejs, the unpacked folder of an official tarball.
     dirname(dirname(process.execPath)),
   ].filter((d): d is string => d !== undefined && d !== '');
-  const headers = candidates.map((d) => resolve(d)).find((d) => existsSync(join(d, 'include', 'node', 'node_api.h')));
+  const headers = candidates
+    .map((d) => resolve(d))
+    .find((d) => existsSync(join(d, 'include', 'node', 'node_api.h')));
   if (headers === undefined) throw new NodeHeadersMissingError(candidates);
   const nodeGyp = findNodeGyp(packageDir);
   if (nodeGyp === undefined) {
-    throw new ToolMissingError('node-gyp', 'to build the addon', 'install it (`npm install -g node-gyp`) or set npm_config_node_gyp to its bin/node-gyp.js');
+    throw new ToolMissingError(
+      'node-gyp',
+      'to build the addon',
+      'install it (`npm install -g node-gyp`) or set npm_config_node_gyp to its bin/node-gyp.js',
+    );
   }
   return { nodedir: headers, nodeGyp, python };
 }
@@ -53,7 +71,16 @@ function findNodeGyp(packageDir: string): string | undefined {
     return join(dirname(dirname(main)), 'bin', 'node-gyp.js');
   } catch {}
   // The copy npm bundles, beside this Node (…/bin/node → …/lib/node_modules/npm/…).
-  const bundled = join(dirname(dirname(process.execPath)), 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+  const bundled = join(
+    dirname(dirname(process.execPath)),
+    'lib',
+    'node_modules',
+    'npm',
+    'node_modules',
+    'node-gyp',
+    'bin',
+    'node-gyp.js',
+  );
   return existsSync(bundled) ? bundled : undefined;
 }
 
@@ -66,8 +93,12 @@ export async function compileAddon(
   toolchain: Toolchain,
   log: (line: string) => void,
 ): Promise<void> {
-  const preGyp = createRequire(join(pkg.dir, 'package.json')).resolve('@mapbox/node-pre-gyp/bin/node-pre-gyp');
-  log(`build: node-pre-gyp install --build-from-source in ${pkg.dir} (Node headers from ${toolchain.nodedir})`);
+  const preGyp = createRequire(join(pkg.dir, 'package.json')).resolve(
+    '@mapbox/node-pre-gyp/bin/node-pre-gyp',
+  );
+  log(
+    `build: node-pre-gyp install --build-from-source in ${pkg.dir} (Node headers from ${toolchain.nodedir})`,
+  );
   const env = {
     ...process.env,
     npm_config_nodedir: toolchain.nodedir,
@@ -75,8 +106,17 @@ export async function compileAddon(
     npm_config_python: toolchain.python,
     npm_config_jobs: String(availableParallelism()),
   };
-  const result = await run(process.execPath, [preGyp, 'install', '--build-from-source'], { cwd: pkg.dir, env, quiet: true });
+  const result = await run(process.execPath, [preGyp, 'install', '--build-from-source'], {
+    cwd: pkg.dir,
+    env,
+    quiet: true,
+  });
   if (result.code !== 0 || !existsSync(pkg.bindingPath)) {
-    throw new CommandFailedError('build', 'node-pre-gyp install --build-from-source', result.code, tail(result.output));
+    throw new CommandFailedError(
+      'build',
+      'node-pre-gyp install --build-from-source',
+      result.code,
+      tail(result.output),
+    );
   }
 }

@@ -51,7 +51,11 @@ export async function stageTensorflow(
   const deps = join(packageDir, 'deps');
   const existing = await readStageRecord(packageDir);
   const wheelBytes = statSync(wheel).size;
-  if (existing?.wheel === basename(wheel) && existing.wheelBytes === wheelBytes && intact(deps, existing)) {
+  if (
+    existing?.wheel === basename(wheel) &&
+    existing.wheelBytes === wheelBytes &&
+    intact(deps, existing)
+  ) {
     log(`stage: ${deps} already holds ${existing.wheel}`);
     return { staged: false, record: existing };
   }
@@ -59,9 +63,12 @@ export async function stageTensorflow(
   try {
     entries = await listZip(wheel);
   } catch (error) {
-    throw new WheelUnavailableError(`${wheel} cannot be read as a wheel: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new WheelUnavailableError(
+      `${wheel} cannot be read as a wheel: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
   }
   const wanted = entries.flatMap((entry) => {
     const target = targetOf(entry.name);
@@ -76,7 +83,9 @@ export async function stageTensorflow(
   }
   const bytes = wanted.reduce((sum, w) => sum + w.entry.size, 0);
   await ensureFreeSpace(packageDir, bytes + 50 * 2 ** 20, `staging TensorFlow into ${deps}`);
-  log(`stage: unpacking ${wanted.length} files (${(bytes / 2 ** 20).toFixed(0)} MB) of ${basename(wheel)} into ${deps}`);
+  log(
+    `stage: unpacking ${wanted.length} files (${(bytes / 2 ** 20).toFixed(0)} MB) of ${basename(wheel)} into ${deps}`,
+  );
   await rm(deps, { recursive: true, force: true });
   const files: Record<string, number> = {};
   for (const { entry, target } of wanted) {
@@ -122,4 +131,3 @@ function intact(deps: string, record: StageRecord): boolean {
     })
   );
 }
-

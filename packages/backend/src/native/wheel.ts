@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { ensureFreeSpace } from './disk.js';
 import { WheelUnavailableError } from './errors.js';
 import { findTool, run } from './process.js';
-import { ensureFreeSpace } from './disk.js';
 
 /** The TensorFlow release whose wheel `buildNative` uses unless told otherwise. */
 export const DEFAULT_TENSORFLOW_VERSION = '2.21.0';
@@ -64,19 +64,33 @@ export async function obtainWheel(request: WheelRequest): Promise<string> {
   await ensureFreeSpace(request.cacheDir, WHEEL_BYTES, 'downloading the TensorFlow wheel');
   const spec = `${request.project}==${request.version}`;
   request.log(`wheel: pip download ${spec} (about 270 MB) into ${request.cacheDir}`);
-  const base = ['-m', 'pip', 'download', '--no-deps', '--disable-pip-version-check', '-d', request.cacheDir];
+  const base = [
+    '-m',
+    'pip',
+    'download',
+    '--no-deps',
+    '--disable-pip-version-check',
+    '-d',
+    request.cacheDir,
+  ];
   let result = await run(python, [...base, spec], { quiet: true });
   if (result.code !== 0) {
     // This Python may have no wheel of its own (too new): the library inside is the same for
     // every Python version, so ask for the CPython 3.11 build.
-    const tags = ['--only-binary=:all:', '--python-version', '3.11', '--platform', 'manylinux_2_27_x86_64'];
+    const tags = [
+      '--only-binary=:all:',
+      '--python-version',
+      '3.11',
+      '--platform',
+      'manylinux_2_27_x86_64',
+    ];
     result = await run(python, [...base, ...tags, spec], { quiet: true });
   }
   const downloaded = await cachedWheel(request);
   if (result.code !== 0 || downloaded === undefined) {
     throw new WheelUnavailableError(
       `pip could not download ${spec}: ${result.output.trim().split('\n').slice(-3).join(' / ')}; ` +
-        'check pip\'s index (pip config list), or pass --wheel with a wheel downloaded elsewhere',
+        "check pip's index (pip config list), or pass --wheel with a wheel downloaded elsewhere",
     );
   }
   return downloaded;

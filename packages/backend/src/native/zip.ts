@@ -70,7 +70,11 @@ export async function listZip(path: string): Promise<ZipEntry[]> {
  * Writes one entry of the archive to `target` (through a temporary file, renamed when complete),
  * checking its CRC-32 where this Node has `zlib.crc32`.
  */
-export async function extractZipEntry(path: string, entry: ZipEntry, target: string): Promise<void> {
+export async function extractZipEntry(
+  path: string,
+  entry: ZipEntry,
+  target: string,
+): Promise<void> {
   const file = await open(path, 'r');
   let dataStart: number;
   try {
@@ -81,7 +85,9 @@ export async function extractZipEntry(path: string, entry: ZipEntry, target: str
     await file.close();
   }
   if (entry.method !== 0 && entry.method !== 8) {
-    throw new Error(`${path}: ${entry.name} uses compression method ${entry.method}; expected 0 or 8`);
+    throw new Error(
+      `${path}: ${entry.name} uses compression method ${entry.method}; expected 0 or 8`,
+    );
   }
   await mkdir(dirname(target), { recursive: true });
   const partial = `${target}.partial`;
