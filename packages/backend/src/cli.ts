@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { OnerunError } from '@onerun/core';
 import { buildNative } from './native/build-native.js';
+import { WheelUnavailableError } from './native/errors.js';
 import { NATIVE_PACKAGES, type NativePackageName } from './native/packages.js';
 import { DEFAULT_TENSORFLOW_VERSION } from './native/wheel.js';
 
@@ -20,7 +21,16 @@ Options:
   --nodedir <dir>      folder holding include/node/node_api.h (default: Node's own prefix)
   --force              rebuild the addon even if it is up to date
   --json               print the result as JSON on stdout
+
+Exit codes: 0 built and checked; 3 no TensorFlow wheel could be obtained (no Python/pip, pip
+failed, bad --wheel); 2 any other build error (message says which step); 1 an unexpected failure.
 `;
+
+/** 3 when no wheel could be had (CI skips the native pass then), 2 other build errors, 1 bugs. */
+function exitCodeOf(error: unknown): number {
+  if (error instanceof WheelUnavailableError) return 3;
+  return error instanceof OnerunError ? 2 : 1;
+}
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -75,6 +85,6 @@ main(process.argv.slice(2)).then(
       process.stderr.write(
         `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
       );
-    process.exitCode = error instanceof OnerunError ? 2 : 1;
+    process.exitCode = exitCodeOf(error);
   },
 );

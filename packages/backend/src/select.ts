@@ -1,12 +1,12 @@
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InvalidArgumentError } from '@onerun/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendUnavailableError, type BackendUnavailableReason } from './errors.js';
 import {
   BUILD_NATIVE_COMMAND,
+  entryOf,
   findNativePackage,
   isAddonBuilt,
   NATIVE_PACKAGES,
@@ -90,16 +90,14 @@ export interface SelectBackendOptions {
  * time: they are looked up only when selectBackend runs.
  */
 function loaderFrom(folder: string): ModuleLoader {
-  const require = createRequire(join(folder, 'noop.js'));
   return (specifier) => {
     if (!(specifier in NATIVE_PACKAGES)) return import(specifier);
-    let path: string;
-    try {
-      path = require.resolve(specifier);
-    } catch (error) {
-      return Promise.reject(error);
+    const pkg = findNativePackage(specifier as NativePackageName, folder);
+    if (pkg === undefined) {
+      const error = new Error(`Cannot find package '${specifier}' from ${folder}`);
+      return Promise.reject(Object.assign(error, { code: 'ERR_MODULE_NOT_FOUND' }));
     }
-    return import(pathToFileURL(path).href);
+    return import(pathToFileURL(entryOf(pkg)).href);
   };
 }
 

@@ -31,21 +31,27 @@ interface BinaryField {
 }
 
 /**
- * Finds `name` as the application in `from` would import it (Node's resolution from that folder),
- * or `undefined` when it is not installed there.
+ * Finds `name` as the application in `from` would `import` it: in `node_modules` of that folder or
+ * of a folder above it (Node's lookup without `NODE_PATH`, which ES imports ignore and package
+ * managers' bin shims set), or `undefined` when it is not installed there.
  */
 export function findNativePackage(
   name: NativePackageName,
   from: string = process.cwd(),
 ): NativePackage | undefined {
-  const require = createRequire(join(resolve(from), 'noop.js'));
-  let manifestPath: string;
-  try {
-    manifestPath = require.resolve(`${name}/package.json`);
-  } catch {
-    return undefined;
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
+    const manifestPath = join(dir, 'node_modules', name, 'package.json');
+    if (existsSync(manifestPath)) return describePackage(name, realpathSync(dirname(manifestPath)));
+    if (dirname(dir) === dir) return undefined;
   }
-  const dir = realpathSync(dirname(manifestPath));
+}
+
+/** The file `import`ing the package loads (its `main`), as an absolute path. */
+export function entryOf(pkg: NativePackage): string {
+  return createRequire(join(pkg.dir, 'package.json')).resolve(pkg.dir);
+}
+
+function describePackage(name: NativePackageName, dir: string): NativePackage {
   const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
     version: string;
     binary: BinaryField;
