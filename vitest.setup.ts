@@ -10,7 +10,7 @@ tf.env().set('PROD', true);
 // Every test starts on the pure-JS cpu backend: the reference implementation, present everywhere.
 // Tests that exercise another backend switch explicitly and switch back.
 // ONERUN_TEST_BACKEND names another starting backend for a second pass over the backend-sensitive
-// tests (`.ci/native-tests`: 'tensorflow', the native addon `pnpm native` builds); it must load,
+// tests (`pnpm test:native`: 'tensorflow', the addon `pnpm native` builds); it must load,
 // or every test fails.
 const backend = process.env.ONERUN_TEST_BACKEND ?? 'cpu';
 if (backend === 'cpu') {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { onerun } from './helpers.js';
 
-// The native pass (`.ci/native-tests`, after `pnpm native` has built tfjs-node's addon) sets
+// The native pass (`pnpm test:native`, after `pnpm native` has built tfjs-node's addon) sets
 // ONERUN_TEST_BACKEND=tensorflow; without a built addon these runs could not use the native
 // backend, so the ordinary pass leaves them out.
 const nativePass = process.env.ONERUN_TEST_BACKEND === 'tensorflow';
