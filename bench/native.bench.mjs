@@ -3,9 +3,11 @@
 // examples/s and the ratio to wasm, all in one run. PyTorch joins when `torch` imports in the
 // Python given by --python (default python3); it is never a dependency.
 //   node bench/native.bench.mjs [--quick] [--python=/path/to/python] [--cpu-cnn-batch=8]
-// Each backend runs in its own child process (libtensorflow never shares a process with another
-// backend's timing, and tfjs-node / tfjs-node-gpu are never loaded together); the children run
-// one after another, so every figure comes from the same machine state.
+// tfjs-node and wasm run in one process, interleaved step by step (each model on its own
+// backend), so both see the same machine state; that process runs twice, with TensorFlow's
+// default thread pool and with TF_NUM_INTRAOP_THREADS=1. The cpu backend is measured in the first
+// one after them (it is orders of magnitude slower), PyTorch in its own process. tfjs-node-gpu is
+// never loaded.
 //
 // Reference workloads, batch 128, SGD with momentum 0.9, softmax cross-entropy, 10 classes:
 //   MLP  784-512-256-10, batch norm + ReLU after each hidden layer
@@ -20,29 +22,23 @@ import { fileURLToPath } from 'node:url';
 const arg = (name, fallback) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
 const quick = process.argv.includes('--quick');
-const worker = arg('worker', undefined);
 const batch = 128;
+const KEYS = ['mlpTrain', 'mlpInfer', 'cnnTrain', 'cnnInfer'];
 
-if (worker !== undefined) await runWorker(worker);
+if (process.argv.includes('--worker')) await runWorker();
 else await runParent();
 
 async function runParent() {
   const here = fileURLToPath(import.meta.url);
   const extra = process.argv.slice(2).filter((a) => !a.startsWith('--python='));
-  console.log(
-    `${availableParallelism()} cores, load average ${loadavg()
+  const load = () =>
+    loadavg()
       .map((l) => l.toFixed(1))
-      .join(' ')}; ` + `batch ${batch}, median step of each measurement, examples/s (wall clock)`,
-  );
-  const results = [];
-  const runs = [
-    ['tensorflow', {}],
-    ['tensorflow', { TF_NUM_INTRAOP_THREADS: '1' }],
-    ['wasm', {}],
-    ['cpu', {}],
-  ];
-  for (const [backend, env] of runs) {
-    const r = spawnSync(process.execPath, [here, `--worker=${backend}`, ...extra], {
+      .join(' ');
+  console.log(`${availableParallelism()} cores, load average ${load()}; batch ${batch}`);
+  const rows = [];
+  for (const env of [{}, { TF_NUM_INTRAOP_THREADS: '1', ONERUN_BENCH_SKIP_CPU: '1' }]) {
+    const r = spawnSync(process.execPath, [here, '--worker', ...extra], {
       env: {
         ...process.env,
         TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? '2',
@@ -52,25 +48,21 @@ async function runParent() {
       maxBuffer: 1 << 24,
     });
     const line = r.stdout.trim().split('\n').at(-1) ?? '';
-    if (r.status !== 0 || !line.startsWith('{')) {
-      console.log(`${backend}: not measured — ${lastLines(r.stderr || r.stdout)}`);
+    if (r.status !== 0 || !line.startsWith('[')) {
+      console.log(`worker failed: ${lastLines(r.stderr || r.stdout)}`);
       continue;
     }
-    const result = JSON.parse(line);
-    if (env.TF_NUM_INTRAOP_THREADS) result.threads = Number(env.TF_NUM_INTRAOP_THREADS);
-    results.push(result);
+    rows.push(...JSON.parse(line));
   }
+  const wasm = rows.find((r) => r.backend === 'wasm');
   for (const threads of [0, 1]) {
     const torch = runTorch(arg('python', 'python3'), threads);
-    if (torch.result) results.push(torch.result);
-    else {
+    if (!torch.result) {
       console.log(`pytorch: not measured — ${torch.why}`);
       break;
     }
+    rows.push({ ...torch.result, base: wasm?.label, baseRates: wasm });
   }
-
-  const wasm = results.find((r) => r.backend === 'wasm');
-  const keys = ['mlpTrain', 'mlpInfer', 'cnnTrain', 'cnnInfer'];
   const format = (v, base) => {
     if (v === undefined) return '—';
     const ratio = base ? ` (${(v / base).toFixed(2)}x)` : '';
@@ -78,24 +70,26 @@ async function runParent() {
   };
   const table = (title, pick) => {
     console.log(title);
-    const rows = [['backend', 'threads', 'MLP train', 'MLP infer', 'CNN train', 'CNN infer']];
-    for (const r of results) {
-      rows.push([
-        r.label,
-        String(r.threads),
-        ...keys.map((k) => format(pick(r)[k], wasm && pick(wasm)[k])),
-      ]);
+    const lines = [['backend', 'threads', 'MLP train', 'MLP infer', 'CNN train', 'CNN infer']];
+    for (const r of rows) {
+      const base = r.baseRates ? pick(r.baseRates) : undefined;
+      lines.push([r.label, String(r.threads), ...KEYS.map((k) => format(pick(r)[k], base?.[k]))]);
     }
-    const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-    for (const row of rows) console.log(`  ${row.map((c, i) => c.padEnd(widths[i])).join('  ')}`);
+    const widths = lines[0].map((_, i) => Math.max(...lines.map((l) => l[i].length)));
+    for (const l of lines) console.log(`  ${l.map((c, i) => c.padEnd(widths[i])).join('  ')}`);
   };
-  table('examples/s, wall clock (ratio to wasm)', (r) => r);
+  table('examples/s, wall clock, median step (ratio to wasm)', (r) => r.rates);
   table('examples per CPU-second of the process, all its threads (ratio to wasm)', (r) => r.cpu);
-  for (const r of results) if (r.note) console.log(`${r.label}: ${r.note}`);
-  const native = results.find((r) => r.backend === 'tensorflow');
-  if (native && wasm) {
-    const ratio = native.cnnTrain / wasm.cnnTrain;
-    console.log(`native CNN training vs wasm, wall clock: ${ratio.toFixed(2)}x (target >= 2x)`);
+  console.log(
+    'Ratios of tfjs-node and cpu are to the wasm run interleaved with them in the same process; ' +
+      "PyTorch's to the first wasm run.",
+  );
+  for (const r of rows) if (r.note) console.log(`${r.label}: ${r.note}`);
+  for (const r of rows.filter((row) => row.backend === 'tensorflow' && row.baseRates)) {
+    const ratio = r.rates.cnnTrain / r.baseRates.rates.cnnTrain;
+    console.log(
+      `${r.label}: CNN training ${ratio.toFixed(2)}x wasm, wall clock (target >= 2x); load average now ${load()}`,
+    );
   }
 }
 
@@ -103,31 +97,17 @@ function lastLines(text) {
   return text.trim().split('\n').slice(-3).join(' / ');
 }
 
-async function runWorker(backend) {
+async function runWorker() {
   const { selectBackend } = await import('@onerun/backend');
   const tf = await import('@tensorflow/tfjs');
   tf.env().set('PROD', true);
   const resolveFrom = fileURLToPath(new URL('../apps/trainer/', import.meta.url));
-  const selection = await selectBackend(backend, { resolveFrom });
+  const native = await selectBackend('tensorflow', { resolveFrom });
+  const wasm = await selectBackend('wasm');
   const steps = (n) => (quick ? Math.max(2, Math.ceil(n / 4)) : n);
   const cpuCnnBatch = Number(arg('cpu-cnn-batch', quick ? 2 : 8));
-
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  // Median wall time and median CPU time of the process (all its threads) per step.
-  async function timeSteps(n, warmup, step) {
-    for (let i = 0; i < warmup; i++) await step();
-    const wall = [];
-    const cpu = [];
-    for (let i = 0; i < n; i++) {
-      const t0 = performance.now();
-      const c0 = process.cpuUsage();
-      await step();
-      const c = process.cpuUsage(c0);
-      wall.push((performance.now() - t0) / 1000);
-      cpu.push((c.user + c.system) / 1e6);
-    }
-    return { wall: median(wall), cpu: median(cpu) };
-  }
+
   function data(shape, size) {
     const x = tf.randomNormal([size, ...shape], 0, 1, 'float32', 1);
     const labels = tf.randomUniform([size], 0, 10, 'int32', 2);
@@ -175,52 +155,101 @@ async function runWorker(backend) {
     m.add(tf.layers.dense({ units: 10, activation: 'softmax' }));
     return compile(m);
   }
-  async function measure(model, shape, trainBatch, trainSteps, inferSteps) {
-    const train = data(shape, trainBatch);
-    const infer = data(shape, batch);
-    const trainTime = await timeSteps(trainSteps, 2, () => model.trainOnBatch(train.x, train.y));
-    const inferTime = await timeSteps(inferSteps, 2, async () => {
-      const p = model.predict(infer.x);
-      await p.data();
-      p.dispose();
-    });
-    tf.dispose([train.x, train.y, infer.x, infer.y]);
-    model.dispose();
-    return {
-      train: trainBatch / trainTime.wall,
-      infer: batch / inferTime.wall,
-      trainCpu: trainBatch / trainTime.cpu,
-      inferCpu: batch / inferTime.cpu,
-    };
-  }
-  const slow = backend === 'cpu';
-  const m = await measure(mlp(), [784], batch, steps(slow ? 5 : 20), steps(slow ? 5 : 20));
-  const cnnBatch = slow ? cpuCnnBatch : batch;
-  const c = await measure(cnn(), [28, 28, 1], cnnBatch, steps(slow ? 1 : 8), steps(slow ? 2 : 8));
-  const label =
-    backend === 'tensorflow'
-      ? `tfjs-node (TF ${selection.tensorflowVersion})${process.env.TF_NUM_INTRAOP_THREADS ? `, ${process.env.TF_NUM_INTRAOP_THREADS} thread` : ''}`
-      : backend === 'wasm'
-        ? 'wasm + kernels'
-        : 'cpu (pure JS)';
-  console.log(
-    JSON.stringify({
-      backend,
-      label,
-      threads: selection.threads,
-      mlpTrain: m.train,
-      mlpInfer: m.infer,
-      cnnTrain: c.train,
-      cnnInfer: c.infer,
-      cpu: {
-        mlpTrain: m.trainCpu,
-        mlpInfer: m.inferCpu,
-        cnnTrain: c.trainCpu,
-        cnnInfer: c.inferCpu,
+  const models = { mlp: [mlp, [784]], cnn: [cnn, [28, 28, 1]] };
+
+  // One model + data set per backend, created while that backend is active (tensors live on the
+  // backend that made them); then the backends take turns, one step each.
+  async function interleaved(backends, kind, trainBatch, n) {
+    const [build, shape] = models[kind];
+    const subjects = [];
+    for (const backend of backends) {
+      await tf.setBackend(backend);
+      const train = data(shape, trainBatch);
+      const infer = data(shape, batch);
+      subjects.push({ backend, model: build(), train, infer, times: {} });
+    }
+    const phases = {
+      Train: (s) => s.model.trainOnBatch(s.train.x, s.train.y),
+      Infer: async (s) => {
+        const p = s.model.predict(s.infer.x);
+        await p.data();
+        p.dispose();
       },
-      ...(slow ? { note: `CNN training measured at batch ${cnnBatch} (1 step)` } : {}),
-    }),
-  );
+    };
+    for (const [phase, step] of Object.entries(phases)) {
+      for (const s of subjects) {
+        await tf.setBackend(s.backend);
+        for (let i = 0; i < Math.min(2, n); i++) await step(s);
+        s.times[phase] = { wall: [], cpu: [] };
+      }
+      for (let i = 0; i < n; i++) {
+        for (const s of subjects) {
+          await tf.setBackend(s.backend);
+          const t0 = performance.now();
+          const c0 = process.cpuUsage();
+          await step(s);
+          const c = process.cpuUsage(c0);
+          s.times[phase].wall.push((performance.now() - t0) / 1000);
+          s.times[phase].cpu.push((c.user + c.system) / 1e6);
+        }
+      }
+    }
+    const out = {};
+    for (const s of subjects) {
+      await tf.setBackend(s.backend);
+      const size = { Train: trainBatch, Infer: batch };
+      out[s.backend] = {};
+      for (const phase of ['Train', 'Infer']) {
+        out[s.backend][`${kind}${phase}`] = {
+          wall: size[phase] / median(s.times[phase].wall),
+          cpu: size[phase] / median(s.times[phase].cpu),
+        };
+      }
+      tf.dispose([s.train.x, s.train.y, s.infer.x, s.infer.y]);
+      s.model.dispose();
+    }
+    return out;
+  }
+  const measured = {};
+  const merge = (part) => {
+    for (const [backend, values] of Object.entries(part)) {
+      measured[backend] = { ...measured[backend], ...values };
+    }
+  };
+  merge(await interleaved(['tensorflow', 'wasm'], 'mlp', batch, steps(20)));
+  merge(await interleaved(['tensorflow', 'wasm'], 'cnn', batch, steps(8)));
+  const skipCpu = process.env.ONERUN_BENCH_SKIP_CPU === '1';
+  if (!skipCpu) {
+    merge(await interleaved(['cpu'], 'mlp', batch, steps(5)));
+    merge(await interleaved(['cpu'], 'cnn', cpuCnnBatch, 1));
+  }
+  const threads = process.env.TF_NUM_INTRAOP_THREADS;
+  const rates = (backend, pick) =>
+    Object.fromEntries(KEYS.map((k) => [k, measured[backend][k]?.[pick]]));
+  const row = (backend, label, threadCount, note) => ({
+    backend,
+    label,
+    threads: threadCount,
+    rates: rates(backend, 'wall'),
+    cpu: rates(backend, 'cpu'),
+    ...(note ? { note } : {}),
+  });
+  const wasmRow = row('wasm', `wasm + kernels${threads ? ' (with the 1-thread run)' : ''}`, 1);
+  const rows = [
+    {
+      ...row('tensorflow', `tfjs-node, TF ${native.tensorflowVersion}`, native.threads),
+      baseRates: wasmRow,
+    },
+    wasmRow,
+  ];
+  if (!skipCpu) {
+    rows.push({
+      ...row('cpu', 'cpu (pure JS)', 1, `CNN training measured at batch ${cpuCnnBatch}, 1 step`),
+      baseRates: wasmRow,
+    });
+  }
+  if (wasm.backend !== 'wasm') throw new Error('wasm did not load');
+  console.log(JSON.stringify(rows));
 }
 
 // The same two models and steps in PyTorch (float32, channels-first, BN momentum 0.01 = Keras 0.99).
@@ -255,7 +284,7 @@ def measure(model, shape, n):
     return [128 / tt[0], 128 / ti[0], 128 / tt[1], 128 / ti[1]]
 m = measure(mlp(), (784,), steps(20))
 c = measure(cnn(), (1, 28, 28), steps(8))
-print(json.dumps({'backend': 'pytorch', 'label': 'PyTorch ' + torch.__version__, 'threads': torch.get_num_threads(), 'mlpTrain': m[0], 'mlpInfer': m[1], 'cnnTrain': c[0], 'cnnInfer': c[1], 'cpu': {'mlpTrain': m[2], 'mlpInfer': m[3], 'cnnTrain': c[2], 'cnnInfer': c[3]}}))
+print(json.dumps({'backend': 'pytorch', 'label': 'PyTorch ' + torch.__version__, 'threads': torch.get_num_threads(), 'rates': {'mlpTrain': m[0], 'mlpInfer': m[1], 'cnnTrain': c[0], 'cnnInfer': c[1]}, 'cpu': {'mlpTrain': m[2], 'mlpInfer': m[3], 'cnnTrain': c[2], 'cnnInfer': c[3]}}))
 `;
   const r = spawnSync(python, ['-c', script, quick ? '1' : '0', String(threads)], {
     encoding: 'utf8',
