@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { type BackendPreference, selectBackend } from '@onerun/backend';
+import type { BackendPreference } from '@onerun/backend';
 import * as tf from '@tensorflow/tfjs';
 
 // tfjs's 'PROD' flag silences its console notices (the "install tfjs-node" banner that every test
@@ -17,6 +17,7 @@ if (backend === 'cpu') {
   await tf.setBackend('cpu');
 } else {
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+  const { selectBackend } = await import('@onerun/backend');
   const resolveFrom = fileURLToPath(new URL('apps/trainer/', import.meta.url));
   await selectBackend(backend as BackendPreference, { resolveFrom });
 }
