@@ -102,8 +102,11 @@ async function runWorker() {
   const tf = await import('@tensorflow/tfjs');
   tf.env().set('PROD', true);
   const resolveFrom = fileURLToPath(new URL('../apps/trainer/', import.meta.url));
-  const native = await selectBackend('tensorflow', { resolveFrom });
+  // Without a built tfjs-node (`pnpm native`) wasm and cpu are still measured, and the reason shown.
+  const native = await selectBackend('tensorflow', { resolveFrom }).catch((error) => error);
+  const hasNative = !(native instanceof Error);
   const wasm = await selectBackend('wasm');
+  const fast = hasNative ? ['tensorflow', 'wasm'] : ['wasm'];
   const steps = (n) => (quick ? Math.max(2, Math.ceil(n / 4)) : n);
   const cpuCnnBatch = Number(arg('cpu-cnn-batch', quick ? 2 : 8));
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -216,8 +219,8 @@ async function runWorker() {
       measured[backend] = { ...measured[backend], ...values };
     }
   };
-  merge(await interleaved(['tensorflow', 'wasm'], 'mlp', batch, steps(20)));
-  merge(await interleaved(['tensorflow', 'wasm'], 'cnn', batch, steps(8)));
+  merge(await interleaved(fast, 'mlp', batch, steps(20)));
+  merge(await interleaved(fast, 'cnn', batch, steps(8)));
   const skipCpu = process.env.ONERUN_BENCH_SKIP_CPU === '1';
   if (!skipCpu) {
     merge(await interleaved(['cpu'], 'mlp', batch, steps(5)));
@@ -235,13 +238,15 @@ async function runWorker() {
     ...(note ? { note } : {}),
   });
   const wasmRow = row('wasm', `wasm + kernels${threads ? ' (with the 1-thread run)' : ''}`, 1);
-  const rows = [
-    {
+  const rows = [wasmRow];
+  if (hasNative) {
+    rows.unshift({
       ...row('tensorflow', `tfjs-node, TF ${native.tensorflowVersion}`, native.threads),
       baseRates: wasmRow,
-    },
-    wasmRow,
-  ];
+    });
+  } else {
+    wasmRow.note = `tfjs-node not measured: ${native.message}`;
+  }
   if (!skipCpu) {
     rows.push({
       ...row('cpu', 'cpu (pure JS)', 1, `CNN training measured at batch ${cpuCnnBatch}, 1 step`),
