@@ -213,7 +213,9 @@ describe('buildModel (load without copying the weights)', () => {
     // Reads the cpu backend's own buffers; the native test pass starts on another backend.
     const previous = tf.getBackend();
     await tf.setBackend('cpu');
-    onTestFinished(() => tf.setBackend(previous));
+    onTestFinished(async () => {
+      await tf.setBackend(previous);
+    });
     const model = mlp();
     const { parsed, bytes } = await snapshotOf(model);
     const backingBuffer = (m: tf.LayersModel) =>
