@@ -1,16 +1,13 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { onerun } from './helpers.js';
 
 // The native pass (`pnpm test:native`, after `pnpm native` has built tfjs-node's addon) sets
 // ONERUN_TEST_BACKEND=tensorflow; without a built addon these runs could not use the native
 // backend, so the ordinary pass leaves them out.
 const nativePass = process.env.ONERUN_TEST_BACKEND === 'tensorflow';
-
-const root = await mkdtemp(join(tmpdir(), 'onerun-native-'));
-afterAll(() => rm(root, { recursive: true, force: true }));
 
 const RUN = ['train', '--method', 'sse', '--cycles', '2', '--model', 'cnn', '--data', 'synthetic'];
 const SEEDED = [...RUN, '--epochs', '2', '--seed', '7', '--quiet', '--json'];
@@ -22,6 +19,8 @@ async function weightsOf(dir: string, id: string): Promise<Float32Array> {
 
 describe.runIf(nativePass)('onerun train on the native backend', () => {
   it("'auto' picks tfjs-node, and a seeded CNN run matches the wasm run to float tolerance", async () => {
+    const root = await mkdtemp(join(tmpdir(), 'onerun-native-'));
+    onTestFinished(() => rm(root, { recursive: true, force: true }));
     const nativeDir = join(root, 'native');
     const wasmDir = join(root, 'wasm');
     const native = await onerun([...SEEDED, '--backend', 'auto', '--out', nativeDir]);
