@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup';
 import { packageBuild } from '../../tsup.config.base';
 
-export default defineConfig(packageBuild);
+// The library, plus the `onerun-backend` command (build-native) beside it.
+export default defineConfig({ ...packageBuild, entry: ['src/index.ts', 'src/cli.ts'] });

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { BACKEND_CANDIDATES, type BackendPreference, selectBackend } from '@onerun/backend';
 import type { BackendRecord } from './config.js';
 import { UsageError } from './errors.js';
@@ -6,9 +7,21 @@ import { UsageError } from './errors.js';
 export const BACKEND_NAMES = ['auto', ...BACKEND_CANDIDATES.map((c) => c.backend)] as const;
 
 /**
+ * The app's own folder (`src/` in tests and `dist/` when built both sit one level below it): the
+ * native tfjs packages are the app's dependencies, so they are resolved from here whatever the
+ * working directory is.
+ */
+export function appDir(): string {
+  return fileURLToPath(new URL('..', import.meta.url));
+}
+
+/**
  * Picks the tfjs backend with `@onerun/backend`'s `selectBackend` (for `auto` the fastest one
  * present: tfjs-node-gpu, tfjs-node, wasm with its training kernels, cpu) and returns what was
- * chosen and why each better one was skipped, for printing and for the run's `config.json`.
+ * chosen (with the TensorFlow version and thread count on the native backends) and why each
+ * better one was skipped, for printing and for the run's `config.json`. The native packages are
+ * resolved from the app's folder; TensorFlow's informational log lines are silenced unless
+ * `TF_CPP_MIN_LOG_LEVEL` is set.
  * An explicit choice that is not available rejects with `BackendUnavailableError`.
  */
 export async function chooseBackend(preference: string): Promise<BackendRecord> {
@@ -17,11 +30,29 @@ export async function chooseBackend(preference: string): Promise<BackendRecord> 
       `Unknown backend '${preference}'; use --backend with one of ${BACKEND_NAMES.join(', ')}.`,
     );
   }
-  const chosen = await selectBackend(preference as BackendPreference);
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+  const chosen = await selectBackend(preference as BackendPreference, { resolveFrom: appDir() });
   return {
     requested: preference,
     backend: chosen.backend,
     package: chosen.package,
+    ...(chosen.tensorflowVersion !== undefined
+      ? { tensorflowVersion: chosen.tensorflowVersion }
+      : {}),
+    threads: chosen.threads,
     skipped: chosen.skipped.map((s) => ({ backend: s.backend, reason: s.detail })),
   };
+}
+
+/** `@tensorflow/tfjs-node, TensorFlow 2.21.0, 2 threads`: what a run's backend was, for people. */
+export function backendDetails(record: BackendRecord): string {
+  return [
+    record.package,
+    record.tensorflowVersion !== undefined ? `TensorFlow ${record.tensorflowVersion}` : undefined,
+    record.threads !== undefined
+      ? `${record.threads} thread${record.threads === 1 ? '' : 's'}`
+      : undefined,
+  ]
+    .filter((part) => part !== undefined)
+    .join(', ');
 }

@@ -21,6 +21,10 @@ export interface BackendRecord {
   requested: string;
   backend: string;
   package?: string;
+  /** On the native backends: the TensorFlow library's version (`TF_Version()`). */
+  tensorflowVersion?: string;
+  /** Threads the backend computes with (absent in run folders written before it was recorded). */
+  threads?: number;
   skipped: { backend: string; reason: string }[];
 }
 

@@ -4,7 +4,7 @@ import { BackendUnavailableError } from '@onerun/backend';
 import { InvalidArgumentError as BadArgumentError, OnerunError } from '@onerun/core';
 import * as tf from '@tensorflow/tfjs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { BACKEND_NAMES, chooseBackend } from './backend.js';
+import { BACKEND_NAMES, backendDetails, chooseBackend } from './backend.js';
 import { curveBetween, evalRun } from './commands.js';
 import { type CompareSettings, compare } from './compare.js';
 import { defaultJobs } from './compare-workers.js';
@@ -187,10 +187,10 @@ function backendFor(opts: Common) {
   return chooseBackend(opts.backend);
 }
 
-/** `backend: wasm (@tensorflow/tfjs-backend-wasm); skipped tensorflow (…)`. */
+/** `backend: tensorflow (@tensorflow/tfjs-node, TensorFlow 2.21.0, 2 threads); skipped …`. */
 function describeBackend(record: BackendRecord): string {
   const skipped = record.skipped.map((s) => `${s.backend} (${s.reason})`).join(', ');
-  return `backend: ${record.backend}${record.package ? ` (${record.package})` : ''}${skipped ? `; skipped ${skipped}` : ''}`;
+  return `backend: ${record.backend} (${backendDetails(record)})${skipped ? `; skipped ${skipped}` : ''}`;
 }
 
 function withCommon(cmd: Command): Command {

@@ -1,4 +1,5 @@
 import { sampleSchedule } from '@onerun/schedules';
+import { backendDetails } from './backend.js';
 import {
   type Chart,
   curveChart,
@@ -141,7 +142,7 @@ export function runFacts(runFile: RunFile): [string, string][] {
     ],
     [
       'backend',
-      `${backend.backend}${backend.package ? ` (${backend.package})` : ''}, asked for ${backend.requested}${skipped ? `; skipped ${skipped}` : ''}`,
+      `${backend.backend} (${backendDetails(backend)}), asked for ${backend.requested}${skipped ? `; skipped ${skipped}` : ''}`,
     ],
     [
       'training',

@@ -1,7 +1,12 @@
 import { OnerunError } from '@onerun/core';
 
 /** Why a backend could not be used. */
-export type BackendUnavailableReason = 'not-installed' | 'load-failed' | 'init-failed' | 'no-gpu';
+export type BackendUnavailableReason =
+  | 'not-installed'
+  | 'not-built'
+  | 'load-failed'
+  | 'init-failed'
+  | 'no-gpu';
 
 /**
  * The backend asked for explicitly (`selectBackend('tensorflow-gpu')`, …) cannot be used.

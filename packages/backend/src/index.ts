@@ -4,6 +4,32 @@ export {
   WasmNotLoadedError,
 } from './errors.js';
 export {
+  type BuildNativeOptions,
+  buildNative,
+  type NativeBuildResult,
+} from './native/build-native.js';
+export { type NativeCheckResult, OP_TOLERANCE } from './native/check.js';
+export {
+  CommandFailedError,
+  DiskSpaceError,
+  MissingSymbolsError,
+  NativeBuildError,
+  NativeCheckFailedError,
+  NativePackageNotFoundError,
+  NodeHeadersMissingError,
+  ToolMissingError,
+  WheelUnavailableError,
+} from './native/errors.js';
+export {
+  BUILD_NATIVE_COMMAND,
+  findNativePackage,
+  isAddonBuilt,
+  NATIVE_PACKAGES,
+  type NativePackage,
+  type NativePackageName,
+} from './native/packages.js';
+export { DEFAULT_TENSORFLOW_VERSION } from './native/wheel.js';
+export {
   BACKEND_CANDIDATES,
   type BackendName,
   type BackendPreference,

@@ -1,6 +1,17 @@
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { InvalidArgumentError } from '@onerun/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendUnavailableError, type BackendUnavailableReason } from './errors.js';
+import {
+  BUILD_NATIVE_COMMAND,
+  entryOf,
+  findNativePackage,
+  isAddonBuilt,
+  NATIVE_PACKAGES,
+  type NativePackageName,
+} from './native/packages.js';
 import { registerWasmTrainingKernels, type WasmKernelRegistration } from './wasm/register.js';
 
 /** The backends `selectBackend` knows, fastest first. */
@@ -38,6 +49,13 @@ export interface BackendSelection {
   skipped: SkippedBackend[];
   /** On wasm: the training kernels registered by this package (see `registerWasmTrainingKernels`). */
   wasmKernels?: WasmKernelRegistration;
+  /** On the native backends: the version of the TensorFlow library loaded (`TF_Version()`). */
+  tensorflowVersion?: string;
+  /**
+   * Threads the backend computes with: TensorFlow's intra-op pool (`TF_NUM_INTRAOP_THREADS`,
+   * else one per core) on the native backends; 1 on wasm (single-threaded under Node) and cpu.
+   */
+  threads: number;
   /** One line for logs: the choice and why each better one was skipped. */
   summary: string;
 }
@@ -52,6 +70,11 @@ export type ModuleLoader = (specifier: string) => Promise<unknown>;
 /** Options of {@link selectBackend}. */
 export interface SelectBackendOptions {
   /**
+   * The application's folder: the native packages (`@tensorflow/tfjs-node(-gpu)`) are resolved
+   * from here, as the application itself would import them (default: the working directory).
+   */
+  resolveFrom?: string;
+  /**
    * Internal / testing: how packages are loaded (default: dynamic `import`). Tests use it to
    * simulate a backend package that is not installed or fails to load.
    */
@@ -60,9 +83,23 @@ export interface SelectBackendOptions {
   registerWasmKernels?: boolean;
 }
 
-// A variable specifier keeps bundlers and TypeScript from resolving the optional peers at build
-// time: they are looked up only when selectBackend runs.
-const defaultLoader: ModuleLoader = (specifier) => import(specifier);
+/**
+ * Imports the native packages from the application's folder (they are the application's
+ * dependencies, not this package's) and the others from here (they are this package's own).
+ * A variable specifier keeps bundlers and TypeScript from resolving the optional peers at build
+ * time: they are looked up only when selectBackend runs.
+ */
+function loaderFrom(folder: string): ModuleLoader {
+  return (specifier) => {
+    if (!(specifier in NATIVE_PACKAGES)) return import(specifier);
+    const pkg = findNativePackage(specifier as NativePackageName, folder);
+    if (pkg === undefined) {
+      const error = new Error(`Cannot find package '${specifier}' from ${folder}`);
+      return Promise.reject(Object.assign(error, { code: 'ERR_MODULE_NOT_FOUND' }));
+    }
+    return import(pathToFileURL(entryOf(pkg)).href);
+  };
+}
 
 type Candidate = (typeof BACKEND_CANDIDATES)[number];
 
@@ -116,14 +153,28 @@ async function activate(name: string): Promise<void> {
   await tf.ready();
 }
 
+/** Rejects a native package that is installed but has no addon, before importing it. */
+function requireBuiltAddon(c: Candidate, folder: string): void {
+  if (!(c.package in NATIVE_PACKAGES)) return;
+  const pkg = findNativePackage(c.package as NativePackageName, folder);
+  if (pkg !== undefined && !isAddonBuilt(pkg)) {
+    throw new Unavailable(
+      'not-built',
+      `${c.package} is installed but its native addon is not built (no ${pkg.bindingPath}); run \`${BUILD_NATIVE_COMMAND}\` in ${folder}`,
+    );
+  }
+}
+
 async function tryCandidate(
   c: Candidate,
   loader: ModuleLoader,
+  folder: string,
   loadedGpuPackage: { value: boolean },
 ): Promise<void> {
   const alreadyRegistered = tf.findBackendFactory(c.tfjsName) !== null;
   const reuseGpuPackage = c.backend === 'tensorflow' && loadedGpuPackage.value && alreadyRegistered;
   if (!reuseGpuPackage) {
+    requireBuiltAddon(c, folder);
     try {
       await loader(c.package);
     } catch (error) {
@@ -167,9 +218,11 @@ function summarize(chosen: Candidate, skipped: SkippedBackend[]): string {
  * With `'auto'` it tries, in order, `@tensorflow/tfjs-node-gpu` (used only when TensorFlow sees a
  * GPU), `@tensorflow/tfjs-node`, `@tensorflow/tfjs-backend-wasm` and `@tensorflow/tfjs-backend-cpu`,
  * loading each with a dynamic import, so the native packages are optional: install one and it is
- * picked up with no code change. The result says which one won and why each better one was
- * skipped (not installed, failed to load — with the loader's message —, failed to initialise, no
- * GPU). When wasm is chosen, the training kernels of `registerWasmTrainingKernels` are
+ * picked up with no code change. The native packages are resolved from the application's folder
+ * (`options.resolveFrom`, default the working directory). The result says which one won and why
+ * each better one was skipped (not installed, installed but its addon not built — with the
+ * command that builds it —, failed to load — with the loader's message —, failed to initialise,
+ * no GPU). When wasm is chosen, the training kernels of `registerWasmTrainingKernels` are
  * registered too.
  *
  * With an explicit preference only that backend is tried; if it cannot be used the promise
@@ -179,7 +232,8 @@ export async function selectBackend(
   preference: BackendPreference = 'auto',
   options: SelectBackendOptions = {},
 ): Promise<BackendSelection> {
-  const loader = options.loader ?? defaultLoader;
+  const folder = resolve(options.resolveFrom ?? process.cwd());
+  const loader = options.loader ?? loaderFrom(folder);
   const candidates =
     preference === 'auto'
       ? [...BACKEND_CANDIDATES]
@@ -195,7 +249,7 @@ export async function selectBackend(
   const loadedGpuPackage = { value: false };
   for (const c of candidates) {
     try {
-      await tryCandidate(c, loader, loadedGpuPackage);
+      await tryCandidate(c, loader, folder, loadedGpuPackage);
     } catch (error) {
       if (!(error instanceof Unavailable)) throw error;
       if (preference !== 'auto') {
@@ -216,8 +270,14 @@ export async function selectBackend(
       tfjsBackend: tf.getBackend(),
       package: reusedPackage(c, loadedGpuPackage.value),
       skipped,
+      threads: 1,
       summary: '',
     };
+    if (c.tfjsName === 'tensorflow') {
+      const version = tensorflowVersion();
+      if (version !== undefined) selection.tensorflowVersion = version;
+      selection.threads = Number(process.env.TF_NUM_INTRAOP_THREADS) || availableParallelism();
+    }
     if (c.backend === 'wasm' && options.registerWasmKernels !== false) {
       selection.wasmKernels = registerWasmTrainingKernels();
     }
@@ -231,6 +291,12 @@ export async function selectBackend(
     skipped.at(-1)?.reason ?? 'load-failed',
     `no backend could be used: ${skipped.map((s) => `${s.backend}: ${s.detail}`).join('; ')}`,
   );
+}
+
+/** `TF_Version()` of the loaded library, from tfjs-node's binding (not part of its typings). */
+function tensorflowVersion(): string | undefined {
+  const binding = (tf.backend() as { binding?: { TF_Version?: unknown } }).binding;
+  return typeof binding?.TF_Version === 'string' ? binding.TF_Version : undefined;
 }
 
 function reusedPackage(c: Candidate, gpuPackageLoaded: boolean): string {

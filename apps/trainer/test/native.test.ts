@@ -1,0 +1,61 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { onerun } from './helpers.js';
+
+// The native pass (`pnpm test:native`, after `pnpm native` has built tfjs-node's addon) sets
+// ONERUN_TEST_BACKEND=tensorflow; without a built addon these runs could not use the native
+// backend, so the ordinary pass leaves them out.
+const nativePass = process.env.ONERUN_TEST_BACKEND === 'tensorflow';
+
+const RUN = ['train', '--method', 'sse', '--cycles', '2', '--model', 'cnn', '--data', 'synthetic'];
+const SEEDED = [...RUN, '--epochs', '2', '--seed', '7', '--quiet', '--json'];
+
+async function weightsOf(dir: string, id: string): Promise<Float32Array> {
+  const bytes = await readFile(join(dir, 'snapshots', id, 'weights.bin'));
+  return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+}
+
+describe.runIf(nativePass)('onerun train on the native backend', () => {
+  it("'auto' picks tfjs-node, and a seeded CNN run matches the wasm run to float tolerance", async () => {
+    const root = await mkdtemp(join(tmpdir(), 'onerun-native-'));
+    onTestFinished(() => rm(root, { recursive: true, force: true }));
+    const nativeDir = join(root, 'native');
+    const wasmDir = join(root, 'wasm');
+    const native = await onerun([...SEEDED, '--backend', 'auto', '--out', nativeDir]);
+    expect(native.code, native.stderr).toBe(0);
+    const wasm = await onerun([...SEEDED, '--backend', 'wasm', '--out', wasmDir]);
+    expect(wasm.code, wasm.stderr).toBe(0);
+
+    const nativeOut = JSON.parse(native.stdout);
+    expect(nativeOut.backend).toMatchObject({
+      requested: 'auto',
+      backend: 'tensorflow',
+      package: '@tensorflow/tfjs-node',
+    });
+    expect(nativeOut.backend.tensorflowVersion).toMatch(/^2\.\d+\.\d+/);
+    expect(nativeOut.backend.threads).toBeGreaterThanOrEqual(1);
+    const config = JSON.parse(await readFile(join(nativeDir, 'config.json'), 'utf8'));
+    expect(config.backend).toEqual(nativeOut.backend);
+    const report = await readFile(join(nativeDir, 'report.html'), 'utf8');
+    expect(report).toContain(`TensorFlow ${nativeOut.backend.tensorflowVersion}`);
+
+    // Same seed, same data, same schedule: 8 SGD steps of the CNN (conv, BN, pooling) on two
+    // independent implementations. Measured: weights within 7e-7, NLL within 1e-7.
+    for (const id of ['snap-000001', 'snap-000002']) {
+      const a = await weightsOf(nativeDir, id);
+      const b = await weightsOf(wasmDir, id);
+      expect(a.length).toBe(b.length);
+      let worst = 0;
+      for (let i = 0; i < b.length; i++) {
+        worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(b[i]!)));
+      }
+      expect(worst, id).toBeLessThan(1e-5);
+    }
+    const nativeResult = nativeOut.metrics.result;
+    const wasmResult = JSON.parse(wasm.stdout).metrics.result;
+    expect(nativeResult.accuracy).toBe(wasmResult.accuracy);
+    expect(nativeResult.nll).toBeCloseTo(wasmResult.nll, 5);
+  });
+});

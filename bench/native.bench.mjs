@@ -1,0 +1,301 @@
+// Native TensorFlow (tfjs-node built by `pnpm native`) vs wasm (with @onerun/backend's training
+// kernels) vs the pure-JS cpu backend, on the reference MLP and CNN: training and inference
+// examples/s and the ratio to wasm, all in one run. PyTorch joins when `torch` imports in the
+// Python given by --python (default python3); it is never a dependency.
+//   node bench/native.bench.mjs [--quick] [--python=/path/to/python] [--cpu-cnn-batch=8]
+// tfjs-node and wasm run in one process, interleaved step by step (each model on its own
+// backend), so both see the same machine state; that process runs twice, with TensorFlow's
+// default thread pool and with TF_NUM_INTRAOP_THREADS=1. The cpu backend is measured in the first
+// one after them (it is orders of magnitude slower), PyTorch in its own process. tfjs-node-gpu is
+// never loaded.
+//
+// Reference workloads, batch 128, SGD with momentum 0.9, softmax cross-entropy, 10 classes:
+//   MLP  784-512-256-10, batch norm + ReLU after each hidden layer
+//   CNN  28×28×1, conv3×3 32-32-pool-64-64-pool-dense(10), batch norm + ReLU after every conv
+// The cpu backend needs ≈ 7 CPU-minutes per batch-128 CNN training step, so it trains the CNN at
+// --cpu-cnn-batch (default 8) and its rate is per example.
+
+import { spawnSync } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+const arg = (name, fallback) =>
+  process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
+const quick = process.argv.includes('--quick');
+const batch = 128;
+const KEYS = ['mlpTrain', 'mlpInfer', 'cnnTrain', 'cnnInfer'];
+
+if (process.argv.includes('--worker')) await runWorker();
+else await runParent();
+
+async function runParent() {
+  const here = fileURLToPath(import.meta.url);
+  const extra = process.argv.slice(2).filter((a) => !a.startsWith('--python='));
+  const load = () =>
+    loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ');
+  console.log(`${availableParallelism()} cores, load average ${load()}; batch ${batch}`);
+  const rows = [];
+  for (const env of [{}, { TF_NUM_INTRAOP_THREADS: '1', ONERUN_BENCH_SKIP_CPU: '1' }]) {
+    const r = spawnSync(process.execPath, [here, '--worker', ...extra], {
+      env: {
+        ...process.env,
+        TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? '2',
+        ...env,
+      },
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+    });
+    const line = r.stdout.trim().split('\n').at(-1) ?? '';
+    if (r.status !== 0 || !line.startsWith('[')) {
+      console.log(`worker failed: ${lastLines(r.stderr || r.stdout)}`);
+      continue;
+    }
+    rows.push(...JSON.parse(line));
+  }
+  const wasm = rows.find((r) => r.backend === 'wasm');
+  for (const threads of [0, 1]) {
+    const torch = runTorch(arg('python', 'python3'), threads);
+    if (!torch.result) {
+      console.log(`pytorch: not measured — ${torch.why}`);
+      break;
+    }
+    rows.push({ ...torch.result, base: wasm?.label, baseRates: wasm });
+  }
+  const format = (v, base) => {
+    if (v === undefined) return '—';
+    const ratio = base ? ` (${(v / base).toFixed(2)}x)` : '';
+    return `${v >= 100 ? v.toFixed(0) : v.toFixed(2)}${ratio}`;
+  };
+  const table = (title, pick) => {
+    console.log(title);
+    const lines = [['backend', 'threads', 'MLP train', 'MLP infer', 'CNN train', 'CNN infer']];
+    for (const r of rows) {
+      const base = r.baseRates ? pick(r.baseRates) : undefined;
+      lines.push([r.label, String(r.threads), ...KEYS.map((k) => format(pick(r)[k], base?.[k]))]);
+    }
+    const widths = lines[0].map((_, i) => Math.max(...lines.map((l) => l[i].length)));
+    for (const l of lines) console.log(`  ${l.map((c, i) => c.padEnd(widths[i])).join('  ')}`);
+  };
+  table('examples/s, wall clock, median step (ratio to wasm)', (r) => r.rates);
+  table('examples per CPU-second of the process, all its threads (ratio to wasm)', (r) => r.cpu);
+  console.log(
+    'Ratios of tfjs-node and cpu are to the wasm run interleaved with them in the same process; ' +
+      "PyTorch's to the first wasm run.",
+  );
+  for (const r of rows) if (r.note) console.log(`${r.label}: ${r.note}`);
+  for (const r of rows.filter((row) => row.backend === 'tensorflow' && row.baseRates)) {
+    const ratio = r.rates.cnnTrain / r.baseRates.rates.cnnTrain;
+    console.log(
+      `${r.label}: CNN training ${ratio.toFixed(2)}x wasm, wall clock (target >= 2x); load average now ${load()}`,
+    );
+  }
+}
+
+function lastLines(text) {
+  return text.trim().split('\n').slice(-3).join(' / ');
+}
+
+async function runWorker() {
+  const { selectBackend } = await import('@onerun/backend');
+  const tf = await import('@tensorflow/tfjs');
+  tf.env().set('PROD', true);
+  const resolveFrom = fileURLToPath(new URL('../apps/trainer/', import.meta.url));
+  // Without a built tfjs-node (`pnpm native`) wasm and cpu are still measured, and the reason shown.
+  const native = await selectBackend('tensorflow', { resolveFrom }).catch((error) => error);
+  const hasNative = !(native instanceof Error);
+  const wasm = await selectBackend('wasm');
+  const fast = hasNative ? ['tensorflow', 'wasm'] : ['wasm'];
+  const steps = (n) => (quick ? Math.max(2, Math.ceil(n / 4)) : n);
+  const cpuCnnBatch = Number(arg('cpu-cnn-batch', quick ? 2 : 8));
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+  function data(shape, size) {
+    const x = tf.randomNormal([size, ...shape], 0, 1, 'float32', 1);
+    const labels = tf.randomUniform([size], 0, 10, 'int32', 2);
+    const y = tf.oneHot(labels, 10).toFloat();
+    labels.dispose();
+    return { x, y };
+  }
+  function compile(m) {
+    m.compile({ optimizer: tf.train.momentum(0.01, 0.9), loss: 'categoricalCrossentropy' });
+    return m;
+  }
+  function mlp() {
+    const m = tf.sequential();
+    m.add(tf.layers.dense({ inputShape: [784], units: 512, useBias: false }));
+    m.add(tf.layers.batchNormalization());
+    m.add(tf.layers.activation({ activation: 'relu' }));
+    m.add(tf.layers.dense({ units: 256, useBias: false }));
+    m.add(tf.layers.batchNormalization());
+    m.add(tf.layers.activation({ activation: 'relu' }));
+    m.add(tf.layers.dense({ units: 10, activation: 'softmax' }));
+    return compile(m);
+  }
+  function cnn() {
+    const m = tf.sequential();
+    const block = (filters, first) => {
+      m.add(
+        tf.layers.conv2d({
+          ...(first ? { inputShape: [28, 28, 1] } : {}),
+          filters,
+          kernelSize: 3,
+          padding: 'same',
+          useBias: false,
+        }),
+      );
+      m.add(tf.layers.batchNormalization());
+      m.add(tf.layers.activation({ activation: 'relu' }));
+    };
+    block(32, true);
+    block(32);
+    m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+    block(64);
+    block(64);
+    m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+    m.add(tf.layers.flatten());
+    m.add(tf.layers.dense({ units: 10, activation: 'softmax' }));
+    return compile(m);
+  }
+  const models = { mlp: [mlp, [784]], cnn: [cnn, [28, 28, 1]] };
+
+  // One model + data set per backend, created while that backend is active (tensors live on the
+  // backend that made them); then the backends take turns, one step each.
+  async function interleaved(backends, kind, trainBatch, n) {
+    const [build, shape] = models[kind];
+    const subjects = [];
+    for (const backend of backends) {
+      await tf.setBackend(backend);
+      const train = data(shape, trainBatch);
+      const infer = data(shape, batch);
+      subjects.push({ backend, model: build(), train, infer, times: {} });
+    }
+    const phases = {
+      Train: (s) => s.model.trainOnBatch(s.train.x, s.train.y),
+      Infer: async (s) => {
+        const p = s.model.predict(s.infer.x);
+        await p.data();
+        p.dispose();
+      },
+    };
+    for (const [phase, step] of Object.entries(phases)) {
+      for (const s of subjects) {
+        await tf.setBackend(s.backend);
+        for (let i = 0; i < Math.min(2, n); i++) await step(s);
+        s.times[phase] = { wall: [], cpu: [] };
+      }
+      for (let i = 0; i < n; i++) {
+        for (const s of subjects) {
+          await tf.setBackend(s.backend);
+          const t0 = performance.now();
+          const c0 = process.cpuUsage();
+          await step(s);
+          const c = process.cpuUsage(c0);
+          s.times[phase].wall.push((performance.now() - t0) / 1000);
+          s.times[phase].cpu.push((c.user + c.system) / 1e6);
+        }
+      }
+    }
+    const out = {};
+    for (const s of subjects) {
+      await tf.setBackend(s.backend);
+      const size = { Train: trainBatch, Infer: batch };
+      out[s.backend] = {};
+      for (const phase of ['Train', 'Infer']) {
+        out[s.backend][`${kind}${phase}`] = {
+          wall: size[phase] / median(s.times[phase].wall),
+          cpu: size[phase] / median(s.times[phase].cpu),
+        };
+      }
+      tf.dispose([s.train.x, s.train.y, s.infer.x, s.infer.y]);
+      s.model.dispose();
+    }
+    return out;
+  }
+  const measured = {};
+  const merge = (part) => {
+    for (const [backend, values] of Object.entries(part)) {
+      measured[backend] = { ...measured[backend], ...values };
+    }
+  };
+  merge(await interleaved(fast, 'mlp', batch, steps(20)));
+  merge(await interleaved(fast, 'cnn', batch, steps(8)));
+  const skipCpu = process.env.ONERUN_BENCH_SKIP_CPU === '1';
+  if (!skipCpu) {
+    merge(await interleaved(['cpu'], 'mlp', batch, steps(5)));
+    merge(await interleaved(['cpu'], 'cnn', cpuCnnBatch, 1));
+  }
+  const threads = process.env.TF_NUM_INTRAOP_THREADS;
+  const rates = (backend, pick) =>
+    Object.fromEntries(KEYS.map((k) => [k, measured[backend][k]?.[pick]]));
+  const row = (backend, label, threadCount, note) => ({
+    backend,
+    label,
+    threads: threadCount,
+    rates: rates(backend, 'wall'),
+    cpu: rates(backend, 'cpu'),
+    ...(note ? { note } : {}),
+  });
+  const wasmRow = row('wasm', `wasm + kernels${threads ? ' (with the 1-thread run)' : ''}`, 1);
+  const rows = [wasmRow];
+  if (hasNative) {
+    rows.unshift({
+      ...row('tensorflow', `tfjs-node, TF ${native.tensorflowVersion}`, native.threads),
+      baseRates: wasmRow,
+    });
+  } else {
+    wasmRow.note = `tfjs-node not measured: ${native.message}`;
+  }
+  if (!skipCpu) {
+    rows.push({
+      ...row('cpu', 'cpu (pure JS)', 1, `CNN training measured at batch ${cpuCnnBatch}, 1 step`),
+      baseRates: wasmRow,
+    });
+  }
+  if (wasm.backend !== 'wasm') throw new Error('wasm did not load');
+  console.log(JSON.stringify(rows));
+}
+
+// The same two models and steps in PyTorch (float32, channels-first, BN momentum 0.01 = Keras 0.99).
+function runTorch(python, threads) {
+  const script = `
+import json, time, statistics, sys, torch
+from torch import nn
+quick = sys.argv[1] == '1'
+if int(sys.argv[2]) > 0: torch.set_num_threads(int(sys.argv[2]))
+torch.manual_seed(0)
+def steps(n): return max(2, -(-n // 4)) if quick else n
+def bn(c, d): return (nn.BatchNorm1d if d == 1 else nn.BatchNorm2d)(c, eps=1e-3, momentum=0.01)
+mlp = lambda: nn.Sequential(nn.Linear(784, 512, bias=False), bn(512, 1), nn.ReLU(), nn.Linear(512, 256, bias=False), bn(256, 1), nn.ReLU(), nn.Linear(256, 10))
+def block(i, o): return [nn.Conv2d(i, o, 3, padding=1, bias=False), bn(o, 2), nn.ReLU()]
+cnn = lambda: nn.Sequential(*block(1, 32), *block(32, 32), nn.MaxPool2d(2), *block(32, 64), *block(64, 64), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64 * 7 * 7, 10))
+def timed(n, f):
+    for _ in range(2): f()
+    t, c = [], []
+    for _ in range(n):
+        t0, c0 = time.perf_counter(), time.process_time(); f()
+        t.append(time.perf_counter() - t0); c.append(time.process_time() - c0)
+    return statistics.median(t), statistics.median(c)
+def measure(model, shape, n):
+    x = torch.randn(128, *shape); y = torch.randint(0, 10, (128,))
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loss = nn.CrossEntropyLoss()
+    def train():
+        opt.zero_grad(); l = loss(model(x), y); l.backward(); opt.step(); l.item()
+    model.train(); tt = timed(n, train)
+    model.eval()
+    with torch.no_grad(): ti = timed(n, lambda: model(x).sum().item())
+    return [128 / tt[0], 128 / ti[0], 128 / tt[1], 128 / ti[1]]
+m = measure(mlp(), (784,), steps(20))
+c = measure(cnn(), (1, 28, 28), steps(8))
+print(json.dumps({'backend': 'pytorch', 'label': 'PyTorch ' + torch.__version__, 'threads': torch.get_num_threads(), 'rates': {'mlpTrain': m[0], 'mlpInfer': m[1], 'cnnTrain': c[0], 'cnnInfer': c[1]}, 'cpu': {'mlpTrain': m[2], 'mlpInfer': m[3], 'cnnTrain': c[2], 'cnnInfer': c[3]}}))
+`;
+  const r = spawnSync(python, ['-c', script, quick ? '1' : '0', String(threads)], {
+    encoding: 'utf8',
+  });
+  if (r.error) return { why: `${python}: ${r.error.message}` };
+  const line = r.stdout?.trim().split('\n').at(-1) ?? '';
+  if (r.status !== 0 || !line.startsWith('{')) return { why: lastLines(r.stderr || r.stdout) };
+  return { result: JSON.parse(line) };
+}
