@@ -21,6 +21,7 @@ export const RUN_LAYOUT = {
   checkpoints: 'checkpoints',
   averager: 'averager',
   swag: 'swag',
+  tensorboard: 'tensorboard',
   branches: 'branches',
 } as const;
 

@@ -21,6 +21,7 @@ import { runReport } from './reports.js';
 import { prepareOut, RunFolder } from './run-folder.js';
 import { lockRunFolder } from './run-lock.js';
 import { swagScoringFor } from './swag-average.js';
+import { fanOut, tensorboardSink } from './tensorboard.js';
 import { type ProgressSink, trainRun } from './train.js';
 
 /** Loads the data set a configuration names. */
@@ -140,6 +141,10 @@ async function trainLocked(options: TrainIntoOptions): Promise<TrainOutcome> {
       await writeJson(folder.path('config'), runFile);
     }
     const stores = folder.stores();
+    const sink = fanOut([
+      options.progress,
+      await tensorboardSink(options.backend, folder.dir, config.method),
+    ]);
     const result = await trainRun({
       config,
       data,
@@ -154,7 +159,7 @@ async function trainLocked(options: TrainIntoOptions): Promise<TrainOutcome> {
             keepStore: new FileSnapshotStore(folder.path('branches')),
           }
         : {}),
-      ...(options.progress ? { progress: options.progress } : {}),
+      ...(sink ? { progress: sink } : {}),
       label: options.label ?? config.method,
     });
     result.model.dispose();

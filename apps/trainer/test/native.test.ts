@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -40,6 +41,13 @@ describe.runIf(nativePass)('onerun train on the native backend', () => {
     expect(config.backend).toEqual(nativeOut.backend);
     const report = await readFile(join(nativeDir, 'report.html'), 'utf8');
     expect(report).toContain(`TensorFlow ${nativeOut.backend.tensorflowVersion}`);
+    // TensorBoard event files, written by tfjs-node's summary writer, one scalar set per epoch.
+    const events = await readdir(join(nativeDir, 'tensorboard', 'sse'));
+    expect(events.some((name) => name.startsWith('events.out.tfevents.'))).toBe(true);
+    const bytes = await readFile(join(nativeDir, 'tensorboard', 'sse', events[0]!));
+    for (const tag of ['train/loss', 'train/learning_rate', 'test/accuracy', 'test/nll'])
+      expect(bytes.includes(Buffer.from(tag)), tag).toBe(true);
+    expect(existsSync(join(wasmDir, 'tensorboard'))).toBe(false);
 
     // Same seed, same data, same schedule: 8 SGD steps of the CNN (conv, BN, pooling) on two
     // independent implementations. Measured: weights within 7e-7, NLL within 1e-7.
