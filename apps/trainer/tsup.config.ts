@@ -4,6 +4,10 @@ import { packageBuild } from '../../tsup.config.base';
 // The app ships the CLI beside its programmatic entry, as ESM only.
 export default defineConfig({
   ...packageBuild,
-  entry: ['src/index.ts', 'src/cli.ts', 'src/compare-worker.ts'],
+  entry: {
+    index: 'src/index.ts',
+    cli: 'src/cli/main.ts',
+    'compare-worker': 'src/commands/compare-worker.ts',
+  },
   format: ['esm'],
 });

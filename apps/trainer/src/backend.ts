@@ -1,19 +1,10 @@
-import { fileURLToPath } from 'node:url';
 import { BACKEND_CANDIDATES, type BackendPreference, selectBackend } from '@onerun/backend';
-import type { BackendRecord } from './config.js';
+import { appDir } from './app-dir.js';
 import { UsageError } from './errors.js';
+import type { BackendRecord } from './training/config.js';
 
 /** Backend preferences the CLI accepts: `auto` or one of `@onerun/backend`'s candidates. */
 export const BACKEND_NAMES = ['auto', ...BACKEND_CANDIDATES.map((c) => c.backend)] as const;
-
-/**
- * The app's own folder (`src/` in tests and `dist/` when built both sit one level below it): the
- * native tfjs packages are the app's dependencies, so they are resolved from here whatever the
- * working directory is.
- */
-export function appDir(): string {
-  return fileURLToPath(new URL('..', import.meta.url));
-}
 
 /**
  * Picks the tfjs backend with `@onerun/backend`'s `selectBackend` (for `auto` the fastest one

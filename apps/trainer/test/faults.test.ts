@@ -9,10 +9,10 @@ import { gzipSync } from 'node:zlib';
 import { seededRandom } from '@onerun/core';
 import { FileSnapshotStore } from '@onerun/snapshots';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type MethodName, resolveConfig } from '../src/config.js';
-import { encodeIdx, parseIdx } from '../src/idx.js';
-import { planMethod } from '../src/plan.js';
-import { RUN_LOCK_FILE } from '../src/run-lock.js';
+import { encodeIdx, parseIdx } from '../src/data/idx.js';
+import { RUN_LOCK_FILE } from '../src/run-folder/lock.js';
+import { type MethodName, resolveConfig } from '../src/training/config.js';
+import { planMethod } from '../src/training/plan.js';
 import { onerunHere, SMALL, startOnerun } from './helpers.js';
 
 let root: string;

@@ -1,7 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { main } from '../src/program.js';
+import { main } from '../src/cli/program.js';
 
 /** The built CLI (`pnpm test` builds it with turbo before vitest runs). */
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));

@@ -2,7 +2,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { methodChains } from '../src/compare-methods.js';
+import { methodChains } from '../src/commands/compare-methods.js';
 import { onerunHere, SMALL } from './helpers.js';
 
 let root: string;

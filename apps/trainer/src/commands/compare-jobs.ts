@@ -1,0 +1,157 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { OnerunError } from '@onerun/core';
+import { appDir } from '../app-dir.js';
+import type { EpochRecord } from '../run-folder/records.js';
+import type { BackendRecord, MethodName } from '../training/config.js';
+import type { ProgressSink } from '../training/loop.js';
+import type { CompareSettings } from './compare.js';
+
+/** What the parent sends a worker: one chain of methods to train into `dir`. */
+export interface JobRequest {
+  settings: CompareSettings;
+  dir: string;
+  methods: MethodName[];
+  backend: BackendRecord;
+}
+
+/** What a worker sends back while it trains. */
+export type JobMessage =
+  | { type: 'begin'; method: string; info: Parameters<ProgressSink['begin']>[0] }
+  | { type: 'update'; method: string; info: Parameters<ProgressSink['update']>[0] }
+  | { type: 'epochEnd'; method: string; record: EpochRecord }
+  | { type: 'end'; method: string }
+  | { type: 'log'; line: string }
+  | { type: 'done' }
+  | { type: 'error'; code: string; message: string };
+
+/** A method's training in a worker process failed; the message is the worker's own. */
+export class JobFailedError extends OnerunError {
+  /** The methods that worker was training. */
+  readonly methods: readonly MethodName[];
+
+  constructor(methods: readonly MethodName[], message: string) {
+    super('JOB_FAILED', `${methods.join(' + ')}: ${message}`);
+    this.methods = methods;
+  }
+}
+
+/**
+ * Default worker count for `compare`: one per core when the backend runs on one thread (wasm and
+ * the pure-JS cpu backend in Node), 1 for a native backend that already uses every core.
+ */
+export function defaultJobs(backend: string): number {
+  return backend === 'wasm' || backend === 'cpu' ? availableParallelism() : 1;
+}
+
+/** The worker entry, built into the app's dist/ (also when this module runs from src/). */
+function workerScript(): string {
+  const path = join(appDir(), 'dist', 'compare-worker.js');
+  if (existsSync(path)) return path;
+  throw new OnerunError(
+    'WORKER_MISSING',
+    `${path} is missing: build the app (pnpm --filter @onerun/trainer build) or use --jobs 1.`,
+  );
+}
+
+interface Parent {
+  settings: CompareSettings;
+  dir: string;
+  backend: BackendRecord;
+  progress?: (label: string) => ProgressSink | undefined;
+  log?: (line: string) => void;
+}
+
+function runJob(parent: Parent, methods: MethodName[]): Promise<void> {
+  const sinks = new Map<string, ProgressSink | undefined>();
+  const sink = (method: string) => {
+    if (!sinks.has(method)) sinks.set(method, parent.progress?.(method));
+    return sinks.get(method);
+  };
+  return new Promise((resolve, reject) => {
+    const child: ChildProcess = fork(workerScript(), [], {
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000);
+    });
+    let settled = false;
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      child.kill();
+      reject(error);
+    };
+    child.on('message', (message: JobMessage) => {
+      switch (message.type) {
+        case 'begin':
+          sink(message.method)?.begin(message.info);
+          break;
+        case 'update':
+          sink(message.method)?.update(message.info);
+          break;
+        case 'epochEnd':
+          sink(message.method)?.epochEnd(message.record);
+          break;
+        case 'end':
+          sink(message.method)?.end();
+          break;
+        case 'log':
+          parent.log?.(message.line);
+          break;
+        case 'done':
+          settled = true;
+          resolve();
+          break;
+        case 'error':
+          fail(new JobFailedError(methods, message.message));
+          break;
+      }
+    });
+    child.on('error', fail);
+    child.on('exit', (code, signal) => {
+      if (!settled)
+        fail(
+          new JobFailedError(
+            methods,
+            `worker exited (${signal ?? `code ${code}`}) before finishing${stderr ? `: ${stderr.trim().split('\n').at(-1)}` : ''}`,
+          ),
+        );
+    });
+    const request: JobRequest = {
+      settings: parent.settings,
+      dir: parent.dir,
+      methods,
+      backend: parent.backend,
+    };
+    child.send(request);
+  });
+}
+
+/**
+ * Trains the chains of a comparison in `jobs` worker processes at a time, each chain into its
+ * methods' run folders. Progress and log lines come back to the parent; the first failure stops
+ * the other workers and rejects. Rerunning resumes every method from its own run folder.
+ */
+export async function trainInWorkers(
+  parent: Parent,
+  chains: MethodName[][],
+  jobs: number,
+): Promise<void> {
+  const queue = [...chains];
+  let failure: unknown;
+  const lane = async () => {
+    for (let chain = queue.shift(); chain && failure === undefined; chain = queue.shift()) {
+      try {
+        await runJob(parent, chain);
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: jobs }, lane));
+  if (failure !== undefined) throw failure;
+}

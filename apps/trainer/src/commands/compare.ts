@@ -1,0 +1,321 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { FileSnapshotStore } from '@onerun/snapshots';
+import type { DataName, LoadedData } from '../data/load.js';
+import { UsageError } from '../errors.js';
+import { type CurveResult, findCurve } from '../evaluation/find-curve.js';
+import type { RunMetrics } from '../evaluation/score-run.js';
+import { curveSummary, resultsTable, runCharts, runFacts } from '../report/content.js';
+import { num } from '../report/format.js';
+import { type ReportContent, type Table, writeReport } from '../report/html.js';
+import { metricsCsv } from '../report/metrics-csv.js';
+import { readJsonIfExists, writeFileAtomic, writeJson } from '../run-folder/files.js';
+import { RunFolder } from '../run-folder/folder.js';
+import { ensureDir } from '../run-folder/out-dir.js';
+import type { RunFile } from '../run-folder/records.js';
+import type { BackendRecord, MethodName, RunConfig } from '../training/config.js';
+import type { ProgressSink } from '../training/loop.js';
+import type { ModelName } from '../training/models.js';
+import { type MethodPlan, planMethod } from '../training/plan.js';
+import { trainInWorkers } from './compare-jobs.js';
+import { methodChains, methodConfig, trainMethods } from './compare-methods.js';
+import { loadDataFor, type TrainOutcome } from './train.js';
+
+/** Curve-finding settings of a comparison (`false` to skip the curve). */
+export interface CompareCurveOptions {
+  epochs: number;
+  points: number;
+  evalExamples: number;
+}
+
+/** What defines a comparison; stored in `compare.json`. */
+export interface CompareSettings {
+  budget: number;
+  model: ModelName;
+  data: DataName;
+  dataDir?: string;
+  methods: MethodName[];
+  seed: number;
+  lr?: number;
+  batchSize?: number;
+  /** SSE cycles (FGE uses its own default unless `fgeCycles`). */
+  cycles?: number;
+  fgeCycles?: number;
+  trainLimit?: number;
+  testLimit?: number;
+  valSplit?: number;
+  /** SSE: peak rate α0 of each cycle (default `lr`). */
+  sseLr?: number;
+  /** FGE: where collection starts (epoch, or fraction of the budget; default 0.8). */
+  fgeStart?: number;
+  /** FGE: cycle length in epochs (default: the collection phase split into `fgeCycles`). */
+  fgeCycleEpochs?: number;
+  fgeLr1?: number;
+  fgeLr2?: number;
+  /** SWA: where averaging starts (epoch, or fraction of SWA's epochs; default 0.75). */
+  swaStart?: number;
+  swaLr?: number;
+  /** SWA: average every this many updates, or once per epoch (default). */
+  swaEvery?: number | 'epoch';
+  /** SWA's own training length as a multiple of the budget (default 1). */
+  swaBudget?: number;
+  /** SWA: also fit SWAG with this many deviation columns, scored with `swagSamples` draws. */
+  swagRank?: number;
+  swagSamples?: number;
+  /** Test metrics every this many epochs (0: only at the end; default 1). */
+  evalEvery?: number;
+  curve: CompareCurveOptions | false;
+}
+
+/** Options of `compare`. */
+export interface CompareOptions extends CompareSettings {
+  out: string;
+  force: boolean;
+  backend: BackendRecord;
+  progress?: (label: string) => ProgressSink | undefined;
+  log?: (line: string) => void;
+  /**
+   * Worker processes that train independent methods at the same time (default 1: all in this
+   * process). FGE continues the baseline, so the two share one worker.
+   */
+  jobs?: number;
+}
+
+/** One method's line in a comparison. */
+export interface CompareRow {
+  method: MethodName;
+  label: string;
+  models: number;
+  metrics: RunMetrics['result'];
+  trainSeconds: number;
+  dir: string;
+}
+
+/** What `compare` produced. */
+export interface CompareOutcome {
+  dir: string;
+  rows: CompareRow[];
+  curve?: CurveResult;
+  table: Table;
+  report: string;
+  seconds: number;
+  backend: BackendRecord;
+}
+
+interface CompareFile {
+  onerunCompare: 1;
+  settings: CompareSettings;
+  status: 'running' | 'done';
+}
+
+const COMPARE_ENTRIES = [
+  'compare.json',
+  'metrics.json',
+  'metrics.csv',
+  'report.html',
+  'charts',
+  'curve',
+  'baseline',
+  'sse',
+  'fge',
+  'swa',
+];
+
+/** `planMethod` with its advice in compare's own options (`--budget`, `--fge-cycles`). */
+function planInCompare(method: MethodName, config: RunConfig, trainSize: number): MethodPlan {
+  try {
+    return planMethod(config, trainSize);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    const cycles = method === 'fge' ? '--fge-cycles' : '--cycles';
+    throw new UsageError(
+      error.message.replaceAll('--epochs', '--budget').replaceAll('--cycles', cycles),
+    );
+  }
+}
+
+async function prepareCompareOut(dir: string, settings: CompareSettings, force: boolean) {
+  const path = join(dir, 'compare.json');
+  const existing = await readJsonIfExists<CompareFile>(path);
+  const nonEmpty = existsSync(dir) && (await readdir(dir)).length > 0;
+  if (force) {
+    for (const name of COMPARE_ENTRIES) await rm(join(dir, name), { recursive: true, force: true });
+  } else if (existing?.status === 'done') {
+    throw new UsageError(
+      `${dir} already holds a finished comparison; pass --force to overwrite it, or choose another --out.`,
+    );
+  } else if (existing) {
+    const before = existing.settings as unknown as Record<string, unknown>;
+    const now = settings as unknown as Record<string, unknown>;
+    for (const key of new Set([...Object.keys(before), ...Object.keys(now)])) {
+      if (JSON.stringify(before[key]) !== JSON.stringify(now[key])) {
+        throw new UsageError(
+          `${dir} holds an unfinished comparison with ${key} = ${JSON.stringify(before[key])}, not ${JSON.stringify(now[key])}; rerun it with the same options to resume, choose another --out, or pass --force.`,
+        );
+      }
+    }
+  } else if (nonEmpty) {
+    throw new UsageError(
+      `${dir} exists and is not an onerun comparison; choose another --out, or pass --force to write into it.`,
+    );
+  }
+  await ensureDir(dir);
+  await writeJson(path, { onerunCompare: 1, settings, status: 'running' } satisfies CompareFile);
+}
+
+/**
+ * `onerun compare`: baseline, SSE, FGE and SWA at the same budget of epochs on the same data,
+ * seed and initial weights, then one curve between the baseline and the last SSE snapshot, one
+ * table and one report. FGE branches off the baseline run at 80% of the budget (its checkpoint
+ * with optimizer state), as the FGE paper starts from a model pretrained with the standard
+ * schedule; SWA follows the official SWA schedule from the start. An interrupted comparison
+ * resumes where it stopped when rerun with the same options.
+ */
+export async function compare(options: CompareOptions): Promise<CompareOutcome> {
+  const started = performance.now();
+  const dir = resolve(options.out);
+  const { out: _out, force, backend, progress, log, ...settings } = options;
+  if (settings.methods.length === 0) {
+    throw new UsageError(
+      'No methods to compare; pass --methods with some of baseline,sse,fge,swa.',
+    );
+  }
+  const configs = new Map(settings.methods.map((m) => [m, methodConfig(settings, m)]));
+  const data: LoadedData = await loadDataFor(configs.values().next().value as RunConfig);
+  try {
+    // Refuse bad budgets before anything is written.
+    const plans = new Map<MethodName, MethodPlan>();
+    for (const [m, c] of configs) plans.set(m, planInCompare(m, c, data.train.size));
+    await prepareCompareOut(dir, settings, force);
+    log?.(
+      `backend: ${backend.backend}${backend.skipped.length > 0 ? `; skipped ${backend.skipped.map((s) => `${s.backend} (${s.reason})`).join(', ')}` : ''}`,
+    );
+    const chains = methodChains(settings.methods);
+    const jobs = Math.min(options.jobs ?? 1, chains.length);
+    const context = { settings, dir, backend, plans, ...(progress ? { progress } : {}) };
+    // In parallel, worker processes train the chains into their run folders, which the
+    // in-process pass below then reads back as finished.
+    if (jobs > 1) await trainInWorkers({ ...context, ...(log ? { log } : {}) }, chains, jobs);
+    const outcomes = await trainMethods(
+      { ...context, data, ...(log && jobs === 1 ? { log } : {}) },
+      chains.flat(),
+    );
+    let curve: CurveResult | undefined;
+    const a = outcomes.get('baseline');
+    const b = outcomes.get('sse');
+    if (settings.curve && a && b) {
+      const curveDir = join(dir, 'curve');
+      const existing = await readJsonIfExists<CurveResult>(join(curveDir, 'result.json'));
+      if (existing) curve = existing;
+      else {
+        const aId = a.metrics.members.at(-1)?.id as string;
+        const bId = b.metrics.members.at(-1)?.id as string;
+        await mkdir(curveDir, { recursive: true });
+        curve = await findCurve(
+          a.config,
+          data,
+          {
+            label: `baseline ${aId}`,
+            store: new FileSnapshotStore(join(a.dir, 'snapshots')),
+            id: aId,
+          },
+          { label: `sse ${bId}`, store: new FileSnapshotStore(join(b.dir, 'snapshots')), id: bId },
+          {
+            ...settings.curve,
+            lr: a.config.lr,
+            batchSize: a.config.batchSize,
+            weightDecay: a.config.weightDecay,
+            seed: a.config.seed,
+          },
+          curveDir,
+        );
+        await writeJson(join(curveDir, 'result.json'), curve);
+      }
+      log?.(
+        `curve: loss barrier ${num(curve.line.lossBarrier)} along the straight line, ${num(curve.curve.lossBarrier)} along the curve`,
+      );
+    }
+    const rows = compareRows(settings.methods, outcomes);
+    const table = resultsTable(
+      rows.map((r) => ({
+        name: r.method,
+        metrics: (outcomes.get(r.method) as TrainOutcome).metrics,
+        trainSeconds: r.trainSeconds,
+      })),
+    );
+    const runFile = (await new RunFolder(
+      (outcomes.values().next().value as TrainOutcome).dir,
+    ).requireRunFile()) as RunFile;
+    const seconds = (performance.now() - started) / 1000;
+    const content = compareReport(settings, runFile, outcomes, plans, table, curve, seconds);
+    const report = await writeReport(dir, content);
+    await writeJson(join(dir, 'metrics.json'), { settings, rows, curve, seconds, backend });
+    await writeFileAtomic(
+      join(dir, 'metrics.csv'),
+      metricsCsv(
+        [...outcomes].map(([method, o]) => ({ method, progress: o.progress, metrics: o.metrics })),
+      ),
+    );
+    await writeJson(join(dir, 'compare.json'), {
+      onerunCompare: 1,
+      settings,
+      status: 'done',
+    } satisfies CompareFile);
+    return { dir, rows, ...(curve ? { curve } : {}), table, report, seconds, backend };
+  } finally {
+    data.dispose();
+  }
+}
+
+function compareRows(methods: MethodName[], outcomes: Map<MethodName, TrainOutcome>): CompareRow[] {
+  const rows: CompareRow[] = [];
+  for (const method of methods) {
+    const o = outcomes.get(method);
+    if (!o) continue;
+    rows.push({
+      method,
+      label: o.metrics.resultLabel,
+      models: o.metrics.models,
+      metrics: o.metrics.result,
+      trainSeconds: o.progress.trainSeconds,
+      dir: o.dir,
+    });
+  }
+  return rows;
+}
+
+function compareReport(
+  settings: CompareSettings,
+  runFile: RunFile,
+  outcomes: Map<MethodName, TrainOutcome>,
+  plans: Map<MethodName, MethodPlan>,
+  table: Table,
+  curve: CurveResult | undefined,
+  seconds: number,
+): ReportContent {
+  const charts = runCharts(
+    [...outcomes].map(([method, o]) => ({
+      series: method,
+      plan: plans.get(method) as MethodPlan,
+      progress: o.progress,
+      metrics: o.metrics,
+    })),
+  );
+  const notes = [
+    `Same data and budget of epochs for every method; independent runs (seeds ${settings.seed}, ${settings.seed + 1}, ${settings.seed + 2} for the baseline, SSE and SWA). FGE continues the baseline run from its collection start (the FGE paper pretrains with the standard schedule); SWA recomputes batch-norm statistics after averaging.`,
+    ...[...plans].map(([method, plan]) => `${method}: ${plan.summary}.`),
+    'Test metrics on the test split (the official one for Fashion-MNIST and MNIST). NLL in nats; ECE over 15 confidence bins.',
+  ];
+  if (curve) {
+    const { chart, note } = curveSummary(curve);
+    charts.push(chart);
+    notes.push(note);
+  }
+  const facts: [string, string][] = [
+    ['budget', `${settings.budget} epochs per method; methods ${settings.methods.join(', ')}`],
+    ...runFacts(runFile).filter(([k]) => k !== 'training'),
+    ['time', `${num(seconds, 1)} s in all`],
+  ];
+  return { title: `onerun compare — ${runFile.architecture}`, facts, table, charts, notes };
+}

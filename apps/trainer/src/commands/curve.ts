@@ -1,0 +1,164 @@
+import { existsSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { SnapshotEntry } from '@onerun/snapshots';
+import { RunFolderError, UsageError } from '../errors.js';
+import { type CurveResult, findCurve } from '../evaluation/find-curve.js';
+import { curveChart } from '../report/charts.js';
+import { runFacts } from '../report/content.js';
+import { num, pct } from '../report/format.js';
+import { type Table, writeReport } from '../report/html.js';
+import { writeJson } from '../run-folder/files.js';
+import { RunFolder } from '../run-folder/folder.js';
+import { ensureDir } from '../run-folder/out-dir.js';
+import type { RunFile } from '../run-folder/records.js';
+import type { BackendRecord } from '../training/config.js';
+import { loadDataFor } from './train.js';
+/** `DIR` or `DIR:SNAPSHOT_ID` → folder and optional id. */
+export function parseEnd(spec: string): { dir: string; id?: string } {
+  if (existsSync(spec)) return { dir: spec };
+  const at = spec.lastIndexOf(':');
+  if (at > 0 && existsSync(spec.slice(0, at)))
+    return { dir: spec.slice(0, at), id: spec.slice(at + 1) };
+  throw new UsageError(
+    `No run folder '${spec}'; pass a folder made by onerun train (optionally DIR:SNAPSHOT_ID).`,
+  );
+}
+
+async function pickEnd(spec: string) {
+  const { dir, id } = parseEnd(spec);
+  const folder = new RunFolder(dir);
+  const runFile = await folder.requireRunFile();
+  const store = folder.members();
+  const entries = await store.list();
+  let entry: SnapshotEntry | undefined;
+  if (id !== undefined) {
+    entry = entries.find((e) => e.id === id);
+    if (!entry) {
+      throw new UsageError(
+        `${folder.dir} has no snapshot '${id}'; its snapshots are ${entries.map((e) => e.id).join(', ') || 'none'}.`,
+      );
+    }
+  } else {
+    const wanted = runFile.config.method === 'swa' ? 'swa' : 'member';
+    entry = entries.filter((e) => e.tags?.kind === wanted).at(-1);
+    if (!entry) {
+      throw new RunFolderError(
+        `${folder.dir} has no trained model yet; finish it with onerun train --out ${dir}.`,
+      );
+    }
+  }
+  return { folder, runFile, store, entry, label: `${runFile.config.method} ${entry.id}` };
+}
+
+/** Options of `curveBetween`. */
+export interface CurveCommandOptions {
+  out: string;
+  force: boolean;
+  epochs: number;
+  points: number;
+  evalExamples: number;
+  lr?: number;
+  dataDir?: string;
+  backend: BackendRecord;
+}
+
+/**
+ * `onerun curve A B`: a Bezier curve between the last model of run A and of run B (or the
+ * snapshots named `DIR:ID`), evaluated along with the straight line; writes the curve, its
+ * numbers and a report into `out`.
+ */
+export async function curveBetween(
+  a: string,
+  b: string,
+  options: CurveCommandOptions,
+): Promise<{ dir: string; result: CurveResult; table: Table; report: string }> {
+  const endA = await pickEnd(a);
+  const endB = await pickEnd(b);
+  if (JSON.stringify(endA.runFile.weights) !== JSON.stringify(endB.runFile.weights)) {
+    throw new RunFolderError(
+      `${endA.folder.dir} holds ${endA.runFile.architecture} and ${endB.folder.dir} holds ${endB.runFile.architecture}; curve finding needs two models of the same architecture.`,
+    );
+  }
+  const dir = resolve(options.out);
+  if (existsSync(dir) && (await readdir(dir)).length > 0) {
+    if (!options.force) {
+      throw new UsageError(
+        `${dir} exists and is not empty; choose another --out, or pass --force to overwrite it.`,
+      );
+    }
+    for (const name of ['curve.json', 'curve.bin', 'result.json', 'report.html', 'charts']) {
+      await rm(join(dir, name), { recursive: true, force: true });
+    }
+  }
+  const config = endA.runFile.config;
+  const data = await loadDataFor(config, options.dataDir);
+  try {
+    await ensureDir(dir);
+    const result = await findCurve(
+      config,
+      data,
+      { label: endA.label, store: endA.store, id: endA.entry.id },
+      { label: endB.label, store: endB.store, id: endB.entry.id },
+      {
+        epochs: options.epochs,
+        points: options.points,
+        evalExamples: options.evalExamples,
+        lr: options.lr ?? config.lr,
+        batchSize: config.batchSize,
+        weightDecay: config.weightDecay,
+        seed: config.seed,
+      },
+      dir,
+    );
+    await writeJson(join(dir, 'result.json'), result);
+    const table = curveTable(result);
+    const points = (name: string, p: CurveResult['curve']) =>
+      p.t.flatMap((t, i) => [
+        { path: name, t, metric: 'train loss', value: p.trainLoss[i] ?? 0 },
+        { path: name, t, metric: 'test error', value: p.testError[i] ?? 0 },
+      ]);
+    const report = await writeReport(dir, {
+      title: `onerun curve — ${endA.label} ↔ ${endB.label}`,
+      facts: [
+        ['ends', `${endA.folder.dir} (${endA.label}) and ${endB.folder.dir} (${endB.label})`],
+        ...runFacts(endA.runFile).filter(([k]) => k !== 'training'),
+        [
+          'curve',
+          `Bezier with one bend, ${options.epochs} epochs of curve training, ${options.points} points, batch norm recomputed on ${Math.min(options.evalExamples, data.train.size)} training examples at each`,
+        ],
+        ['time', `${num(result.seconds, 1)} s`],
+      ],
+      table,
+      charts: [
+        curveChart([
+          ...points('Bezier curve', result.curve),
+          ...points('straight line', result.line),
+        ]),
+      ],
+      notes: [
+        'Barrier: the highest value along the path minus the straight interpolation of the two ends.',
+      ],
+    });
+    return { dir, result, table, report };
+  } finally {
+    data.dispose();
+  }
+}
+
+/** Both paths' highest losses and errors and their barriers. */
+export function curveTable(result: CurveResult): Table {
+  const row = (label: string, p: CurveResult['curve']) => [
+    label,
+    num(Math.max(...p.trainLoss)),
+    num(p.lossBarrier),
+    pct(Math.max(...p.testError)),
+    pct(p.testErrorBarrier),
+  ];
+  return {
+    columns: ['path', 'max train loss', 'loss barrier', 'max test error', 'error barrier'],
+    rows: [row('straight line', result.line), row('Bezier curve', result.curve)],
+  };
+}
+
+export type { RunFile };

@@ -1,0 +1,208 @@
+import { mkdir } from 'node:fs/promises';
+import { weightSpecs } from '@onerun/core';
+import { FileSnapshotStore, type SnapshotStore } from '@onerun/snapshots';
+import { type LoadedData, loadData } from '../data/load.js';
+import { RunFolderError } from '../errors.js';
+import { evaluateMembers, type RunMetrics } from '../evaluation/score-run.js';
+import { swagScoringFor } from '../evaluation/swag-average.js';
+import { runReport } from '../report/content.js';
+import { writeReport } from '../report/html.js';
+import { metricsCsv } from '../report/metrics-csv.js';
+import { fanOut, tensorboardSink } from '../report/tensorboard.js';
+import { writeFileAtomic, writeJson } from '../run-folder/files.js';
+import { prepareOut, RunFolder } from '../run-folder/folder.js';
+import { lockRunFolder } from '../run-folder/lock.js';
+import type { RunFile, RunProgress } from '../run-folder/records.js';
+import {
+  architectureOf,
+  type BackendRecord,
+  type RunConfig,
+  type RunConfigInput,
+  resolveConfig,
+} from '../training/config.js';
+import { type ProgressSink, trainRun } from '../training/loop.js';
+import { buildModel } from '../training/models.js';
+import { type MethodPlan, planMethod } from '../training/plan.js';
+
+/** Loads the data set a configuration names. */
+export function loadDataFor(config: RunConfig, dataDir?: string): Promise<LoadedData> {
+  const dir = dataDir ?? config.dataDir;
+  return loadData({
+    data: config.data,
+    ...(dir !== undefined ? { dataDir: dir } : {}),
+    valSplit: config.valSplit,
+    ...(config.trainLimit !== undefined ? { trainLimit: config.trainLimit } : {}),
+    ...(config.testLimit !== undefined ? { testLimit: config.testLimit } : {}),
+    // The synthetic set is data: its seed does not follow the training seed.
+    seed: config.synthetic?.seed ?? 0,
+    ...(config.synthetic ? { synthetic: config.synthetic } : {}),
+  });
+}
+
+/** The weight list of the architecture a config builds (for `config.json`). */
+function architectureWeights(config: RunConfig, data: LoadedData): RunFile['weights'] {
+  const model = buildModel(config.model, {
+    inputShape: data.inputShape,
+    classes: data.classes,
+    seed: config.seed,
+  });
+  try {
+    return weightSpecs(model).map(({ name, shape }) => ({ name, shape }));
+  } finally {
+    model.dispose();
+  }
+}
+
+/** What a finished `train` reports. */
+export interface TrainOutcome {
+  dir: string;
+  config: RunConfig;
+  backend: BackendRecord;
+  plan: Pick<MethodPlan, 'summary' | 'stepsPerEpoch' | 'totalSteps'>;
+  metrics: RunMetrics;
+  progress: RunProgress;
+  /** Epoch the run resumed from, when it did. */
+  resumedFrom?: number;
+  /** What the user should know about how the run resumed (a checkpoint fallback, a restart). */
+  notes: string[];
+  report: string;
+  examplesPerSecond: number;
+}
+
+/** Options of `trainInto`. */
+export interface TrainIntoOptions {
+  out: string;
+  force: boolean;
+  /** Options as given; on a resume only those explicitly given are checked against the folder. */
+  input: RunConfigInput;
+  given: Partial<RunConfig>;
+  backend: BackendRecord;
+  /** Already loaded data (compare shares one load across its runs). */
+  data?: LoadedData;
+  progress?: ProgressSink;
+  label?: string;
+  /** Compare: keep a checkpoint at these epochs in `<out>/branches`. */
+  keepAtEpochs?: number[];
+  /** Compare: start from another run's kept checkpoint instead of from scratch. */
+  branch?: { store: SnapshotStore; progress: RunProgress; from: string };
+  /** Write the run's own report (compare writes one for all). */
+  report?: boolean;
+}
+
+/**
+ * `onerun train`: trains one method into a run folder (config, snapshots, checkpoints, progress,
+ * metrics, report), or resumes the unfinished run already there. Validates everything (options,
+ * budget, data, folder) before writing anything.
+ */
+export async function trainInto(options: TrainIntoOptions): Promise<TrainOutcome> {
+  // One process per run folder: a second one fails here at once (RunLockedError, exit 2).
+  const lock = await lockRunFolder(options.out);
+  try {
+    return await trainLocked(options);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function trainLocked(options: TrainIntoOptions): Promise<TrainOutcome> {
+  const folder = new RunFolder(options.out);
+  const decision = await prepareOut(folder, { force: options.force, given: options.given });
+  const config =
+    decision.kind === 'resume' ? decision.runFile.config : resolveConfig(options.input);
+  const data = options.data ?? (await loadDataFor(config));
+  try {
+    const plan = planMethod(config, data.train.size);
+    const weights = architectureWeights(config, data);
+    let progress: RunProgress | undefined;
+    if (decision.kind === 'resume') {
+      const stored = JSON.stringify(decision.runFile.weights);
+      if (stored !== JSON.stringify(weights)) {
+        throw new RunFolderError(
+          `${folder.dir} holds weights of another architecture than ${architectureOf(config)} on this data; ` +
+            'choose another --out, or pass --force to start over.',
+        );
+      }
+      progress = decision.progress;
+    } else {
+      await mkdir(folder.dir, { recursive: true });
+      const runFile: RunFile & { branchedFrom?: string } = {
+        onerun: 1,
+        config,
+        architecture: architectureOf(config),
+        weights,
+        backend: options.backend,
+        dataSource: data.source,
+        trainSize: data.train.size,
+        testSize: data.test.size,
+        valSize: data.val?.size ?? 0,
+        createdAt: new Date().toISOString(),
+        ...(options.branch ? { branchedFrom: options.branch.from } : {}),
+      };
+      await writeJson(folder.path('config'), runFile);
+    }
+    const stores = folder.stores();
+    const sink = fanOut([
+      options.progress,
+      await tensorboardSink(options.backend, folder.dir, config.method),
+    ]);
+    const result = await trainRun({
+      config,
+      data,
+      stores,
+      ...(progress?.checkpoint ? { resume: progress } : {}),
+      ...(options.branch && !progress?.checkpoint
+        ? { branch: { store: options.branch.store, progress: options.branch.progress } }
+        : {}),
+      ...(options.keepAtEpochs
+        ? {
+            keepAtEpochs: options.keepAtEpochs,
+            keepStore: new FileSnapshotStore(folder.path('branches')),
+          }
+        : {}),
+      ...(sink ? { progress: sink } : {}),
+      label: options.label ?? config.method,
+    });
+    result.model.dispose();
+    const resumedFrom = progress?.checkpoint ? result.startEpoch : undefined;
+    const stepOf = new Map(result.progress.collections.map((c) => [c.id, c.step]));
+    const metrics = await evaluateMembers(
+      config.method,
+      stores.members,
+      data.test,
+      (entry) => stepOf.get(entry.id) ?? entry.step + 1,
+      swagScoringFor(config, folder.path('swag'), data.train),
+    );
+    await writeJson(folder.path('metrics'), metrics);
+    await writeFileAtomic(
+      folder.path('metricsCsv'),
+      metricsCsv([{ method: config.method, progress: result.progress, metrics }]),
+    );
+    let report = '';
+    if (options.report ?? true) {
+      const runFile = await folder.requireRunFile();
+      report = await writeReport(folder.dir, runReport(runFile, result.progress, metrics, plan));
+    }
+    // Finished only now: a run killed (or failed) before this point is resumed by a rerun,
+    // which completes these final steps from the last checkpoint without training again.
+    result.progress.status = 'done';
+    await writeJson(folder.path('progress'), result.progress);
+    return {
+      dir: folder.dir,
+      config,
+      backend: options.backend,
+      plan: {
+        summary: plan.summary,
+        stepsPerEpoch: plan.stepsPerEpoch,
+        totalSteps: plan.totalSteps,
+      },
+      metrics,
+      progress: result.progress,
+      ...(resumedFrom !== undefined && resumedFrom > 0 ? { resumedFrom } : {}),
+      notes: result.notes,
+      report,
+      examplesPerSecond: result.examplesPerSecond,
+    };
+  } finally {
+    if (!options.data) data.dispose();
+  }
+}

@@ -1,0 +1,187 @@
+import {
+  type ClassificationMetrics,
+  classificationMetrics,
+  Ensemble,
+  type ReliabilityBin,
+  reliabilityDiagram,
+} from '@onerun/ensemble';
+import type { SnapshotEntry, SnapshotStore } from '@onerun/snapshots';
+import type { Split } from '../data/load.js';
+import { RunFolderError } from '../errors.js';
+import type { MethodName } from '../training/config.js';
+import { type SwagScore, type SwagScoring, scoreSwag } from './swag-average.js';
+
+/** Metrics of one stored model, with where it came from. */
+export interface ModelScore extends ClassificationMetrics {
+  id: string;
+  kind: string;
+  /** Updates done in the run when it was saved. */
+  step: number;
+}
+
+/** Test metrics of a run: its result model or ensemble, the parts, and how they add up. */
+export interface RunMetrics {
+  method: MethodName;
+  /** What `result` measures: `ensemble of k`, `single model`, `average of k` (SWA). */
+  resultLabel: string;
+  /** The method's result on the test set. */
+  result: ClassificationMetrics;
+  /** Number of models in the result (ensemble members, or models averaged by SWA). */
+  models: number;
+  /** Every stored model, scored alone. */
+  members: ModelScore[];
+  /** Ensemble of the first k members, k = 1…M (ensemble methods). */
+  sizeCurve: ({ k: number } & ClassificationMetrics)[];
+  /**
+   * Ensemble of the last k members, k = 1…M (ensemble methods; absent in runs scored before it
+   * was added): the last snapshot alone, the last few (SSE's and FGE's late, well-trained
+   * members), up to all of them.
+   */
+  lastK?: ({ k: number } & ClassificationMetrics)[];
+  /** Mean pairwise disagreement of the members' predictions (ensemble methods). */
+  disagreement?: number;
+  /** FGE: the model its cycles start from, scored alone (absent in runs trained before it was kept). */
+  start?: ModelScore;
+  /** Reliability bins of the result. */
+  reliability: ReliabilityBin[];
+  /** SWA: the last SGD iterate, the average with stale BN statistics, and with recomputed ones. */
+  swa?: { sgd: ClassificationMetrics; staleBatchNorm: ClassificationMetrics; averaged: number };
+  /** SWA runs with a SWAG rank: the Bayesian model average of SWAG draws. */
+  swag?: Omit<SwagScore, 'reliability'>;
+  testSize: number;
+}
+
+const BINS = 15;
+
+/** Members of an ensemble method; the final models of SWA. */
+function byKind(entries: SnapshotEntry[], kind: string): SnapshotEntry[] {
+  return entries.filter((e) => e.tags?.kind === kind);
+}
+
+async function scoreOne(store: SnapshotStore, entry: SnapshotEntry, test: Split) {
+  const ensemble = await Ensemble.fromStore(store, { ids: [entry.id] });
+  try {
+    const probs = await ensemble.predict(test.xs);
+    try {
+      const metrics = await classificationMetrics(probs, test.labels, { bins: BINS });
+      const reliability = await reliabilityDiagram(probs, test.labels, { bins: BINS });
+      return { metrics, reliability };
+    } finally {
+      probs.dispose();
+    }
+  } finally {
+    ensemble.dispose();
+  }
+}
+
+/**
+ * Scores a run's stored models on the test split with `@onerun/ensemble`: for baseline, SSE and
+ * FGE the ensemble of its members (metrics, size curve, disagreement, reliability); for SWA the
+ * averaged model with recomputed batch norm, next to the same average with the last iterate's
+ * statistics and the last SGD iterate.
+ */
+export async function evaluateMembers(
+  method: MethodName,
+  store: SnapshotStore,
+  test: Split,
+  /** Updates done in the run at each snapshot (FGE's own step count starts at its phase). */
+  stepOf: (entry: SnapshotEntry) => number = (entry) => entry.step + 1,
+  /** SWA runs with a SWAG rank: how to score SWAG's model average. */
+  swag?: SwagScoring,
+): Promise<RunMetrics> {
+  const entries = await store.list();
+  const base = { method, testSize: test.size };
+  if (method === 'swa') {
+    const [swa] = byKind(entries, 'swa');
+    const [stale] = byKind(entries, 'swa-no-bn');
+    const [sgd] = byKind(entries, 'sgd');
+    if (!swa || !stale || !sgd) {
+      throw new RunFolderError(
+        'The run has no finished SWA models (swa, swa-no-bn, sgd snapshots); finish it with onerun train --out DIR.',
+      );
+    }
+    const scored = {
+      swa: await scoreOne(store, swa, test),
+      stale: await scoreOne(store, stale, test),
+      sgd: await scoreOne(store, sgd, test),
+    };
+    const averaged = Number(swa.tags?.averaged ?? 0);
+    return {
+      ...base,
+      resultLabel: `average of ${averaged}`,
+      result: scored.swa.metrics,
+      models: averaged,
+      members: [
+        { id: sgd.id, kind: 'sgd', step: stepOf(sgd), ...scored.sgd.metrics },
+        { id: stale.id, kind: 'swa-no-bn', step: stepOf(stale), ...scored.stale.metrics },
+        { id: swa.id, kind: 'swa', step: stepOf(swa), ...scored.swa.metrics },
+      ],
+      sizeCurve: [{ k: 1, ...scored.swa.metrics }],
+      reliability: scored.swa.reliability,
+      swa: { sgd: scored.sgd.metrics, staleBatchNorm: scored.stale.metrics, averaged },
+      ...(swag
+        ? { swag: withoutReliability(await scoreSwag(store, swa.id, test, swag, BINS)) }
+        : {}),
+    };
+  }
+  const members = byKind(entries, 'member');
+  if (members.length === 0) {
+    throw new RunFolderError(
+      'The run has no collected models yet; finish it with onerun train --out DIR.',
+    );
+  }
+  const [startEntry] = byKind(entries, 'start');
+  const start = startEntry
+    ? {
+        id: startEntry.id,
+        kind: 'start',
+        step: stepOf(startEntry),
+        ...(await scoreOne(store, startEntry, test)).metrics,
+      }
+    : undefined;
+  const ensemble = await Ensemble.fromStore(store, { ids: members.map((m) => m.id), stream: true });
+  try {
+    const evaluation = await ensemble.evaluate(test.xs, test.labels, { bins: BINS });
+    const probs = await ensemble.predict(test.xs);
+    let reliability: ReliabilityBin[];
+    try {
+      reliability = await reliabilityDiagram(probs, test.labels, { bins: BINS });
+    } finally {
+      probs.dispose();
+    }
+    return {
+      ...base,
+      resultLabel: members.length === 1 ? 'single model' : `ensemble of ${members.length}`,
+      result: evaluation.ensemble,
+      models: members.length,
+      members: evaluation.members.map((m, i) => ({
+        ...pick(m),
+        id: members[i]!.id,
+        kind: 'member',
+        step: stepOf(members[i]!),
+      })),
+      sizeCurve: evaluation.sizeCurve
+        .filter((p) => p.from === 'first')
+        .map((p) => ({ k: p.k, ...pick(p) })),
+      lastK: evaluation.sizeCurve
+        .filter((p) => p.from === 'last')
+        .map((p) => ({ k: p.k, ...pick(p) })),
+      disagreement: evaluation.disagreement,
+      ...(start ? { start } : {}),
+      reliability,
+    };
+  } finally {
+    ensemble.dispose();
+  }
+}
+
+function withoutReliability({
+  reliability: _,
+  ...rest
+}: SwagScore): Omit<SwagScore, 'reliability'> {
+  return rest;
+}
+
+function pick(m: ClassificationMetrics): ClassificationMetrics {
+  return { accuracy: m.accuracy, nll: m.nll, ece: m.ece, brier: m.brier };
+}

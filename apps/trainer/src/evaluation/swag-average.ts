@@ -1,0 +1,110 @@
+import { join } from 'node:path';
+import {
+  type ClassificationMetrics,
+  classificationMetrics,
+  type ReliabilityBin,
+  reliabilityDiagram,
+} from '@onerun/ensemble';
+import type { SnapshotStore } from '@onerun/snapshots';
+import { recomputeBatchNorm, Swag } from '@onerun/swa';
+import * as tf from '@tensorflow/tfjs';
+import type { Split } from '../data/load.js';
+import { RunFolderError } from '../errors.js';
+import { loadAverager } from '../training/averager-state.js';
+import type { RunConfig } from '../training/config.js';
+
+/** How to score SWAG: where its state is, how many draws, their seed, the data for BN. */
+export interface SwagScoring {
+  /** Folder holding `swag.json` / `swag.bin` (the run folder's `swag/`). */
+  dir: string;
+  samples: number;
+  seed: number;
+  /** Training inputs for the batch-norm recompute of every draw. */
+  bnData: tf.Tensor;
+  bnBatchSize: number;
+}
+
+/** How a run scores SWAG, or `undefined` for runs without it. */
+export function swagScoringFor(
+  config: RunConfig,
+  swagDir: string,
+  train: Split,
+): SwagScoring | undefined {
+  if (config.method !== 'swa' || config.swagRank === 0) return undefined;
+  return {
+    dir: swagDir,
+    samples: config.swagSamples,
+    seed: config.seed,
+    bnData: train.xs,
+    bnBatchSize: Math.max(config.batchSize, 256),
+  };
+}
+
+/** SWAG's Bayesian model average on the test split, and the Gaussian it drew from. */
+export interface SwagScore {
+  rank: number;
+  /** Deviation columns held (≤ rank); fewer than 2 means diagonal draws. */
+  columns: number;
+  samples: number;
+  metrics: ClassificationMetrics;
+  reliability: ReliabilityBin[];
+}
+
+/**
+ * SWAG's Bayesian model average (Maddox et al. 2019): `samples` seeded draws from the SWAG
+ * Gaussian written into the SWA model (architecture from the snapshot `modelId`), batch-norm
+ * statistics recomputed over the training data for each draw, and the test probabilities
+ * averaged over the draws.
+ */
+export async function scoreSwag(
+  store: SnapshotStore,
+  modelId: string,
+  test: Split,
+  scoring: SwagScoring,
+  bins: number,
+): Promise<SwagScore> {
+  let swag: Swag;
+  try {
+    const loaded = await loadAverager(scoring.dir, 'swag.json');
+    if (!(loaded instanceof Swag)) {
+      loaded.dispose();
+      throw new RunFolderError(`${join(scoring.dir, 'swag.json')} holds no SWAG state.`);
+    }
+    swag = loaded;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new RunFolderError(
+        `The run has no SWAG state (${join(scoring.dir, 'swag.json')}); finish it with onerun train --out DIR.`,
+      );
+    }
+    throw error;
+  }
+  const model = await store.load(modelId);
+  let sum: tf.Tensor | undefined;
+  try {
+    for (let s = 0; s < scoring.samples; s++) {
+      swag.sampleInto(model, { seed: scoring.seed * 1000 + s });
+      await recomputeBatchNorm(model, scoring.bnData, { batchSize: scoring.bnBatchSize });
+      const probs = model.predict(test.xs, { batchSize: 512 }) as tf.Tensor;
+      const next = sum ? tf.add(sum, probs) : probs;
+      if (sum) tf.dispose([sum, probs]);
+      sum = next;
+    }
+    const mean = tf.div(sum as tf.Tensor, scoring.samples);
+    try {
+      return {
+        rank: swag.rank,
+        columns: swag.columns,
+        samples: scoring.samples,
+        metrics: await classificationMetrics(mean, test.labels, { bins }),
+        reliability: await reliabilityDiagram(mean, test.labels, { bins }),
+      };
+    } finally {
+      mean.dispose();
+    }
+  } finally {
+    sum?.dispose();
+    model.dispose();
+    swag.dispose();
+  }
+}

@@ -1,0 +1,207 @@
+import { sampleSchedule } from '@onerun/schedules';
+import { backendDetails } from '../backend.js';
+import type { CurveResult } from '../evaluation/find-curve.js';
+import type { RunMetrics } from '../evaluation/score-run.js';
+import type { RunFile, RunProgress } from '../run-folder/records.js';
+import type { MethodPlan } from '../training/plan.js';
+import {
+  type Chart,
+  curveChart,
+  type EpochPoint,
+  epochMetricChart,
+  type LrPoint,
+  lossChart,
+  lrChart,
+  type ReliabilityPoint,
+  reliabilityChart,
+  sizeCurveChart,
+} from './charts.js';
+import { METRIC_COLUMNS, metricCells, num, pct } from './format.js';
+import type { ReportContent, Table } from './html.js';
+
+/** One run's part of a report: its name in legends, how it trained, what it measured. */
+export interface ChartedRun {
+  series: string;
+  plan: MethodPlan;
+  progress: RunProgress;
+  metrics: RunMetrics;
+}
+
+/**
+ * The charts every report shows, over one or more runs: the learning rate with the collection
+ * points and the training loss on an epoch axis, test error and NLL after each epoch, the
+ * ensemble-size curve of every ensemble method and the reliability diagram of every result.
+ */
+export function runCharts(runs: ChartedRun[]): Chart[] {
+  const lr: LrPoint[] = [];
+  const collections: LrPoint[] = [];
+  const loss: { series: string; epoch: number; loss: number }[] = [];
+  const testError: EpochPoint[] = [];
+  const testNll: EpochPoint[] = [];
+  const size: { series: string; size: number; error: number }[] = [];
+  const reliability: ReliabilityPoint[] = [];
+  for (const { series, plan, progress, metrics } of runs) {
+    const epochOf = (step: number) => step / plan.stepsPerEpoch;
+    for (const p of sampleSchedule(plan.schedule, { steps: plan.totalSteps, points: 300 }))
+      lr.push({ series, epoch: epochOf(p.step + 1), lr: p.lr });
+    for (const c of progress.collections)
+      collections.push({ series, epoch: epochOf(c.step), lr: c.lr });
+    for (const p of progress.lossCurve) loss.push({ series, epoch: epochOf(p.step), loss: p.loss });
+    for (const e of progress.history) {
+      if (e.testAccuracy !== undefined)
+        testError.push({ series, epoch: e.epoch, value: 1 - e.testAccuracy });
+      if (e.testLoss !== undefined) testNll.push({ series, epoch: e.epoch, value: e.testLoss });
+    }
+    for (const p of metrics.sizeCurve) size.push({ series, size: p.k, error: 1 - p.accuracy });
+    for (const b of metrics.reliability)
+      reliability.push({
+        series,
+        lower: b.lower,
+        upper: b.upper,
+        count: b.count,
+        ...(b.confidence !== null && b.accuracy !== null
+          ? { confidence: b.confidence, accuracy: b.accuracy }
+          : {}),
+      });
+  }
+  const charts = [lrChart(lr, collections), lossChart(loss)];
+  if (testError.length > 0) charts.push(epochMetricChart('test-error', testError));
+  if (testNll.length > 0) charts.push(epochMetricChart('test-nll', testNll));
+  charts.push(sizeCurveChart(size), reliabilityChart(reliability));
+  return charts;
+}
+
+/** `BMA of 30 (K=20)`: what a SWAG row scores. */
+function swagLabel(swag: NonNullable<RunMetrics['swag']>): string {
+  return `BMA of ${swag.samples} (K=${swag.columns})`;
+}
+
+/** One run in a results table: its name, its test metrics, its training time. */
+export interface ResultEntry {
+  name: string;
+  metrics: RunMetrics;
+  trainSeconds: number;
+}
+
+/**
+ * The results table of a comparison: one row per run, plus FGE's start model and SWA's average
+ * with stale BN.
+ */
+export function resultsTable(entries: ResultEntry[]): Table {
+  const rows: string[][] = [];
+  for (const { name, metrics, trainSeconds } of entries) {
+    rows.push([name, metrics.resultLabel, ...metricCells(metrics.result), num(trainSeconds, 1)]);
+    if (metrics.start) {
+      rows.push([`  ${name}, start model`, 'single model', ...metricCells(metrics.start), '']);
+    }
+    if (metrics.swa) {
+      rows.push([
+        `  ${name}, stale BN`,
+        'average, no recompute',
+        ...metricCells(metrics.swa.staleBatchNorm),
+        '',
+      ]);
+    }
+    if (metrics.swag) {
+      rows.push([
+        `  ${name}, SWAG`,
+        swagLabel(metrics.swag),
+        ...metricCells(metrics.swag.metrics),
+        '',
+      ]);
+    }
+  }
+  return { columns: ['method', 'result', ...METRIC_COLUMNS, 'train s'], rows };
+}
+
+/** The chart and the note of a curve between two models. */
+export function curveSummary(curve: CurveResult): { chart: Chart; note: string } {
+  const points = (name: string, p: CurveResult['curve']) =>
+    p.t.flatMap((t, i) => [
+      { path: name, t, metric: 'train loss', value: p.trainLoss[i] ?? 0 },
+      { path: name, t, metric: 'test error', value: p.testError[i] ?? 0 },
+    ]);
+  return {
+    chart: curveChart([
+      ...points('Bezier curve', curve.curve),
+      ...points('straight line', curve.line),
+    ]),
+    note: `Curve between ${curve.ends[0]} and ${curve.ends[1]}: training-loss barrier ${num(curve.line.lossBarrier)} nats along the straight line, ${num(curve.curve.lossBarrier)} along the trained Bezier curve (batch-norm statistics recomputed at each point).`,
+  };
+}
+
+/** Facts every report shows about the data and the backend. */
+export function runFacts(runFile: RunFile): [string, string][] {
+  const { config, backend } = runFile;
+  const skipped = backend.skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ');
+  return [
+    ['model', runFile.architecture],
+    [
+      'data',
+      `${config.data} from ${runFile.dataSource} (${runFile.trainSize} train, ${runFile.valSize} validation, ${runFile.testSize} test)`,
+    ],
+    [
+      'backend',
+      `${backend.backend} (${backendDetails(backend)}), asked for ${backend.requested}${skipped ? `; skipped ${skipped}` : ''}`,
+    ],
+    [
+      'training',
+      `${config.epochs} epochs, batch ${config.batchSize}, SGD momentum ${config.momentum}, weight decay ${config.weightDecay}, seed ${config.seed}`,
+    ],
+  ];
+}
+
+/**
+ * The table `eval` prints: the result, every stored model, the ensembles of the first k and of the
+ * last k members.
+ */
+export function evalTable(metrics: RunMetrics): Table {
+  const rows = [
+    [`${metrics.method}: ${metrics.resultLabel}`, '', ...metricCells(metrics.result)],
+    ...(metrics.start
+      ? [[`start ${metrics.start.id}`, String(metrics.start.step), ...metricCells(metrics.start)]]
+      : []),
+    ...metrics.members.map((m) => [`${m.kind} ${m.id}`, String(m.step), ...metricCells(m)]),
+  ];
+  if (metrics.sizeCurve.length > 1) {
+    rows.push(...metrics.sizeCurve.map((p) => [`first ${p.k} members`, '', ...metricCells(p)]));
+    const lastK = (metrics.lastK ?? []).filter((p) => p.k < metrics.sizeCurve.length);
+    rows.push(...lastK.map((p) => [`last ${p.k} members`, '', ...metricCells(p)]));
+  }
+  if (metrics.swag) {
+    rows.push([`SWAG, ${swagLabel(metrics.swag)}`, '', ...metricCells(metrics.swag.metrics)]);
+  }
+  if (metrics.disagreement !== undefined && metrics.members.length > 1) {
+    rows.push(['member disagreement', '', pct(metrics.disagreement), '', '', '']);
+  }
+  return { columns: ['model', 'update', ...METRIC_COLUMNS], rows };
+}
+
+/** The report of one `train` run. */
+export function runReport(
+  runFile: RunFile,
+  progress: RunProgress,
+  metrics: RunMetrics,
+  plan: MethodPlan,
+): ReportContent {
+  const method = runFile.config.method;
+  const charts = runCharts([{ series: method, plan, progress, metrics }]);
+  return {
+    title: `onerun ${method} — ${runFile.architecture}`,
+    facts: [
+      ['method', plan.summary],
+      ...runFacts(runFile),
+      ['time', `${num(progress.trainSeconds, 1)} s of training`],
+    ],
+    table: evalTable(metrics),
+    charts,
+    notes: [
+      'Test metrics on the test split (the official one for Fashion-MNIST and MNIST). NLL in nats; ECE over 15 confidence bins.',
+      ...(metrics.swa
+        ? [
+            `swa-no-bn is the same average with the last iterate's batch-norm statistics: ${num(metrics.swa.staleBatchNorm.nll)} NLL vs ${num(metrics.result.nll)} after the recompute.`,
+          ]
+        : []),
+    ],
+  };
+}

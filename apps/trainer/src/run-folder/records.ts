@@ -1,0 +1,63 @@
+import type { BackendRecord, RunConfig } from '../training/config.js';
+
+/** What one epoch left behind. `epoch` counts completed epochs (1-based). */
+export interface EpochRecord {
+  epoch: number;
+  /** Updates done so far. */
+  step: number;
+  /** Rate of the epoch's last update. */
+  lr: number;
+  /** Mean training cross-entropy over the epoch's updates (without the weight-decay term). */
+  trainLoss: number;
+  testLoss?: number;
+  testAccuracy?: number;
+  valLoss?: number;
+  valAccuracy?: number;
+  /** Wall-clock seconds of the epoch's training (not its evaluation). */
+  seconds: number;
+}
+
+/** Mean training loss over a short window of updates ending at `step` (1-based count). */
+export interface LossPoint {
+  step: number;
+  loss: number;
+}
+
+/** A point where the method collected a model (snapshot) or folded it into the average. */
+export interface CollectionPoint {
+  /** Updates done when it happened. */
+  step: number;
+  epoch: number;
+  lr: number;
+  kind: 'snapshot' | 'average';
+  id?: string;
+}
+
+/** The state of a run in progress, rewritten atomically after every checkpoint. */
+export interface RunProgress {
+  status: 'running' | 'done';
+  /** The checkpoint training resumes from (updates done and epochs done). */
+  checkpoint?: { id: string; step: number; epoch: number; averager?: string };
+  history: EpochRecord[];
+  lossCurve: LossPoint[];
+  collections: CollectionPoint[];
+  /** FGE: the snapshot of the model its cycles start from (updates done then). */
+  start?: { id: string; step: number };
+  /** Training seconds spent so far (summed over resumed sessions). */
+  trainSeconds: number;
+}
+
+/** What `config.json` holds: the configuration plus facts recorded when the run started. */
+export interface RunFile {
+  onerun: 1;
+  config: RunConfig;
+  architecture: string;
+  /** Name, shape and dtype of every weight, to refuse a folder of another architecture. */
+  weights: { name: string; shape: number[] }[];
+  backend: BackendRecord;
+  dataSource: string;
+  trainSize: number;
+  testSize: number;
+  valSize: number;
+  createdAt: string;
+}
