@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InvalidArgumentError } from '@onerun/core';
+import { InvalidArgumentError, OnerunError } from '@onerun/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendUnavailableError, type BackendUnavailableReason } from './errors.js';
 import {
@@ -103,13 +103,14 @@ function loaderFrom(folder: string): ModuleLoader {
 
 type Candidate = (typeof BACKEND_CANDIDATES)[number];
 
-class Unavailable extends Error {
+/** Why one candidate cannot be used; caught by `selectBackend` and reported (never escapes). */
+class Unavailable extends OnerunError {
   constructor(
     readonly reason: BackendUnavailableReason,
     readonly detail: string,
     readonly original?: unknown,
   ) {
-    super(detail);
+    super('BACKEND_CANDIDATE_UNAVAILABLE', detail);
   }
 }
 

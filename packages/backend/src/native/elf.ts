@@ -1,4 +1,14 @@
 import { open } from 'node:fs/promises';
+import { NativeBuildError } from './errors.js';
+
+/** A library whose symbols cannot be read: the staged TensorFlow library is damaged or foreign. */
+function notElf(path: string, why: string): NativeBuildError {
+  return new NativeBuildError(
+    'NATIVE_BAD_LIBRARY',
+    'verify',
+    `${path} cannot be read as a shared library: ${why}; delete it and run build-native again.`,
+  );
+}
 
 const SHT_DYNSYM = 11;
 
@@ -12,13 +22,13 @@ export async function exportedSymbols(path: string): Promise<Set<string>> {
     const read = async (position: number, length: number) => {
       const buffer = Buffer.alloc(length);
       const { bytesRead } = await file.read(buffer, 0, length, position);
-      if (bytesRead !== length) throw new Error(`${path}: truncated ELF file`);
+      if (bytesRead !== length) throw notElf(path, 'it is truncated');
       return buffer;
     };
     const header = await read(0, 64);
-    if (header.readUInt32BE(0) !== 0x7f454c46) throw new Error(`${path} is not an ELF file`);
+    if (header.readUInt32BE(0) !== 0x7f454c46) throw notElf(path, 'it is not an ELF file');
     if (header[4] !== 2 || header[5] !== 1) {
-      throw new Error(`${path} is not a 64-bit little-endian ELF file`);
+      throw notElf(path, 'it is not a 64-bit little-endian ELF file');
     }
     const sectionOffset = Number(header.readBigUInt64LE(0x28));
     const sectionSize = header.readUInt16LE(0x3a);

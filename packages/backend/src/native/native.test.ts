@@ -66,9 +66,9 @@ describe('zip reader', () => {
     bytes[30 + 'x.txt'.length] = 'z'.charCodeAt(0); // first data byte
     await writeFile(path, bytes);
     const [entry] = await listZip(path);
-    await expect(extractZipEntry(path, entry!, join(root, 'corrupt', 'x.txt'))).rejects.toThrow(
-      /CRC-32 mismatch/,
-    );
+    const failure = extractZipEntry(path, entry!, join(root, 'corrupt', 'x.txt'));
+    await expect(failure).rejects.toThrow(/CRC-32 mismatch.*download it anew/);
+    await expect(failure).rejects.toMatchObject({ code: 'NATIVE_BAD_WHEEL', step: 'stage' });
     await expect(readFile(join(root, 'corrupt', 'x.txt'))).rejects.toThrow();
   });
 });
@@ -82,7 +82,9 @@ describe('ELF dynamic symbols', () => {
   });
 
   it('throws for a file that is not ELF', async () => {
-    await expect(exportedSymbols(join(root, 'archive-true.zip'))).rejects.toThrow(/not an ELF/);
+    const failure = exportedSymbols(join(root, 'archive-true.zip'));
+    await expect(failure).rejects.toThrow(/not an ELF/);
+    await expect(failure).rejects.toMatchObject({ code: 'NATIVE_BAD_LIBRARY', step: 'verify' });
   });
 });
 

@@ -4,6 +4,16 @@ import { dirname } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
+import { NativeBuildError } from './errors.js';
+
+/** A wheel that cannot be unpacked (damaged download, not a zip): the message says which part. */
+function badArchive(message: string): NativeBuildError {
+  return new NativeBuildError(
+    'NATIVE_BAD_WHEEL',
+    'stage',
+    `${message}; delete the wheel and run build-native again to download it anew.`,
+  );
+}
 
 /** One file inside a zip archive (a wheel is a zip), from its central directory. */
 export interface ZipEntry {
@@ -29,13 +39,13 @@ export async function listZip(path: string): Promise<ZipEntry[]> {
     const tailLength = Math.min(size, 65_557);
     const tail = await readAt(file, size - tailLength, tailLength);
     const at = tail.lastIndexOf(u32(EOCD));
-    if (at < 0) throw new Error(`${path} is not a zip archive (no end-of-directory record)`);
+    if (at < 0) throw badArchive(`${path} is not a zip archive (no end-of-directory record)`);
     let count = tail.readUInt16LE(at + 10);
     let dirSize = tail.readUInt32LE(at + 12);
     let dirOffset = tail.readUInt32LE(at + 16);
     if (at >= 20 && tail.readUInt32LE(at - 20) === ZIP64_LOCATOR) {
       const record = await readAt(file, Number(tail.readBigUInt64LE(at - 12)), 56);
-      if (record.readUInt32LE(0) !== ZIP64_EOCD) throw new Error(`${path}: bad zip64 record`);
+      if (record.readUInt32LE(0) !== ZIP64_EOCD) throw badArchive(`${path}: bad zip64 record`);
       count = Number(record.readBigUInt64LE(32));
       dirSize = Number(record.readBigUInt64LE(40));
       dirOffset = Number(record.readBigUInt64LE(48));
@@ -44,7 +54,7 @@ export async function listZip(path: string): Promise<ZipEntry[]> {
     const entries: ZipEntry[] = [];
     let p = 0;
     for (let i = 0; i < count; i++) {
-      if (dir.readUInt32LE(p) !== CENTRAL) throw new Error(`${path}: bad central directory`);
+      if (dir.readUInt32LE(p) !== CENTRAL) throw badArchive(`${path}: bad central directory`);
       const nameLength = dir.readUInt16LE(p + 28);
       const extraLength = dir.readUInt16LE(p + 30);
       const commentLength = dir.readUInt16LE(p + 32);
@@ -79,13 +89,13 @@ export async function extractZipEntry(
   let dataStart: number;
   try {
     const header = await readAt(file, entry.localHeaderOffset, 30);
-    if (header.readUInt32LE(0) !== LOCAL) throw new Error(`${path}: bad header for ${entry.name}`);
+    if (header.readUInt32LE(0) !== LOCAL) throw badArchive(`${path}: bad header for ${entry.name}`);
     dataStart = entry.localHeaderOffset + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
   } finally {
     await file.close();
   }
   if (entry.method !== 0 && entry.method !== 8) {
-    throw new Error(
+    throw badArchive(
       `${path}: ${entry.name} uses compression method ${entry.method}; expected 0 or 8`,
     );
   }
@@ -101,7 +111,7 @@ export async function extractZipEntry(
     const stages = entry.method === 8 ? [source, zlib.createInflateRaw()] : [source];
     await pipeline([...stages, crc.stream, createWriteStream(partial)]);
     if (crc.value() !== undefined && crc.value() !== entry.crc32) {
-      throw new Error(`${path}: ${entry.name} is corrupt (CRC-32 mismatch)`);
+      throw badArchive(`${path}: ${entry.name} is corrupt (CRC-32 mismatch)`);
     }
     await rename(partial, target);
   } catch (error) {
