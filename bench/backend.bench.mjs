@@ -13,6 +13,7 @@
 
 import { selectBackend } from '@onerun/backend';
 import * as tf from '@tensorflow/tfjs';
+import { referenceCnn } from './reference-models.mjs';
 
 const arg = (name, fallback) =>
   Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
@@ -49,36 +50,15 @@ const auto = await selectBackend('auto');
 console.log(auto.summary);
 if (auto.backend !== 'wasm') await selectBackend('wasm');
 
-function referenceCnn() {
-  const m = tf.sequential();
-  const block = (filters, first) => {
-    m.add(
-      tf.layers.conv2d({
-        ...(first ? { inputShape: [28, 28, 1] } : {}),
-        filters,
-        kernelSize: 3,
-        padding: 'same',
-        useBias: false,
-      }),
-    );
-    m.add(tf.layers.batchNormalization());
-    m.add(tf.layers.activation({ activation: 'relu' }));
-  };
-  block(32, true);
-  block(32);
-  m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-  block(64);
-  block(64);
-  m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-  m.add(tf.layers.flatten());
-  m.add(tf.layers.dense({ units: 10, activation: 'softmax' }));
+function compiledCnn() {
+  const m = referenceCnn(tf);
   m.compile({ optimizer: tf.train.sgd(0.01), loss: 'categoricalCrossentropy' });
   return m;
 }
 
 async function trainer(backend, n) {
   await tf.setBackend(backend);
-  const model = referenceCnn();
+  const model = compiledCnn();
   const x = tf.randomNormal([n, 28, 28, 1], 0, 1, 'float32', 1);
   const y = tf.oneHot(tf.randomUniform([n], 0, 10, 'int32', 2), 10);
   const wall = [];

@@ -18,6 +18,7 @@
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { referenceCnn, referenceMlp } from './reference-models.mjs';
 
 const arg = (name, fallback) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
@@ -122,42 +123,8 @@ async function runWorker() {
     m.compile({ optimizer: tf.train.momentum(0.01, 0.9), loss: 'categoricalCrossentropy' });
     return m;
   }
-  function mlp() {
-    const m = tf.sequential();
-    m.add(tf.layers.dense({ inputShape: [784], units: 512, useBias: false }));
-    m.add(tf.layers.batchNormalization());
-    m.add(tf.layers.activation({ activation: 'relu' }));
-    m.add(tf.layers.dense({ units: 256, useBias: false }));
-    m.add(tf.layers.batchNormalization());
-    m.add(tf.layers.activation({ activation: 'relu' }));
-    m.add(tf.layers.dense({ units: 10, activation: 'softmax' }));
-    return compile(m);
-  }
-  function cnn() {
-    const m = tf.sequential();
-    const block = (filters, first) => {
-      m.add(
-        tf.layers.conv2d({
-          ...(first ? { inputShape: [28, 28, 1] } : {}),
-          filters,
-          kernelSize: 3,
-          padding: 'same',
-          useBias: false,
-        }),
-      );
-      m.add(tf.layers.batchNormalization());
-      m.add(tf.layers.activation({ activation: 'relu' }));
-    };
-    block(32, true);
-    block(32);
-    m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-    block(64);
-    block(64);
-    m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-    m.add(tf.layers.flatten());
-    m.add(tf.layers.dense({ units: 10, activation: 'softmax' }));
-    return compile(m);
-  }
+  const mlp = () => compile(referenceMlp(tf));
+  const cnn = () => compile(referenceCnn(tf));
   const models = { mlp: [mlp, [784]], cnn: [cnn, [28, 28, 1]] };
 
   // One model + data set per backend, created while that backend is active (tensors live on the

@@ -224,39 +224,32 @@ function givenValues(cmd: Command, keys: string[]): Record<string, unknown> {
   return out;
 }
 
-interface CompareCli extends Common {
+/** `compare`'s options as commander parses them: the settings' knobs as they are, plus the rest. */
+interface CompareCli
+  extends Common,
+    Pick<
+      CompareSettings,
+      | 'budget'
+      | 'seed'
+      | 'lr'
+      | 'batchSize'
+      | 'cycles'
+      | 'fgeCycles'
+      | 'trainLimit'
+      | 'testLimit'
+      | (typeof COMPARE_KNOBS)[number]
+    > {
   out?: string;
-  budget: number;
   model: string;
   data: string;
   dataDir?: string;
   methods: string;
-  seed: number;
-  lr?: number;
-  batchSize?: number;
-  cycles?: number;
-  fgeCycles?: number;
-  trainLimit?: number;
-  testLimit?: number;
   curve: boolean;
   curveEpochs: number;
   points: number;
   evalExamples: number;
   force?: boolean;
   jobs?: number;
-  valSplit?: number;
-  sseLr?: number;
-  fgeStart?: number;
-  fgeCycleEpochs?: number;
-  fgeLr1?: number;
-  fgeLr2?: number;
-  swaStart?: number;
-  swaLr?: number;
-  swaEvery?: number | 'epoch';
-  swaBudget?: number;
-  swagRank?: number;
-  swagSamples?: number;
-  evalEvery?: number;
 }
 
 /** Each method's hyperparameters, as `train` and `compare` both take them. */
