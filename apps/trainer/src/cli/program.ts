@@ -547,13 +547,14 @@ export function buildProgram(): Command {
       input.model = parseModelName(String(opts.model));
       input.data = parseDataName(String(opts.data));
       const backend = await backendFor(opts);
+      const progress = bars(opts)(String(opts.method));
       const outcome = await trainInto({
         out: String(opts.out),
         force: Boolean(opts.force),
         input: input as unknown as RunConfig,
         given: rename(givenValues(cmd, keys)) as Partial<RunConfig>,
         backend,
-        ...(bars(opts)(String(opts.method)) ? { progress: bars(opts)(String(opts.method))! } : {}),
+        ...(progress ? { progress } : {}),
       });
       if (opts.json) {
         print(JSON.stringify({ command: 'train', ...outcome }, null, 2));

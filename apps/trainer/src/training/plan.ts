@@ -62,17 +62,21 @@ export function planMethod(config: RunConfig, trainSize: number): MethodPlan {
   const E = stepsPerEpoch(trainSize, config.batchSize);
   const T = config.epochs * E;
   const { lr } = config;
+  // Baseline and SSE: one phase over the whole budget, a snapshot at each collection point.
+  const snapshotsPlan = (schedule: Schedule, summary: string): MethodPlan => ({
+    schedule,
+    phases: [{ kind: 'snapshots', schedule, fromEpoch: 0, toEpoch: config.epochs }],
+    stepsPerEpoch: E,
+    totalSteps: T,
+    collect: 'snapshot',
+    summary,
+  });
   switch (config.method) {
     case 'baseline': {
-      const schedule = standardSchedule(lr, T);
-      return {
-        schedule,
-        phases: [{ kind: 'snapshots', schedule, fromEpoch: 0, toEpoch: config.epochs }],
-        stepsPerEpoch: E,
-        totalSteps: T,
-        collect: 'snapshot',
-        summary: `standard schedule from lr ${lr}; the final model is the one member`,
-      };
+      return snapshotsPlan(
+        standardSchedule(lr, T),
+        `standard schedule from lr ${lr}; the final model is the one member`,
+      );
     }
     case 'sse': {
       if (config.cycles > config.epochs) {
@@ -81,15 +85,10 @@ export function planMethod(config: RunConfig, trainSize: number): MethodPlan {
             `needs at least one epoch); use --epochs ≥ ${config.cycles} or --cycles ≤ ${config.epochs}.`,
         );
       }
-      const schedule = sseCosine({ lr0: config.sseLr, totalSteps: T, cycles: config.cycles });
-      return {
-        schedule,
-        phases: [{ kind: 'snapshots', schedule, fromEpoch: 0, toEpoch: config.epochs }],
-        stepsPerEpoch: E,
-        totalSteps: T,
-        collect: 'snapshot',
-        summary: `cyclic cosine from lr ${config.sseLr}, ${config.cycles} cycles, a snapshot at each cycle end`,
-      };
+      return snapshotsPlan(
+        sseCosine({ lr0: config.sseLr, totalSteps: T, cycles: config.cycles }),
+        `cyclic cosine from lr ${config.sseLr}, ${config.cycles} cycles, a snapshot at each cycle end`,
+      );
     }
     case 'fge': {
       const pretrainEpochs = Math.round(config.epochs * config.pretrainFraction);
