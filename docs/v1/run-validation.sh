@@ -8,7 +8,7 @@ node docs/make-val-split.mjs
 OUT=tmp/val
 mkdir -p "$OUT"
 APP=.
-. docs/run-lib.sh
+. docs/v1/run-lib.sh
 VAL="--data-dir tmp/fmnist-val --no-curve --force --seed 0 --budget 10"
 run mlp-lr0.05 compare $VAL --model mlp --train-limit 20000 --lr 0.05
 run mlp-lr0.1 compare $VAL --model mlp --train-limit 20000 --lr 0.1

@@ -2,7 +2,7 @@
 // its "train" files are the first 50 000 official training examples and its "t10k" files the
 // last 10 000 official training examples. Point `onerun --data-dir` at the output folder and every
 // metric the app calls "test" is a validation metric. The official test files are never read.
-//   node docs/make-val-split.mjs [sourceDir] [outDir]
+//   node docs/v1/make-val-split.mjs [sourceDir] [outDir]
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';

@@ -1,4 +1,4 @@
-# Sourced by the docs/run-*.sh scripts: one logged, sequential run of the onerun CLI.
+# Sourced by the docs/v1/run-*.sh scripts: one logged, sequential run of the onerun CLI.
 #   run NAME SUBCOMMAND ARGS...  →  $OUT/NAME.json (stdout), $OUT/NAME.err (stderr), --out $OUT/NAME
 # Needs APP (a built checkout of the app) and OUT set by the caller.
 run() {

@@ -1,4 +1,4 @@
-// Prints the validation metrics of docs/run-validation.sh (tmp/val/*/): per method, error/NLL/ECE
+// Prints the validation metrics of docs/v1/run-validation.sh (tmp/val/*/): per method, error/NLL/ECE
 // of the result, of the members, and SWA without BN recompute.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
