@@ -59,7 +59,7 @@ describe("every method's knobs", () => {
     ]);
   });
 
-  it('compare: SWA at 1.5 budgets with its own knobs, FGE from an epoch, merged with a 1-budget run', async () => {
+  it('compare: SWA at 1.5 budgets (scored at 1.25 too) with its own knobs, FGE from an epoch, merged with a 1-budget run', async () => {
     const out = join(root, 'compare');
     const r = await onerunHere([
       'compare',
@@ -76,7 +76,7 @@ describe("every method's knobs", () => {
       '--fge-cycle-epochs',
       '1',
       '--swa-budget',
-      '1.5',
+      '1.25,1.5',
       '--swa-start',
       '4',
       '--swa-every',
@@ -88,7 +88,19 @@ describe("every method's knobs", () => {
     ]);
     expect(r.code, r.stderr).toBe(0);
     const swa = await json(join(out, 'swa', 'config.json'));
-    expect(swa.config).toMatchObject({ epochs: 6, budget: 4, swaEvery: 'epoch', evalEvery: 0 });
+    expect(swa.config).toMatchObject({
+      epochs: 6,
+      budget: 4,
+      swaEvery: 'epoch',
+      evalEvery: 0,
+      swaScoreAt: [5],
+    });
+    // Averaging at the end of every epoch from the 4th: two models in it after epoch 5 (1.25 budgets).
+    const swaMetrics = await json(join(out, 'swa', 'metrics.json'));
+    expect(swaMetrics.swa.atEpochs).toHaveLength(1);
+    expect(swaMetrics.swa.atEpochs[0]).toMatchObject({ epoch: 5, averaged: 2 });
+    expect(swaMetrics.swa.atEpochs[0].result.accuracy).toBeGreaterThan(0);
+    expect(r.stdout).toMatch(/swa, after epoch 5 +average of 2/);
     const fge = await json(join(out, 'fge', 'progress.json'));
     // FGE from epoch 2 with 1-epoch cycles (4 updates): two cycles, two members, and its start
     // model (the baseline at epoch 2) kept and scored on its own.
@@ -156,12 +168,18 @@ describe("every method's knobs", () => {
       '3',
       '--swag-samples',
       '4',
+      '--swa-score-at',
+      '3',
       '--out',
       out,
       '--json',
     ]);
     expect(r.code, r.stderr).toBe(0);
     const { metrics } = JSON.parse(r.stdout);
+    // After epoch 3 (--swa-score-at): 4 updates averaged, SWAG's state of then scored as well.
+    expect(metrics.swa.atEpochs).toHaveLength(1);
+    expect(metrics.swa.atEpochs[0]).toMatchObject({ epoch: 3, averaged: 4 });
+    expect(metrics.swa.atEpochs[0].swag).toMatchObject({ rank: 3, columns: 3, samples: 4 });
     // 8 updates averaged (epochs 3 and 4, every update); the last 3 deviations kept.
     expect(metrics.swa.averaged).toBe(8);
     expect(metrics.swag).toMatchObject({ rank: 3, columns: 3, samples: 4 });
@@ -175,6 +193,8 @@ describe("every method's knobs", () => {
     expect(table.stdout).toMatch(/^SWAG, BMA of 4 \(K=3\)\s+\d+\.\d+%/m);
     const csv = await readFile(join(out, 'metrics.csv'), 'utf8');
     expect(csv).toMatch(/^swa,4,\d+,swag,test_nll,/m);
+    expect(csv).toMatch(/^swa,3,12,swag,test_nll,/m);
+    expect(table.stdout).toMatch(/^SWA after epoch 3, SWAG\s+\d+\.\d+%/m);
   });
 
   it('refuses a start outside the budget, naming it', async () => {

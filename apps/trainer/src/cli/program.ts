@@ -10,6 +10,7 @@ import { type CompareSettings, compare } from '../commands/compare.js';
 import { defaultJobs } from '../commands/compare-jobs.js';
 import { curveBetween } from '../commands/curve.js';
 import { evalRun } from '../commands/eval.js';
+import { evalRuns } from '../commands/eval-runs.js';
 import { mergeRuns } from '../commands/report.js';
 import { trainInto } from '../commands/train.js';
 import { DATA_NAMES, parseDataName } from '../data/load.js';
@@ -97,6 +98,11 @@ let io: CliIO = processIO;
 function swaEvery(value: string): number | 'epoch' {
   if (value === 'epoch') return 'epoch';
   return integer(1, MAX.updates)(value);
+}
+
+/** A comma-separated list, each item parsed by `item`. */
+function listOf<T>(item: (value: string) => T) {
+  return (value: string): T[] => value.split(',').map((v) => item(v.trim()));
 }
 
 /** `--swa-start` / `--fge-start`: an epoch (integer ≥ 1) or a fraction in (0, 1). */
@@ -239,6 +245,8 @@ interface CompareCli
       | 'testLimit'
       | (typeof COMPARE_KNOBS)[number]
     > {
+  /** `--swa-budget`: one multiple of the budget, or several (trained to the largest). */
+  swaBudget?: number[];
   out?: string;
   model: string;
   data: string;
@@ -268,7 +276,7 @@ const METHOD_OPTION_KEYS = [
 ] as const;
 
 /** The method knobs of `compare` that go into its settings as they are. */
-const COMPARE_KNOBS = ['valSplit', 'swaBudget', ...METHOD_OPTION_KEYS] as const;
+const COMPARE_KNOBS = ['valSplit', ...METHOD_OPTION_KEYS] as const;
 
 async function runCompare(opts: CompareCli, preset?: string): Promise<void> {
   const methods = opts.methods.split(',').map((m) => parseMethodName(m.trim()));
@@ -285,6 +293,7 @@ async function runCompare(opts: CompareCli, preset?: string): Promise<void> {
     ...(opts.fgeCycles !== undefined ? { fgeCycles: opts.fgeCycles } : {}),
     ...(opts.trainLimit !== undefined ? { trainLimit: opts.trainLimit } : {}),
     ...(opts.testLimit !== undefined ? { testLimit: opts.testLimit } : {}),
+    ...swaBudgets(opts.swaBudget),
     ...Object.fromEntries(
       COMPARE_KNOBS.filter((k) => opts[k] !== undefined).map((k) => [k, opts[k]]),
     ),
@@ -327,6 +336,16 @@ async function runCompare(opts: CompareCli, preset?: string): Promise<void> {
   print();
   print(`report: ${outcome.report}`);
   print(`time: ${num(outcome.seconds, 1)} s; ${describeBackend(backend)}`);
+}
+
+/** `--swa-budget 1,1.25,1.5`: SWA trains to the largest multiple and is also scored at the others. */
+function swaBudgets(
+  list: number[] | undefined,
+): Pick<CompareSettings, 'swaBudget' | 'swaScoreBudgets'> {
+  if (!list) return {};
+  const swaBudget = Math.max(...list);
+  const others = [...new Set(list.filter((b) => b < swaBudget))].sort((a, b) => a - b);
+  return { swaBudget, ...(others.length > 0 ? { swaScoreBudgets: others } : {}) };
 }
 
 function withMethodOptions(cmd: Command): Command {
@@ -409,9 +428,9 @@ function compareOptions(cmd: Command, defaults: CompareDefaults): Command {
     .option('--test-limit <n>', 'use only the first n test examples', integer(1))
     .option('--val-split <fraction>', 'hold out this fraction of the training split', fraction)
     .option(
-      '--swa-budget <x>',
-      "SWA's training length as a multiple of the budget (default 1)",
-      positiveUpTo(MAX.budgetMultiple),
+      '--swa-budget <x[,y…]>',
+      "SWA's training length as a multiple of the budget (default 1); with a list (e.g. 1,1.25,1.5) it trains to the largest and is also scored at the others",
+      listOf(positiveUpTo(MAX.budgetMultiple)),
     )
     .option('--no-curve', 'skip the curve between the baseline and SSE')
     .option(
@@ -503,6 +522,11 @@ export function buildProgram(): Command {
     .option('--test-limit <n>', 'use only the first n test examples', integer(1))
     .option('--weight-decay <x>', 'L2 weight decay on kernels', Number, 5e-4)
     .option('--momentum <x>', 'SGD momentum', Number, 0.9)
+    .option(
+      '--swa-score-at <epochs>',
+      'SWA: also save and score the SWA model after these epochs (comma-separated)',
+      listOf(integer(1, MAX.epochs)),
+    )
     .option('--force', 'overwrite an existing run folder')
     .action(async (own: Record<string, unknown>, cmd: Command) => {
       const opts = { ...own, ...commonOf(cmd) } as Record<string, unknown> & Common;
@@ -521,6 +545,7 @@ export function buildProgram(): Command {
         'testLimit',
         'weightDecay',
         'momentum',
+        'swaScoreAt',
         ...METHOD_OPTION_KEYS,
       ];
       // A run folder outlives the working directory it was made from.
@@ -578,18 +603,25 @@ export function buildProgram(): Command {
     program
       .command('eval')
       .description(
-        'test metrics of a run: members, ensemble, size curve, SWA with and without BN recompute',
+        'test metrics of a run: members, ensemble, size curve, SWA with and without BN recompute; of several runs: their deep ensemble',
       ),
   )
-    .argument('<dir>', 'run folder made by onerun train')
+    .argument(
+      '<dirs...>',
+      'run folder made by onerun train; several: their final models as one ensemble',
+    )
     .option('--data-dir <dir>', 'read the test data from this folder instead')
-    .action(async (dir: string, own: { dataDir?: string }, cmd: Command) => {
+    .action(async (dirs: string[], own: { dataDir?: string }, cmd: Command) => {
       const opts = { ...own, ...commonOf(cmd) };
       await backendFor(opts);
-      const result = await evalRun(
-        dir,
-        opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {},
-      );
+      const dataDir = opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {};
+      if (dirs.length > 1) {
+        const { table, ...result } = await evalRuns(dirs, dataDir);
+        if (opts.json) print(JSON.stringify({ command: 'eval', dirs, runs: result }, null, 2));
+        else printTable(table);
+        return;
+      }
+      const result = await evalRun(dirs[0] as string, dataDir);
       if (opts.json) {
         print(
           JSON.stringify({ command: 'eval', dir: result.dir, metrics: result.metrics }, null, 2),

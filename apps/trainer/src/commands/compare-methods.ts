@@ -69,6 +69,9 @@ export function methodConfig(settings: CompareSettings, method: MethodName): Run
           ...(s.swaEvery !== undefined ? { swaEvery: s.swaEvery } : {}),
           ...(s.swagRank !== undefined ? { swagRank: s.swagRank } : {}),
           ...(s.swagSamples !== undefined ? { swagSamples: s.swagSamples } : {}),
+          ...(s.swaScoreBudgets !== undefined
+            ? { swaScoreAt: s.swaScoreBudgets.map((b) => Math.round(b * s.budget)) }
+            : {}),
         }
       : {}),
   };

@@ -60,6 +60,8 @@ export interface CompareSettings {
   swaEvery?: number | 'epoch';
   /** SWA's own training length as a multiple of the budget (default 1). */
   swaBudget?: number;
+  /** Smaller multiples of the budget at which the SWA model is also scored (the SWA paper's 1 and 1.25). */
+  swaScoreBudgets?: number[];
   /** SWA: also fit SWAG with this many deviation columns, scored with `swagSamples` draws. */
   swagRank?: number;
   swagSamples?: number;

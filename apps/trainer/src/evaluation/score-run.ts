@@ -9,6 +9,7 @@ import type { SnapshotEntry, SnapshotStore } from '@onerun/snapshots';
 import type { Split } from '../data/load.js';
 import { RunFolderError } from '../errors.js';
 import type { MethodName } from '../training/config.js';
+import { MILESTONE_KINDS, milestoneSwagName } from '../training/swa-milestone.js';
 import { type SwagScore, type SwagScoring, scoreSwag } from './swag-average.js';
 
 /** Metrics of one stored model, with where it came from. */
@@ -45,10 +46,26 @@ export interface RunMetrics {
   /** Reliability bins of the result. */
   reliability: ReliabilityBin[];
   /** SWA: the last SGD iterate, the average with stale BN statistics, and with recomputed ones. */
-  swa?: { sgd: ClassificationMetrics; staleBatchNorm: ClassificationMetrics; averaged: number };
+  swa?: {
+    sgd: ClassificationMetrics;
+    staleBatchNorm: ClassificationMetrics;
+    averaged: number;
+    /** The SWA model at earlier epochs of the run (`--swa-score-at`), oldest first. */
+    atEpochs?: SwaAtEpoch[];
+  };
   /** SWA runs with a SWAG rank: the Bayesian model average of SWAG draws. */
   swag?: Omit<SwagScore, 'reliability'>;
   testSize: number;
+}
+
+/** The SWA model saved at an epoch before the end of the run, scored. */
+export interface SwaAtEpoch {
+  epoch: number;
+  averaged: number;
+  /** Batch norm recomputed. */
+  result: ClassificationMetrics;
+  staleBatchNorm: ClassificationMetrics;
+  swag?: Omit<SwagScore, 'reliability'>;
 }
 
 const BINS = 15;
@@ -106,6 +123,7 @@ export async function evaluateMembers(
       sgd: await scoreOne(store, sgd, test),
     };
     const averaged = Number(swa.tags?.averaged ?? 0);
+    const atEpochs = await scoreSwaMilestones(store, entries, test, swag);
     return {
       ...base,
       resultLabel: `average of ${averaged}`,
@@ -118,7 +136,12 @@ export async function evaluateMembers(
       ],
       sizeCurve: [{ k: 1, ...scored.swa.metrics }],
       reliability: scored.swa.reliability,
-      swa: { sgd: scored.sgd.metrics, staleBatchNorm: scored.stale.metrics, averaged },
+      swa: {
+        sgd: scored.sgd.metrics,
+        staleBatchNorm: scored.stale.metrics,
+        averaged,
+        ...(atEpochs.length > 0 ? { atEpochs } : {}),
+      },
       ...(swag
         ? { swag: withoutReliability(await scoreSwag(store, swa.id, test, swag, BINS)) }
         : {}),
@@ -175,6 +198,47 @@ export async function evaluateMembers(
   }
 }
 
+/** The SWA models a run saved before its end (`--swa-score-at`), each with and without the BN recompute. */
+async function scoreSwaMilestones(
+  store: SnapshotStore,
+  entries: SnapshotEntry[],
+  test: Split,
+  swag: SwagScoring | undefined,
+): Promise<SwaAtEpoch[]> {
+  const stale = new Map(byKind(entries, MILESTONE_KINDS.stale).map((e) => [e.tags?.epoch, e]));
+  const scored: SwaAtEpoch[] = [];
+  for (const entry of byKind(entries, MILESTONE_KINDS.bn)) {
+    const epoch = Number(entry.tags?.epoch);
+    const staleEntry = stale.get(entry.tags?.epoch);
+    if (!staleEntry) {
+      throw new RunFolderError(
+        `The SWA model saved at epoch ${epoch} (${entry.id}) has no stale-BN twin; the run folder is damaged.`,
+      );
+    }
+    scored.push({
+      epoch,
+      averaged: Number(entry.tags?.averaged ?? 0),
+      result: (await scoreOne(store, entry, test)).metrics,
+      staleBatchNorm: (await scoreOne(store, staleEntry, test)).metrics,
+      ...(swag
+        ? {
+            swag: withoutReliability(
+              await scoreSwag(
+                store,
+                entry.id,
+                test,
+                swag,
+                BINS,
+                `${milestoneSwagName(epoch)}.json`,
+              ),
+            ),
+          }
+        : {}),
+    });
+  }
+  return scored.sort((a, b) => a.epoch - b.epoch);
+}
+
 function withoutReliability({
   reliability: _,
   ...rest
@@ -182,6 +246,7 @@ function withoutReliability({
   return rest;
 }
 
-function pick(m: ClassificationMetrics): ClassificationMetrics {
+/** The four metrics alone, without whatever else the object carries. */
+export function pick(m: ClassificationMetrics): ClassificationMetrics {
   return { accuracy: m.accuracy, nll: m.nll, ece: m.ece, brier: m.brier };
 }

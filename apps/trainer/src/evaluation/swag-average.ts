@@ -62,19 +62,21 @@ export async function scoreSwag(
   test: Split,
   scoring: SwagScoring,
   bins: number,
+  /** The state file in `scoring.dir`: the end of the run, or a `swag-at-<epoch>.json`. */
+  stateFile = 'swag.json',
 ): Promise<SwagScore> {
   let swag: Swag;
   try {
-    const loaded = await loadAverager(scoring.dir, 'swag.json');
+    const loaded = await loadAverager(scoring.dir, stateFile);
     if (!(loaded instanceof Swag)) {
       loaded.dispose();
-      throw new RunFolderError(`${join(scoring.dir, 'swag.json')} holds no SWAG state.`);
+      throw new RunFolderError(`${join(scoring.dir, stateFile)} holds no SWAG state.`);
     }
     swag = loaded;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new RunFolderError(
-        `The run has no SWAG state (${join(scoring.dir, 'swag.json')}); finish it with onerun train --out DIR.`,
+        `The run has no SWAG state (${join(scoring.dir, stateFile)}); finish it with onerun train --out DIR.`,
       );
     }
     throw error;

@@ -110,8 +110,37 @@ export function resultsTable(entries: ResultEntry[]): Table {
         '',
       ]);
     }
+    rows.push(...swaAtEpochRows(metrics, `  ${name}, `, ['']));
   }
   return { columns: ['method', 'result', ...METRIC_COLUMNS, 'train s'], rows };
+}
+
+/** Rows of the SWA models a run also scored before its end (`--swa-score-at`). */
+function swaAtEpochRows(metrics: RunMetrics, prefix: string, tail: string[]): string[][] {
+  return (metrics.swa?.atEpochs ?? []).flatMap((at) => [
+    [
+      `${prefix}after epoch ${at.epoch}`,
+      `average of ${at.averaged}`,
+      ...metricCells(at.result),
+      ...tail,
+    ],
+    [
+      `${prefix}after epoch ${at.epoch}, stale BN`,
+      'average, no recompute',
+      ...metricCells(at.staleBatchNorm),
+      ...tail,
+    ],
+    ...(at.swag
+      ? [
+          [
+            `${prefix}after epoch ${at.epoch}, SWAG`,
+            swagLabel(at.swag),
+            ...metricCells(at.swag.metrics),
+            ...tail,
+          ],
+        ]
+      : []),
+  ]);
 }
 
 /** The chart and the note of a curve between two models. */
@@ -171,6 +200,9 @@ export function evalTable(metrics: RunMetrics): Table {
   if (metrics.swag) {
     rows.push([`SWAG, ${swagLabel(metrics.swag)}`, '', ...metricCells(metrics.swag.metrics)]);
   }
+  rows.push(
+    ...swaAtEpochRows(metrics, 'SWA ', []).map(([name, , ...cells]) => [name ?? '', '', ...cells]),
+  );
   if (metrics.disagreement !== undefined && metrics.members.length > 1) {
     rows.push(['member disagreement', '', pct(metrics.disagreement), '', '', '']);
   }

@@ -40,7 +40,8 @@ function scoreRows(base: [string, number, number], model: string, m: Classificat
  * learning rate, training loss, test and validation metrics and training seconds; at the end,
  * the method's result, every stored model, the ensembles of the first and last k members
  * (`first-k`, `last-k`), FGE's start model (`start`) and, for SWA, the last SGD iterate, the
- * average with stale batch-norm statistics and SWAG's model average (`swag`).
+ * average with stale batch-norm statistics and SWAG's model average (`swag`), and the same at
+ * every earlier epoch the SWA model was scored at (`--swa-score-at`).
  */
 export function metricsCsv(runs: CsvRun[]): string {
   const rows: Row[] = [];
@@ -74,6 +75,13 @@ export function metricsCsv(runs: CsvRun[]): string {
       rows.push(...scoreRows(end, 'swa-stale-bn', metrics.swa.staleBatchNorm));
     }
     if (metrics.swag) rows.push(...scoreRows(end, 'swag', metrics.swag.metrics));
+    for (const at of metrics.swa?.atEpochs ?? []) {
+      const step = progress.history.find((h) => h.epoch === at.epoch)?.step ?? 0;
+      const row: [string, number, number] = [method, at.epoch, step];
+      rows.push(...scoreRows(row, 'swa', at.result));
+      rows.push(...scoreRows(row, 'swa-stale-bn', at.staleBatchNorm));
+      if (at.swag) rows.push(...scoreRows(row, 'swag', at.swag.metrics));
+    }
   }
   return `${[CSV_COLUMNS, ...rows].map((r) => r.map(quote).join(',')).join('\n')}\n`;
 }

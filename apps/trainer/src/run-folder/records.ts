@@ -43,8 +43,22 @@ export interface RunProgress {
   collections: CollectionPoint[];
   /** FGE: the snapshot of the model its cycles start from (updates done then). */
   start?: { id: string; step: number };
+  /** SWA: the models saved at `config.swaScoreAt` epochs (see `saveSwaMilestone`). */
+  swaMilestones?: SwaMilestone[];
   /** Training seconds spent so far (summed over resumed sessions). */
   trainSeconds: number;
+}
+
+/** The SWA model saved at an epoch before the end of its run. */
+export interface SwaMilestone {
+  epoch: number;
+  /** Models in the average then. */
+  averaged: number;
+  /** Snapshot with recomputed batch-norm statistics, and with the SGD iterate's. */
+  id: string;
+  staleId: string;
+  /** SWAG's state then (a file in the run's `swag/`), when the run fits SWAG. */
+  swag?: string;
 }
 
 /** What `config.json` holds: the configuration plus facts recorded when the run started. */

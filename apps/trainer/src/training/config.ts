@@ -71,6 +71,12 @@ export interface RunConfig {
    */
   swagRank: number;
   swagSamples: number;
+  /**
+   * SWA: epochs before the last at which the SWA model is also saved and scored (batch norm
+   * recomputed, and with stale statistics; SWAG too when fitted) — the SWA paper's budgets 1 and
+   * 1.25 inside a run trained to 1.5. Training goes on from the SGD iterate, unchanged.
+   */
+  swaScoreAt?: number[];
   /** Test (and validation) metrics after every this many epochs and after the last; 0: only after the last. */
   evalEvery: number;
   /** The comparison budget this run belongs to, when it trains longer (SWA at 1.5 budgets). */
@@ -122,6 +128,9 @@ export function resolveConfig(input: RunConfigInput): RunConfig {
         : requireInteger('swaEvery', input.swaEvery, 1),
     swagRank: requireInteger('swagRank', input.swagRank ?? 0, 0),
     swagSamples: requireInteger('swagSamples', input.swagSamples ?? 30, 1),
+    ...(input.swaScoreAt !== undefined && input.swaScoreAt.length > 0
+      ? { swaScoreAt: scoreEpochs(input.swaScoreAt, input.epochs) }
+      : {}),
     evalEvery: requireInteger('evalEvery', input.evalEvery ?? 1, 0),
     ...(input.budget !== undefined ? { budget: requireInteger('budget', input.budget, 1) } : {}),
     seed: requireInRange('seed', requireInteger('seed', input.seed ?? 0, 0), 0, 2 ** 32 - 1),
@@ -132,6 +141,18 @@ export function resolveConfig(input: RunConfigInput): RunConfig {
     );
   }
   return config;
+}
+
+/** `--swa-score-at`: distinct epochs in 1…epochs − 1, ascending. */
+function scoreEpochs(epochs: number[], total: number): number[] {
+  for (const e of epochs) requireInteger('swaScoreAt', e, 1);
+  const bad = epochs.find((e) => e >= total);
+  if (bad !== undefined) {
+    throw new UsageError(
+      `--swa-score-at ${bad} is not before the last epoch; give epochs in 1…${total - 1} (the SWA model at the end is always scored).`,
+    );
+  }
+  return [...new Set(epochs)].sort((a, b) => a - b);
 }
 
 /**

@@ -19,6 +19,7 @@ import type { RunConfig } from './config.js';
 import { DivergenceError, firstNonFinite, weightSum, weightsAreFinite } from './divergence.js';
 import { buildModel } from './models.js';
 import { type MethodPlan, type Phase, planMethod } from './plan.js';
+import { saveSwaMilestone } from './swa-milestone.js';
 import { yieldToSignals } from './yield-to-signals.js';
 
 /** Receives training progress (the CLI draws bars from it). */
@@ -150,6 +151,9 @@ function truncateTo(from: RunProgress, step: number, epoch: number): RunProgress
     lossCurve: from.lossCurve.filter((p) => p.step <= step),
     collections: from.collections.filter((c) => c.step <= step),
     ...(from.start && from.start.step <= step ? { start: from.start } : {}),
+    ...(from.swaMilestones
+      ? { swaMilestones: from.swaMilestones.filter((m) => m.epoch <= epoch) }
+      : {}),
     trainSeconds: from.history
       .filter((h) => h.epoch <= epoch)
       .reduce((sum, h) => sum + h.seconds, 0),
@@ -309,7 +313,11 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   // last checkpoint (or by a run that never checkpointed) are saved again by this run, so they
   // go now rather than end up twice in the ensemble. Only what a run writes is ever deleted.
   const known = new Set(
-    [...progress.collections.map((c) => c.id), progress.start?.id].filter(Boolean),
+    [
+      ...progress.collections.map((c) => c.id),
+      progress.start?.id,
+      ...(progress.swaMilestones ?? []).flatMap((m) => [m.id, m.staleId]),
+    ].filter(Boolean),
   );
   const unknown = (await stores.members.list()).filter(
     (e) => !known.has(e.id) && e.tags?.method === config.method,
@@ -499,6 +507,20 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       progress.history.push(record);
       sink?.epochEnd(record);
       const done = epoch + 1;
+      if (averager && swa && !options.plain && config.swaScoreAt?.includes(done)) {
+        // Before the checkpoint, so a resumed run never lacks a milestone it has passed.
+        const milestone = await saveSwaMilestone({
+          model,
+          averager,
+          swa,
+          members: stores.members,
+          swagDir: stores.swagDir,
+          method: config.method,
+          epoch: done,
+          step: record.step,
+        });
+        progress.swaMilestones = [...(progress.swaMilestones ?? []), milestone];
+      }
       if (options.keepAtEpochs?.includes(done) && options.keepStore) {
         await options.keepStore.save(
           model,

@@ -151,6 +151,12 @@ export function planMethod(config: RunConfig, trainSize: number): MethodPlan {
           `--swa-lr ${config.swaLr} is above --lr ${lr}; the SWA rate must be at most the peak rate.`,
         );
       }
+      const early = config.swaScoreAt?.find((e) => e <= startEpoch);
+      if (early !== undefined) {
+        throw new UsageError(
+          `--swa-score-at ${early} is not after SWA's start (epoch ${startEpoch}); nothing is averaged by then.`,
+        );
+      }
       const swaStart = startEpoch * E;
       const everySteps = config.swaEvery === 'epoch' ? E : config.swaEvery;
       const schedule = swaDecay({
