@@ -171,175 +171,12 @@ export function buildProgram(): Command {
     .helpCommand('help [command]', 'show help for a command')
     // Words after `onerun` that are not a command reach the default action, which names them.
     .allowExcessArguments(true);
-  withCompareOptions(program, {
-    budget: 10,
-    cycles: 3,
-    curveEpochs: 1,
-    points: 11,
-    evalExamples: 2000,
-  })
-    .option('--out <dir>', 'where to write the comparison (default onerun-runs/quick-<time>)')
-    .action(async (opts: CompareCli, cmd: Command) => {
-      const [word] = cmd.args;
-      if (word !== undefined)
-        throw unknownCommand(
-          word,
-          program.commands.map((c) => c.name()),
-        );
-      if (cmd.getOptionValueSource('dataDir') !== 'cli' && opts.data === 'fashion-mnist') {
-        opts.dataDir = embeddedDataDir();
-      }
-      await runCompare(
-        opts,
-        `onerun quick comparison: baseline, SSE, FGE, SWA on ${opts.data} (${opts.budget} epochs each, ${opts.model}); see onerun --help for the full commands.`,
-      );
-    });
-
-  withTrainOptions(
-    program
-      .command('train')
-      .description('train one method into a run folder (resumes an unfinished one)'),
-  ).action(async (own: TrainCli, cmd: Command) => {
-    const opts: TrainCli = { ...own, ...commonOf(cmd) };
-    const input = trainInput(opts);
-    const backend = await backendFor(opts);
-    const progress = bars(opts)(opts.method);
-    const outcome = await trainInto({
-      out: opts.out,
-      force: Boolean(opts.force),
-      input,
-      given: givenFields(cmd, input),
-      backend,
-      ...(progress ? { progress } : {}),
-    });
-    if (opts.json) {
-      print(JSON.stringify({ command: 'train', ...outcome }, null, 2));
-      return;
-    }
-    for (const line of outcome.notes) note(`onerun: ${line}`);
-    if (outcome.resumedFrom !== undefined)
-      note(`resumed from the checkpoint after epoch ${outcome.resumedFrom}`);
-    const m = outcome.metrics;
-    print(`${outcome.config.method} (${outcome.plan.summary})`);
-    print(
-      `test: ${num(m.result.accuracy * 100, 2)}% accuracy, NLL ${num(m.result.nll)}, ECE ${num(m.result.ece)} — ${m.resultLabel}`,
-    );
-    print(`run folder: ${outcome.dir}`);
-    print(`report: ${outcome.report}`);
-    print(describeBackend(backend));
-  });
-
-  withCommon(
-    program
-      .command('eval')
-      .description(
-        'test metrics of a run: members, ensemble, size curve, SWA with and without BN recompute; of several runs: their deep ensemble',
-      ),
-  )
-    .argument(
-      '<dirs...>',
-      'run folder made by onerun train; several: their final models as one ensemble',
-    )
-    .option('--data-dir <dir>', 'read the test data from this folder instead')
-    .action(async (dirs: string[], own: { dataDir?: string }, cmd: Command) => {
-      const opts = { ...own, ...commonOf(cmd) };
-      await backendFor(opts);
-      const dataDir = opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {};
-      if (dirs.length > 1) {
-        const { table, ...result } = await evalRuns(dirs, dataDir);
-        if (opts.json) print(JSON.stringify({ command: 'eval', dirs, runs: result }, null, 2));
-        else printTable(table);
-        return;
-      }
-      const result = await evalRun(dirs[0] as string, dataDir);
-      if (opts.json) {
-        print(
-          JSON.stringify({ command: 'eval', dir: result.dir, metrics: result.metrics }, null, 2),
-        );
-        return;
-      }
-      printTable(result.table);
-    });
-
-  withCommon(
-    program
-      .command('curve')
-      .description(
-        'find a low-loss curve between two trained models and compare it with the straight line',
-      ),
-  )
-    .argument('<a>', 'run folder (or DIR:SNAPSHOT_ID) of the first model')
-    .argument('<b>', 'run folder (or DIR:SNAPSHOT_ID) of the second model')
-    .requiredOption('--out <dir>', 'folder for the curve, its numbers and report')
-    .option('--epochs <n>', 'epochs of curve training', integer(1, MAX.epochs), 2)
-    .option('--points <n>', 'points evaluated along each path', integer(2, MAX.points), 21)
-    .option(
-      '--eval-examples <n>',
-      'training examples for BN recompute and loss along the paths',
-      integer(1, MAX.examples),
-      5000,
-    )
-    .option('--lr <rate>', "peak learning rate of curve training (default: run A's)", positive)
-    .option('--data-dir <dir>', 'read the data from this folder instead')
-    .option('--force', 'overwrite a non-empty --out')
-    .action(async (a: string, b: string, own: CurveCli, cmd: Command) => {
-      const opts: CurveCli = { ...own, ...commonOf(cmd) };
-      const backend = await backendFor(opts);
-      const result = await curveBetween(a, b, {
-        out: opts.out,
-        force: Boolean(opts.force),
-        epochs: opts.epochs,
-        points: opts.points,
-        evalExamples: opts.evalExamples,
-        ...pickDefined(opts, ['lr', 'dataDir']),
-        backend,
-      });
-      if (opts.json) {
-        print(JSON.stringify({ command: 'curve', dir: result.dir, ...result.result }, null, 2));
-        return;
-      }
-      printTable(result.table);
-      print(`report: ${result.report}`);
-      print(describeBackend(backend));
-    });
-
-  withCommon(
-    program
-      .command('report')
-      .description(
-        'one table and one report over finished runs made apart (run or comparison folders)',
-      ),
-  )
-    .argument('<dirs...>', 'run folders (onerun train) or comparison folders (onerun compare)')
-    .requiredOption('--out <dir>', 'folder for the merged report')
-    .option('--force', 'replace the report in a non-empty --out')
-    .action(async (dirs: string[], own: { out: string; force?: boolean }, cmd: Command) => {
-      const opts = { ...own, ...commonOf(cmd) };
-      const result = await mergeRuns({ dirs, out: own.out, force: Boolean(own.force) });
-      if (opts.json) {
-        print(JSON.stringify({ command: 'report', ...result }, null, 2));
-        return;
-      }
-      printTable(result.table);
-      print();
-      print(`report: ${result.report}`);
-    });
-
-  withCompareOptions(
-    program
-      .command('compare')
-      .description(
-        'baseline, SSE, FGE and SWA at the same budget, one curve, one table and one report',
-      ),
-    { budget: 10, cycles: 5, curveEpochs: 2, points: 21, evalExamples: 5000 },
-  )
-    .requiredOption(
-      '--out <dir>',
-      'folder for the comparison (resumed when rerun with the same options)',
-    )
-    .action(async (own: CompareCli, cmd: Command) => {
-      await runCompare({ ...own, ...commonOf(cmd) });
-    });
+  addQuickCompare(program);
+  addTrain(program);
+  addEval(program);
+  addCurve(program);
+  addReport(program);
+  addCompare(program);
   return program;
 }
 
@@ -391,4 +228,192 @@ export async function main(argv: string[], output: CliIO = processIO): Promise<n
   } finally {
     io = processIO;
   }
+}
+
+/** A bare `onerun`: the quick comparison on the embedded Fashion-MNIST slice. */
+function addQuickCompare(program: Command): void {
+  withCompareOptions(program, {
+    budget: 10,
+    cycles: 3,
+    curveEpochs: 1,
+    points: 11,
+    evalExamples: 2000,
+  })
+    .option('--out <dir>', 'where to write the comparison (default onerun-runs/quick-<time>)')
+    .action(async (opts: CompareCli, cmd: Command) => {
+      const [word] = cmd.args;
+      if (word !== undefined)
+        throw unknownCommand(
+          word,
+          program.commands.map((c) => c.name()),
+        );
+      if (cmd.getOptionValueSource('dataDir') !== 'cli' && opts.data === 'fashion-mnist') {
+        opts.dataDir = embeddedDataDir();
+      }
+      await runCompare(
+        opts,
+        `onerun quick comparison: baseline, SSE, FGE, SWA on ${opts.data} (${opts.budget} epochs each, ${opts.model}); see onerun --help for the full commands.`,
+      );
+    });
+}
+
+/** `onerun train`: one method into a run folder. */
+function addTrain(program: Command): void {
+  withTrainOptions(
+    program
+      .command('train')
+      .description('train one method into a run folder (resumes an unfinished one)'),
+  ).action(async (own: TrainCli, cmd: Command) => {
+    const opts: TrainCli = { ...own, ...commonOf(cmd) };
+    const input = trainInput(opts);
+    const backend = await backendFor(opts);
+    const progress = bars(opts)(opts.method);
+    const outcome = await trainInto({
+      out: opts.out,
+      force: Boolean(opts.force),
+      input,
+      given: givenFields(cmd, input),
+      backend,
+      ...(progress ? { progress } : {}),
+    });
+    if (opts.json) {
+      print(JSON.stringify({ command: 'train', ...outcome }, null, 2));
+      return;
+    }
+    for (const line of outcome.notes) note(`onerun: ${line}`);
+    if (outcome.resumedFrom !== undefined)
+      note(`resumed from the checkpoint after epoch ${outcome.resumedFrom}`);
+    const m = outcome.metrics;
+    print(`${outcome.config.method} (${outcome.plan.summary})`);
+    print(
+      `test: ${num(m.result.accuracy * 100, 2)}% accuracy, NLL ${num(m.result.nll)}, ECE ${num(m.result.ece)} — ${m.resultLabel}`,
+    );
+    print(`run folder: ${outcome.dir}`);
+    print(`report: ${outcome.report}`);
+    print(describeBackend(backend));
+  });
+}
+
+/** `onerun eval`: the test metrics of one run, or of several as one ensemble. */
+function addEval(program: Command): void {
+  withCommon(
+    program
+      .command('eval')
+      .description(
+        'test metrics of a run: members, ensemble, size curve, SWA with and without BN recompute; of several runs: their deep ensemble',
+      ),
+  )
+    .argument(
+      '<dirs...>',
+      'run folder made by onerun train; several: their final models as one ensemble',
+    )
+    .option('--data-dir <dir>', 'read the test data from this folder instead')
+    .action(async (dirs: string[], own: { dataDir?: string }, cmd: Command) => {
+      const opts = { ...own, ...commonOf(cmd) };
+      await backendFor(opts);
+      const dataDir = opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {};
+      if (dirs.length > 1) {
+        const { table, ...result } = await evalRuns(dirs, dataDir);
+        if (opts.json) print(JSON.stringify({ command: 'eval', dirs, runs: result }, null, 2));
+        else printTable(table);
+        return;
+      }
+      const result = await evalRun(dirs[0] as string, dataDir);
+      if (opts.json) {
+        print(
+          JSON.stringify({ command: 'eval', dir: result.dir, metrics: result.metrics }, null, 2),
+        );
+        return;
+      }
+      printTable(result.table);
+    });
+}
+
+/** `onerun curve`: a low-loss curve between two models. */
+function addCurve(program: Command): void {
+  withCommon(
+    program
+      .command('curve')
+      .description(
+        'find a low-loss curve between two trained models and compare it with the straight line',
+      ),
+  )
+    .argument('<a>', 'run folder (or DIR:SNAPSHOT_ID) of the first model')
+    .argument('<b>', 'run folder (or DIR:SNAPSHOT_ID) of the second model')
+    .requiredOption('--out <dir>', 'folder for the curve, its numbers and report')
+    .option('--epochs <n>', 'epochs of curve training', integer(1, MAX.epochs), 2)
+    .option('--points <n>', 'points evaluated along each path', integer(2, MAX.points), 21)
+    .option(
+      '--eval-examples <n>',
+      'training examples for BN recompute and loss along the paths',
+      integer(1, MAX.examples),
+      5000,
+    )
+    .option('--lr <rate>', "peak learning rate of curve training (default: run A's)", positive)
+    .option('--data-dir <dir>', 'read the data from this folder instead')
+    .option('--force', 'overwrite a non-empty --out')
+    .action(async (a: string, b: string, own: CurveCli, cmd: Command) => {
+      const opts: CurveCli = { ...own, ...commonOf(cmd) };
+      const backend = await backendFor(opts);
+      const result = await curveBetween(a, b, {
+        out: opts.out,
+        force: Boolean(opts.force),
+        epochs: opts.epochs,
+        points: opts.points,
+        evalExamples: opts.evalExamples,
+        ...pickDefined(opts, ['lr', 'dataDir']),
+        backend,
+      });
+      if (opts.json) {
+        print(JSON.stringify({ command: 'curve', dir: result.dir, ...result.result }, null, 2));
+        return;
+      }
+      printTable(result.table);
+      print(`report: ${result.report}`);
+      print(describeBackend(backend));
+    });
+}
+
+/** `onerun report`: one table and report over runs made apart. */
+function addReport(program: Command): void {
+  withCommon(
+    program
+      .command('report')
+      .description(
+        'one table and one report over finished runs made apart (run or comparison folders)',
+      ),
+  )
+    .argument('<dirs...>', 'run folders (onerun train) or comparison folders (onerun compare)')
+    .requiredOption('--out <dir>', 'folder for the merged report')
+    .option('--force', 'replace the report in a non-empty --out')
+    .action(async (dirs: string[], own: { out: string; force?: boolean }, cmd: Command) => {
+      const opts = { ...own, ...commonOf(cmd) };
+      const result = await mergeRuns({ dirs, out: own.out, force: Boolean(own.force) });
+      if (opts.json) {
+        print(JSON.stringify({ command: 'report', ...result }, null, 2));
+        return;
+      }
+      printTable(result.table);
+      print();
+      print(`report: ${result.report}`);
+    });
+}
+
+/** `onerun compare`: the four methods at one budget. */
+function addCompare(program: Command): void {
+  withCompareOptions(
+    program
+      .command('compare')
+      .description(
+        'baseline, SSE, FGE and SWA at the same budget, one curve, one table and one report',
+      ),
+    { budget: 10, cycles: 5, curveEpochs: 2, points: 21, evalExamples: 5000 },
+  )
+    .requiredOption(
+      '--out <dir>',
+      'folder for the comparison (resumed when rerun with the same options)',
+    )
+    .action(async (own: CompareCli, cmd: Command) => {
+      await runCompare({ ...own, ...commonOf(cmd) });
+    });
 }
