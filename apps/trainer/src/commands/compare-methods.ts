@@ -13,9 +13,9 @@ import {
   type RunConfig,
   type RunConfigInput,
   resolveConfig,
-  startFraction,
 } from '../training/config.js';
 import type { ProgressSink } from '../training/loop.js';
+import { fgeFields, pickDefined, sseFields, swaFields } from '../training/method-knobs.js';
 import { type MethodPlan, planMethod } from '../training/plan.js';
 import type { CompareSettings } from './compare.js';
 import { type TrainOutcome, trainInto } from './train.js';
@@ -48,27 +48,12 @@ export function methodConfig(settings: CompareSettings, method: MethodName): Run
     ...(settings.trainLimit !== undefined ? { trainLimit: settings.trainLimit } : {}),
     ...(settings.testLimit !== undefined ? { testLimit: settings.testLimit } : {}),
     ...(settings.valSplit !== undefined ? { valSplit: settings.valSplit } : {}),
-    ...(s.evalEvery !== undefined ? { evalEvery: s.evalEvery } : {}),
-    ...(method === 'sse' && s.sseLr !== undefined ? { sseLr: s.sseLr } : {}),
-    ...(method === 'fge'
-      ? {
-          ...(s.fgeStart !== undefined
-            ? { pretrainFraction: startFraction('--fge-start', s.fgeStart, epochs) }
-            : {}),
-          ...(s.fgeCycleEpochs !== undefined ? { fgeCycleEpochs: s.fgeCycleEpochs } : {}),
-          ...(s.fgeLr1 !== undefined ? { fgeLr1: s.fgeLr1 } : {}),
-          ...(s.fgeLr2 !== undefined ? { fgeLr2: s.fgeLr2 } : {}),
-        }
-      : {}),
+    ...pickDefined(s, ['evalEvery']),
+    ...(method === 'sse' ? sseFields(s) : {}),
+    ...(method === 'fge' ? fgeFields(s, epochs) : {}),
     ...(method === 'swa'
       ? {
-          ...(s.swaStart !== undefined
-            ? { swaStartFraction: startFraction('--swa-start', s.swaStart, epochs) }
-            : {}),
-          ...(s.swaLr !== undefined ? { swaLr: s.swaLr } : {}),
-          ...(s.swaEvery !== undefined ? { swaEvery: s.swaEvery } : {}),
-          ...(s.swagRank !== undefined ? { swagRank: s.swagRank } : {}),
-          ...(s.swagSamples !== undefined ? { swagSamples: s.swagSamples } : {}),
+          ...swaFields(s, epochs),
           ...(s.swaScoreBudgets !== undefined
             ? { swaScoreAt: s.swaScoreBudgets.map((b) => Math.round(b * s.budget)) }
             : {}),

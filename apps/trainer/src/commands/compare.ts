@@ -16,6 +16,7 @@ import { ensureDir } from '../run-folder/out-dir.js';
 import type { RunFile } from '../run-folder/records.js';
 import type { BackendRecord, MethodName, RunConfig } from '../training/config.js';
 import type { ProgressSink } from '../training/loop.js';
+import type { MethodKnobs } from '../training/method-knobs.js';
 import type { ModelName } from '../training/models.js';
 import { type MethodPlan, planMethod } from '../training/plan.js';
 import { trainInWorkers } from './compare-jobs.js';
@@ -30,7 +31,7 @@ export interface CompareCurveOptions {
 }
 
 /** What defines a comparison; stored in `compare.json`. */
-export interface CompareSettings {
+export interface CompareSettings extends MethodKnobs {
   budget: number;
   model: ModelName;
   data: DataName;
@@ -45,28 +46,10 @@ export interface CompareSettings {
   trainLimit?: number;
   testLimit?: number;
   valSplit?: number;
-  /** SSE: peak rate α0 of each cycle (default `lr`). */
-  sseLr?: number;
-  /** FGE: where collection starts (epoch, or fraction of the budget; default 0.8). */
-  fgeStart?: number;
-  /** FGE: cycle length in epochs (default: the collection phase split into `fgeCycles`). */
-  fgeCycleEpochs?: number;
-  fgeLr1?: number;
-  fgeLr2?: number;
-  /** SWA: where averaging starts (epoch, or fraction of SWA's epochs; default 0.75). */
-  swaStart?: number;
-  swaLr?: number;
-  /** SWA: average every this many updates, or once per epoch (default). */
-  swaEvery?: number | 'epoch';
   /** SWA's own training length as a multiple of the budget (default 1). */
   swaBudget?: number;
   /** Smaller multiples of the budget at which the SWA model is also scored (the SWA paper's 1 and 1.25). */
   swaScoreBudgets?: number[];
-  /** SWA: also fit SWAG with this many deviation columns, scored with `swagSamples` draws. */
-  swagRank?: number;
-  swagSamples?: number;
-  /** Test metrics every this many epochs (0: only at the end; default 1). */
-  evalEvery?: number;
   curve: CompareCurveOptions | false;
 }
 
