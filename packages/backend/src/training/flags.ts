@@ -13,10 +13,15 @@ export interface FusedTrainingFlags {
   batchNorm: boolean;
   /** The ReLU gradient as TensorFlow's `ReluGrad` (one kernel) instead of `dy · step(x)`. */
   reluGrad: boolean;
+  /**
+   * The momentum optimizer's update of each variable as one kernel (the same four element-wise
+   * TensorFlow ops, in the same order) instead of four tfjs kernels in a `tidy`.
+   */
+  momentum: boolean;
 }
 
 /** The names of the fused paths, as `ONERUN_FUSED_TRAINING` takes them. */
-export const FUSED_TRAINING_PATHS = ['batchNorm', 'reluGrad'] as const;
+export const FUSED_TRAINING_PATHS = ['batchNorm', 'reluGrad', 'momentum'] as const;
 
 /**
  * The environment variable that sets the fused paths at load: `0`/`off`/`none` turns all of them
@@ -30,7 +35,7 @@ const KEY = Symbol.for('@onerun/backend/fused-training-flags');
 type Holder = { [KEY]?: FusedTrainingFlags };
 
 function fromEnvironment(value: string | undefined): FusedTrainingFlags {
-  const all = (on: boolean): FusedTrainingFlags => ({ batchNorm: on, reluGrad: on });
+  const all = (on: boolean): FusedTrainingFlags => ({ batchNorm: on, reluGrad: on, momentum: on });
   const text = (value ?? '').trim();
   if (text === '' || /^(1|on|all|true)$/i.test(text)) return all(true);
   if (/^(0|off|none|false)$/i.test(text)) return all(false);
@@ -62,7 +67,9 @@ export function fusedTrainingFlags(): FusedTrainingFlags {
 export function setFusedTraining(flags: Partial<FusedTrainingFlags> | boolean): FusedTrainingFlags {
   const current = fusedTrainingFlags();
   const next =
-    typeof flags === 'boolean' ? { batchNorm: flags, reluGrad: flags } : { ...current, ...flags };
+    typeof flags === 'boolean'
+      ? { batchNorm: flags, reluGrad: flags, momentum: flags }
+      : { ...current, ...flags };
   (globalThis as Holder)[KEY] = next;
   return next;
 }

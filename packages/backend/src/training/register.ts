@@ -8,9 +8,11 @@ import {
   compositeBatchNormTrainingGrad,
 } from './batch-norm-kernels.js';
 import { patchBatchNormLayer } from './batch-norm-layer.js';
+import { MOMENTUM_UPDATE, patchMomentumOptimizer } from './momentum.js';
 import {
   nativeBatchNormTraining,
   nativeBatchNormTrainingGrad,
+  nativeMomentumUpdate,
   nativeReluGrad,
 } from './native-kernels.js';
 import { overrideReluGradient, RELU_GRAD } from './relu-grad.js';
@@ -23,6 +25,8 @@ export interface FusedTrainingRegistration {
   registered: string[];
   /** Whether tfjs-layers' `BatchNormalization` routes training calls through the fused kernel. */
   batchNormLayerPatched: boolean;
+  /** Whether tfjs-core's `MomentumOptimizer` routes its updates through the fused kernel. */
+  momentumOptimizerPatched: boolean;
 }
 
 /** The kernels of each fused path, per backend. The cpu backend gets them only when asked. */
@@ -32,6 +36,7 @@ function kernelsFor(backend: string): [string, KernelFunc][] {
       [BATCH_NORM_TRAINING, nativeBatchNormTraining],
       [BATCH_NORM_TRAINING_GRAD, nativeBatchNormTrainingGrad],
       [RELU_GRAD, nativeReluGrad],
+      [MOMENTUM_UPDATE, nativeMomentumUpdate],
     ];
   }
   return [
@@ -42,11 +47,11 @@ function kernelsFor(backend: string): [string, KernelFunc][] {
 
 /**
  * Registers the fused training kernels for one tfjs backend (default: the active one) and hooks
- * them in: tfjs-layers' `BatchNormalization` training call and tfjs-core's `Relu` gradient use
- * them on backends that have them (`selectBackend` does this for the native backend). On the
- * native `tensorflow` backend they are TensorFlow's own fused ops (`FusedBatchNormV3`,
- * `FusedBatchNormGradV2`, `ReluGrad`); elsewhere the batch norm kernels are composed of a few tfjs
- * ops. Each path can be turned off at any time with `setFusedTraining` or
+ * them in: tfjs-layers' `BatchNormalization` training call, tfjs-core's `Relu` gradient and its
+ * `MomentumOptimizer` update use them on backends that have them (`selectBackend` does this for
+ * the native backend). On the native `tensorflow` backend they are TensorFlow's own fused ops
+ * (`FusedBatchNormV3`, `FusedBatchNormGradV2`, `ReluGrad`) and the momentum update as one kernel;
+ * elsewhere only the batch norm kernels exist, composed of a few tfjs ops. Each path can be turned off at any time with `setFusedTraining` or
  * `ONERUN_FUSED_TRAINING`. Import tfjs-layers (or `@tensorflow/tfjs`) first, so that its
  * `BatchNormalization` class is registered; idempotent.
  */
@@ -63,5 +68,10 @@ export function registerFusedTraining(
     tf.registerGradient(batchNormTrainingGradConfig);
   }
   overrideReluGradient();
-  return { backend, registered, batchNormLayerPatched: patchBatchNormLayer() };
+  return {
+    backend,
+    registered,
+    batchNormLayerPatched: patchBatchNormLayer(),
+    momentumOptimizerPatched: patchMomentumOptimizer(),
+  };
 }
