@@ -44,6 +44,7 @@ export {
   FUSED_TRAINING_PATHS,
   type FusedTrainingFlags,
   fusedTrainingFlags,
+  parseFusedTraining,
   setFusedTraining,
 } from './training/flags.js';
 export { type FusedTrainingRegistration, registerFusedTraining } from './training/register.js';

@@ -66,34 +66,30 @@ export const compositeBatchNormTrainingGrad: KernelFunc = ({ inputs, attrs }) =>
 };
 
 /**
- * The gradient of {@link BATCH_NORM_TRAINING}. The layer uses only `y` in the loss (mean and
- * variance feed the moving averages), but gradients that do reach them are added too:
- * ∂mean/∂x = 1/n, ∂variance/∂x = 2(x − mean)/n.
+ * The gradient of {@link BATCH_NORM_TRAINING} with respect to `x`, `scale` and `offset` through
+ * `y`. The mean and variance outputs are treated as constants: the layer feeds them only to its
+ * moving averages, whose variables end the tape (an assignment is not an op), so no gradient can
+ * reach them from a loss. (The engine hands zero tensors for them; adding their terms would cost
+ * five full-size passes per layer for nothing.)
  */
 export const batchNormTrainingGradConfig: GradConfig = {
   kernelName: BATCH_NORM_TRAINING,
   inputsToSave: ['x', 'scale'],
   outputsToSave: [false, true, true],
   gradFunc: (dys, saved, attrs) => {
-    const [dy, dMean, dVariance] = dys as unknown as (Tensor | null)[];
+    const [dy] = dys as unknown as Tensor[];
     const [x, scale, mean, variance] = saved as [Tensor, Tensor, Tensor, Tensor];
-    const dyOrZeros = dy ?? tf.zerosLike(x);
     const [dx, dScale, dOffset] = tf
       .engine()
       .runKernel(
         BATCH_NORM_TRAINING_GRAD,
-        { dy: dyOrZeros, x, scale, mean, variance },
+        { dy: dy as Tensor, x, scale, mean, variance },
         attrs as NamedAttrMap,
       ) as Tensor[];
-    const n = x.size / (x.shape.at(-1) ?? 1);
-    const dxTotal = () => {
-      let total = dx as Tensor;
-      if (dMean != null) total = tf.add(total, tf.div(dMean, n));
-      if (dVariance != null) {
-        total = tf.add(total, tf.mul(tf.sub(x, mean), tf.mul(dVariance, 2 / n)));
-      }
-      return total;
+    return {
+      x: () => dx as Tensor,
+      scale: () => dScale as Tensor,
+      offset: () => dOffset as Tensor,
     };
-    return { x: dxTotal, scale: () => dScale as Tensor, offset: () => dOffset as Tensor };
   },
 };

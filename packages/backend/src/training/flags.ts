@@ -34,7 +34,8 @@ export const FUSED_TRAINING_ENV = 'ONERUN_FUSED_TRAINING';
 const KEY = Symbol.for('@onerun/backend/fused-training-flags');
 type Holder = { [KEY]?: FusedTrainingFlags };
 
-function fromEnvironment(value: string | undefined): FusedTrainingFlags {
+/** Reads a value of `ONERUN_FUSED_TRAINING` (see {@link FUSED_TRAINING_ENV}). */
+export function parseFusedTraining(value: string | undefined): FusedTrainingFlags {
   const all = (on: boolean): FusedTrainingFlags => ({ batchNorm: on, reluGrad: on, momentum: on });
   const text = (value ?? '').trim();
   if (text === '' || /^(1|on|all|true)$/i.test(text)) return all(true);
@@ -56,7 +57,7 @@ function fromEnvironment(value: string | undefined): FusedTrainingFlags {
 /** The fused training paths in force now (initially from `ONERUN_FUSED_TRAINING`). */
 export function fusedTrainingFlags(): FusedTrainingFlags {
   const holder = globalThis as Holder;
-  holder[KEY] ??= fromEnvironment(process.env[FUSED_TRAINING_ENV]);
+  holder[KEY] ??= parseFusedTraining(process.env[FUSED_TRAINING_ENV]);
   return holder[KEY];
 }
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BATCH_NORM_TRAINING } from './batch-norm-kernels.js';
-import { fusedTrainingFlags, setFusedTraining } from './flags.js';
+import { fusedTrainingFlags, parseFusedTraining, setFusedTraining } from './flags.js';
 import { registerFusedTraining } from './register.js';
 import { RELU_GRAD } from './relu-grad.js';
 
@@ -97,34 +97,27 @@ describe(`fused training kernels on the '${backend}' backend`, () => {
     });
   }
 
-  it('gradients reaching the batch mean and variance match the moments formula', () => {
+  it('gradients of x, scale and offset match the moments + batchNorm formula', () => {
     setFusedTraining(true);
     const x = tf.randomNormal([7, 5], 1, 3, 'float32', 5);
     const scale = tf.randomUniform([5], 0.5, 2, 'float32', 6);
     const offset = tf.randomNormal([5], 0, 1, 'float32', 7);
-    const w = tf.randomNormal([3, 7, 5], 0, 1, 'float32', 8);
+    const w = tf.randomNormal([7, 5], 0, 1, 'float32', 8);
     const loss = (fused: boolean) => (xs: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
       let y: tf.Tensor;
-      let mean: tf.Tensor;
-      let variance: tf.Tensor;
       if (fused) {
-        [y, mean, variance] = tf.engine().runKernel(
+        [y] = tf.engine().runKernel(
           BATCH_NORM_TRAINING,
           { x: xs, scale: g, offset: b },
           {
             epsilon: 1e-3,
           },
-        ) as tf.Tensor[] as [tf.Tensor, tf.Tensor, tf.Tensor];
+        ) as tf.Tensor[] as [tf.Tensor];
       } else {
-        ({ mean, variance } = tf.moments(xs, [0]));
+        const { mean, variance } = tf.moments(xs, [0]);
         y = tf.batchNorm(xs, mean, variance, b, g, 1e-3);
       }
-      const [w0, w1, w2] = tf.unstack(w) as [tf.Tensor, tf.Tensor, tf.Tensor];
-      return tf.addN([
-        tf.sum(tf.mul(y, w0)),
-        tf.sum(tf.mul(mean, tf.sum(w1, 0))),
-        tf.sum(tf.mul(variance, tf.sum(w2, 0))),
-      ]) as tf.Scalar;
+      return tf.sum(tf.mul(y, w)) as tf.Scalar;
     };
     const grads = (fused: boolean) =>
       tf.tidy(() =>
@@ -176,8 +169,24 @@ describe('fused training flags', () => {
   });
 
   it('turn paths off and on one at a time', () => {
-    expect(setFusedTraining(false)).toEqual({ batchNorm: false, reluGrad: false });
-    expect(setFusedTraining({ batchNorm: true })).toEqual({ batchNorm: true, reluGrad: false });
-    expect(fusedTrainingFlags()).toEqual({ batchNorm: true, reluGrad: false });
+    const off = { batchNorm: false, reluGrad: false, momentum: false };
+    expect(setFusedTraining(false)).toEqual(off);
+    expect(setFusedTraining({ batchNorm: true })).toEqual({ ...off, batchNorm: true });
+    expect(fusedTrainingFlags()).toEqual({ ...off, batchNorm: true });
+  });
+
+  it('read ONERUN_FUSED_TRAINING: on, off, or a list of the paths to keep', () => {
+    const on = { batchNorm: true, reluGrad: true, momentum: true };
+    expect(parseFusedTraining(undefined)).toEqual(on);
+    expect(parseFusedTraining('1')).toEqual(on);
+    expect(parseFusedTraining('off')).toEqual({
+      batchNorm: false,
+      reluGrad: false,
+      momentum: false,
+    });
+    expect(parseFusedTraining('batchNorm, momentum')).toEqual({ ...on, reluGrad: false });
+    expect(() => parseFusedTraining('batchnorm')).toThrow(
+      /ONERUN_FUSED_TRAINING: got "batchnorm".*batchNorm, reluGrad, momentum/,
+    );
   });
 });

@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
 import type { NamedTensorMap, Tensor, Variable } from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { fusedTrainingFlags } from './flags.js';
 
 /**
@@ -72,10 +72,11 @@ export function patchMomentumOptimizer(): boolean {
       if (gradient == null) return;
       const [newAccumulation, newValue] = tf
         .engine()
-        .runKernel(MOMENTUM_UPDATE, { value, accumulation, gradient, m: this.m, c: this.c }, {}) as [
-        Tensor,
-        Tensor,
-      ];
+        .runKernel(
+          MOMENTUM_UPDATE,
+          { value, accumulation, gradient, m: this.m, c: this.c },
+          {},
+        ) as [Tensor, Tensor];
       accumulation.assign(newAccumulation);
       value.assign(newValue);
       tf.dispose([newAccumulation, newValue]);
