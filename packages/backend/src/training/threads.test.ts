@@ -33,8 +33,10 @@ describe('applyNativeThreads', () => {
     expect(process.env.TF_NUM_INTEROP_THREADS).toBe('4');
   });
 
-  it('rejects a count that is not a whole number >= 1', () => {
+  it('rejects a count that is not a whole number (0 in the environment means the default)', () => {
     expect(() => applyNativeThreads({ intraOp: 0 })).toThrow(InvalidArgumentError);
+    process.env.TF_NUM_INTRAOP_THREADS = '0'; // TensorFlow's "choose for me": the default
+    expect(applyNativeThreads().intraOp).toBe(availableParallelism());
     process.env.TF_NUM_INTRAOP_THREADS = 'two';
     expect(() => applyNativeThreads()).toThrow(/TF_NUM_INTRAOP_THREADS: got "two"/);
   });

@@ -25,10 +25,11 @@ function fromEnv(name: string): number | undefined {
   const text = process.env[name];
   if (text === undefined || text.trim() === '') return undefined;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) {
-    throw new InvalidArgumentError(name, text, 'a whole number of threads >= 1');
+  if (!Number.isInteger(value) || value < 0) {
+    throw new InvalidArgumentError(name, text, 'a whole number of threads (0: the default)');
   }
-  return value;
+  // 0 is TensorFlow's own "choose for me".
+  return value === 0 ? undefined : value;
 }
 
 /**
