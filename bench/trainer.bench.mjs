@@ -13,7 +13,6 @@ import { setFusedTraining } from '@onerun/backend';
 import { scheduleCallback, sseCosine } from '@onerun/schedules';
 import { MemorySnapshotStore, snapshotCallback } from '@onerun/snapshots';
 import { swaCallback, WeightAverager } from '@onerun/swa';
-import * as tf from '@tensorflow/tfjs';
 import {
   chooseBackend,
   createModel,

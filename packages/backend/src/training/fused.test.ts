@@ -92,7 +92,9 @@ describe(`fused training kernels on the '${backend}' backend`, () => {
       expect(stock.kernels.has(BATCH_NORM_TRAINING)).toBe(false);
       expect(fused.kernels.has(BATCH_NORM_TRAINING)).toBe(true);
       expect(fused.weights.length).toBe(stock.weights.length);
-      fused.weights.forEach((w, i) => expectClose(w, stock.weights[i] as Float32Array));
+      fused.weights.forEach((w, i) => {
+        expectClose(w, stock.weights[i] as Float32Array);
+      });
       expectClose(fused.prediction, stock.prediction);
     });
   }
@@ -126,7 +128,9 @@ describe(`fused training kernels on the '${backend}' backend`, () => {
           .map((g) => g.dataSync() as Float32Array),
       );
     const stock = grads(false);
-    grads(true).forEach((g, i) => expectClose(g, stock[i] as Float32Array));
+    grads(true).forEach((g, i) => {
+      expectClose(g, stock[i] as Float32Array);
+    });
     tf.dispose([x, scale, offset, w]);
   });
 
