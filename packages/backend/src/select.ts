@@ -13,7 +13,7 @@ import {
   type NativePackageName,
 } from './native/packages.js';
 import { type FusedTrainingRegistration, registerFusedTraining } from './training/register.js';
-import { applyNativeThreads, type NativeThreads } from './training/threads.js';
+import { applyNativeThreads, loadedNativeThreads, type NativeThreads } from './training/threads.js';
 import { registerWasmTrainingKernels, type WasmKernelRegistration } from './wasm/register.js';
 
 /** The backends `selectBackend` knows, fastest first. */
@@ -270,7 +270,9 @@ export async function selectBackend(
   const loadedGpuPackage = { value: false };
   let nativeThreads: NativeThreads | undefined;
   if (candidates.some((c) => c.tfjsName === 'tensorflow')) {
-    nativeThreads = applyNativeThreads(options.nativeThreads);
+    // TensorFlow reads the variables once, when it loads: once loaded, report what it read.
+    const loaded = tf.findBackendFactory('tensorflow') !== null;
+    nativeThreads = loaded ? loadedNativeThreads() : applyNativeThreads(options.nativeThreads);
   }
   for (const c of candidates) {
     try {

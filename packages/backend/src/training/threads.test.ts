@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { InvalidArgumentError } from '@onerun/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { applyNativeThreads } from './threads.js';
+import { applyNativeThreads, loadedNativeThreads } from './threads.js';
 
 const saved = {
   intra: process.env.TF_NUM_INTRAOP_THREADS,
@@ -39,5 +39,11 @@ describe('applyNativeThreads', () => {
     expect(applyNativeThreads().intraOp).toBe(availableParallelism());
     process.env.TF_NUM_INTRAOP_THREADS = 'two';
     expect(() => applyNativeThreads()).toThrow(/TF_NUM_INTRAOP_THREADS: got "two"/);
+  });
+
+  it('reports what a TensorFlow already loaded read from the environment', () => {
+    process.env.TF_NUM_INTRAOP_THREADS = '1';
+    delete process.env.TF_NUM_INTEROP_THREADS;
+    expect(loadedNativeThreads()).toEqual({ intraOp: 1, interOp: availableParallelism() });
   });
 });

@@ -50,3 +50,15 @@ export function applyNativeThreads(requested: Partial<NativeThreads> = {}): Nati
   }
   return threads;
 }
+
+/**
+ * The pools of a TensorFlow that is already loaded, from the environment it read (TensorFlow's
+ * own default, one thread per core for both, where a variable was unset or 0).
+ */
+export function loadedNativeThreads(): NativeThreads {
+  const cores = availableParallelism();
+  return {
+    intraOp: fromEnv(ENV.intraOp) ?? cores,
+    interOp: fromEnv(ENV.interOp) ?? cores,
+  };
+}
