@@ -1,13 +1,17 @@
-// Native TensorFlow (tfjs-node built by `pnpm native`) vs wasm (with @onerun/backend's training
-// kernels) vs the pure-JS cpu backend, on the reference MLP and CNN: training and inference
-// examples/s and the ratio to wasm, all in one run. PyTorch joins when `torch` imports in the
-// Python given by --python (default python3); it is never a dependency.
-//   node bench/native.bench.mjs [--quick] [--python=/path/to/python] [--cpu-cnn-batch=8]
-// tfjs-node and wasm run in one process, interleaved step by step (each model on its own
-// backend), so both see the same machine state; that process runs twice, with TensorFlow's
-// default thread pool and with TF_NUM_INTRAOP_THREADS=1. The cpu backend is measured in the first
-// one after them (it is orders of magnitude slower), PyTorch in its own process. tfjs-node-gpu is
-// never loaded.
+// Step-level benchmark (issues 13 and 18). Native TensorFlow (tfjs-node built by `pnpm native`)
+// with @onerun/backend's fused training kernels and without them (stock tfjs), wasm (with
+// @onerun/backend's training kernels) and the pure-JS cpu backend, on the reference MLP and CNN:
+// training and inference examples/s, time and kernels per step (tf.profile), the ratio to wasm and
+// to PyTorch at equal threads. PyTorch joins when `torch` imports in the Python given by --python
+// (default python3); it is never a dependency.
+//   node bench/native.bench.mjs [--quick] [--no-cpu] [--python=/path/to/python] [--cpu-cnn-batch=8]
+// tfjs-node (fused and stock: the same backend, the flags switched between steps) and wasm run in
+// one process, interleaved step by step, so all see the same machine state; that process runs
+// twice, with @onerun/backend's thread default (one intra-op thread per core) and with
+// TF_NUM_INTRAOP_THREADS=1. The cpu backend is measured in the first one after them (it is orders
+// of magnitude slower). PyTorch runs in its own process right before and right after each of the
+// two, at the same number of threads (its rate is the mean of the two). tfjs-node-gpu is never
+// loaded.
 //
 // Reference workloads, batch 128, SGD with momentum 0.9, softmax cross-entropy, 10 classes:
 //   MLP  784-512-256-10, batch norm + ReLU after each hidden layer
@@ -32,13 +36,28 @@ else await runParent();
 async function runParent() {
   const here = fileURLToPath(import.meta.url);
   const extra = process.argv.slice(2).filter((a) => !a.startsWith('--python='));
+  const python = arg('python', 'python3');
   const load = () =>
     loadavg()
       .map((l) => l.toFixed(1))
       .join(' ');
   console.log(`${availableParallelism()} cores, load average ${load()}; batch ${batch}`);
   const rows = [];
-  for (const env of [{}, { TF_NUM_INTRAOP_THREADS: '1', ONERUN_BENCH_SKIP_CPU: '1' }]) {
+  const torchRows = {};
+  let torchWhy;
+  const threadRuns = [
+    { threads: availableParallelism(), env: {} },
+    { threads: 1, env: { TF_NUM_INTRAOP_THREADS: '1', ONERUN_BENCH_SKIP_CPU: '1' } },
+  ];
+  for (const { threads, env } of threadRuns) {
+    const torchRuns = [];
+    const torch = () => {
+      if (torchWhy) return;
+      const t = runTorch(python, threads);
+      if (t.result) torchRuns.push(t.result);
+      else torchWhy = t.why;
+    };
+    torch();
     const r = spawnSync(process.execPath, [here, '--worker', ...extra], {
       env: {
         ...process.env,
@@ -48,50 +67,96 @@ async function runParent() {
       encoding: 'utf8',
       maxBuffer: 1 << 24,
     });
+    torch();
     const line = r.stdout.trim().split('\n').at(-1) ?? '';
     if (r.status !== 0 || !line.startsWith('[')) {
       console.log(`worker failed: ${lastLines(r.stderr || r.stdout)}`);
       continue;
     }
     rows.push(...JSON.parse(line));
+    if (torchRuns.length > 0) torchRows[threads] = meanOfRuns(torchRuns);
   }
-  const wasm = rows.find((r) => r.backend === 'wasm');
-  for (const threads of [0, 1]) {
-    const torch = runTorch(arg('python', 'python3'), threads);
-    if (!torch.result) {
-      console.log(`pytorch: not measured — ${torch.why}`);
-      break;
-    }
-    rows.push({ ...torch.result, base: wasm?.label, baseRates: wasm });
-  }
+  if (torchWhy) console.log(`pytorch: not measured — ${torchWhy}`);
+  const wasmOf = (r) => rows.find((w) => w.backend === 'wasm' && w.run === r.run);
   const format = (v, base) => {
     if (v === undefined) return '—';
     const ratio = base ? ` (${(v / base).toFixed(2)}x)` : '';
     return `${v >= 100 ? v.toFixed(0) : v.toFixed(2)}${ratio}`;
   };
-  const table = (title, pick) => {
-    console.log(title);
-    const lines = [['backend', 'threads', 'MLP train', 'MLP infer', 'CNN train', 'CNN infer']];
-    for (const r of rows) {
-      const base = r.baseRates ? pick(r.baseRates) : undefined;
-      lines.push([r.label, String(r.threads), ...KEYS.map((k) => format(pick(r)[k], base?.[k]))]);
-    }
+  const print = (lines) => {
     const widths = lines[0].map((_, i) => Math.max(...lines.map((l) => l[i].length)));
     for (const l of lines) console.log(`  ${l.map((c, i) => c.padEnd(widths[i])).join('  ')}`);
   };
-  table('examples/s, wall clock, median step (ratio to wasm)', (r) => r.rates);
-  table('examples per CPU-second of the process, all its threads (ratio to wasm)', (r) => r.cpu);
-  console.log(
-    'Ratios of tfjs-node and cpu are to the wasm run interleaved with them in the same process; ' +
-      "PyTorch's to the first wasm run.",
+  const header = ['backend', 'threads', 'MLP train', 'MLP infer', 'CNN train', 'CNN infer'];
+  const all = [...rows, ...Object.values(torchRows)];
+  const table = (title, pick, baseOf) => {
+    console.log(title);
+    const lines = [header];
+    for (const r of all) {
+      const base = baseOf(r);
+      const b = base ? pick(base) : undefined;
+      lines.push([r.label, String(r.threads), ...KEYS.map((k) => format(pick(r)[k], b?.[k]))]);
+    }
+    print(lines);
+  };
+  const notWasm = (r) => (r.backend === 'wasm' || r.backend === 'pytorch' ? undefined : wasmOf(r));
+  table(
+    'examples/s, wall clock, median step (ratio to wasm in the same process)',
+    (r) => r.rates,
+    notWasm,
   );
-  for (const r of rows) if (r.note) console.log(`${r.label}: ${r.note}`);
-  for (const r of rows.filter((row) => row.backend === 'tensorflow' && row.baseRates)) {
-    const ratio = r.rates.cnnTrain / r.baseRates.rates.cnnTrain;
-    console.log(
-      `${r.label}: CNN training ${ratio.toFixed(2)}x wasm, wall clock (target >= 2x); load average now ${load()}`,
+  const torchOf = (r) => (r.backend === 'pytorch' ? undefined : torchRows[r.threads]);
+  if (Object.keys(torchRows).length > 0) {
+    table(
+      'examples/s, wall clock (ratio to PyTorch at the same number of threads)',
+      (r) => r.rates,
+      torchOf,
     );
   }
+  table(
+    'examples per CPU-second of the process, all its threads (ratio to wasm)',
+    (r) => r.cpu,
+    notWasm,
+  );
+  console.log('ms per step (median, wall clock) | kernels per step (tf.profile of one step)');
+  const stepLines = [['backend', 'threads', ...KEYS, ...KEYS.map((k) => `${k} kernels`)]];
+  for (const r of all) {
+    const ms = (k) =>
+      r.rates[k]
+        ? (((k.endsWith('Train') ? r.trainBatch?.[k] : batch) ?? batch) / r.rates[k]) * 1000
+        : undefined;
+    stepLines.push([
+      r.label,
+      String(r.threads),
+      ...KEYS.map((k) => (ms(k) === undefined ? '—' : ms(k).toFixed(1))),
+      ...KEYS.map((k) => String(r.kernels?.[k] ?? '—')),
+    ]);
+  }
+  print(stepLines);
+  for (const r of all) if (r.note) console.log(`${r.label}: ${r.note}`);
+  console.log(
+    'targets (issue 18: native >= 0.6x PyTorch, wasm >= 0.2x, at equal threads; issue 13: native CNN >= 2x wasm):',
+  );
+  for (const r of rows.filter((row) => row.backend !== 'cpu')) {
+    const parts = [];
+    const torchRow = torchRows[r.threads];
+    for (const k of ['mlpTrain', 'cnnTrain']) {
+      if (torchRow) parts.push(`${k} ${(r.rates[k] / torchRow.rates[k]).toFixed(2)}x PyTorch`);
+    }
+    const w = notWasm(r);
+    if (w) parts.push(`cnnTrain ${(r.rates.cnnTrain / w.rates.cnnTrain).toFixed(2)}x wasm`);
+    console.log(`  ${r.label}, ${r.threads} thread(s): ${parts.join(', ')}`);
+  }
+  console.log(`load average now ${load()}`);
+}
+
+function meanOfRuns(runs) {
+  const mean = (pick) =>
+    Object.fromEntries(
+      KEYS.map((k) => [k, runs.reduce((s, r) => s + pick(r)[k], 0) / runs.length]),
+    );
+  const label = `${runs[0].label} (mean of ${runs.length} runs)`;
+  return { ...runs[0], label, rates: mean((r) => r.rates), cpu: mean((r) => r.cpu) };
 }
 
 function lastLines(text) {
@@ -99,7 +164,8 @@ function lastLines(text) {
 }
 
 async function runWorker() {
-  const { selectBackend } = await import('@onerun/backend');
+  const backendPackage = await import('@onerun/backend');
+  const { selectBackend, setFusedTraining } = backendPackage;
   const tf = await import('@tensorflow/tfjs');
   tf.env().set('PROD', true);
   const resolveFrom = fileURLToPath(new URL('../apps/trainer/', import.meta.url));
@@ -107,7 +173,16 @@ async function runWorker() {
   const native = await selectBackend('tensorflow', { resolveFrom }).catch((error) => error);
   const hasNative = !(native instanceof Error);
   const wasm = await selectBackend('wasm');
-  const fast = hasNative ? ['tensorflow', 'wasm'] : ['wasm'];
+  // The fused kernels exist for the native backend only; the flags are switched before each step.
+  const fast = [
+    ...(hasNative
+      ? [
+          { id: 'native-stock', backend: 'tensorflow', fused: false },
+          { id: 'native-fused', backend: 'tensorflow', fused: true },
+        ]
+      : []),
+    { id: 'wasm', backend: 'wasm', fused: false },
+  ];
   const steps = (n) => (quick ? Math.max(2, Math.ceil(n / 4)) : n);
   const cpuCnnBatch = Number(arg('cpu-cnn-batch', quick ? 2 : 8));
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -126,17 +201,21 @@ async function runWorker() {
   const mlp = () => compile(referenceMlp(tf));
   const cnn = () => compile(referenceCnn(tf));
   const models = { mlp: [mlp, [784]], cnn: [cnn, [28, 28, 1]] };
+  const activate = async (s) => {
+    await tf.setBackend(s.backend);
+    setFusedTraining(s.fused);
+  };
 
-  // One model + data set per backend, created while that backend is active (tensors live on the
-  // backend that made them); then the backends take turns, one step each.
-  async function interleaved(backends, kind, trainBatch, n) {
+  // One model + data set per subject, created while its backend is active (tensors live on the
+  // backend that made them); then the subjects take turns, one step each.
+  async function interleaved(subjectsIn, kind, trainBatch, n) {
     const [build, shape] = models[kind];
     const subjects = [];
-    for (const backend of backends) {
-      await tf.setBackend(backend);
+    for (const subject of subjectsIn) {
+      await activate(subject);
       const train = data(shape, trainBatch);
       const infer = data(shape, batch);
-      subjects.push({ backend, model: build(), train, infer, times: {} });
+      subjects.push({ ...subject, model: build(), train, infer, times: {}, kernels: {} });
     }
     const phases = {
       Train: (s) => s.model.trainOnBatch(s.train.x, s.train.y),
@@ -148,13 +227,15 @@ async function runWorker() {
     };
     for (const [phase, step] of Object.entries(phases)) {
       for (const s of subjects) {
-        await tf.setBackend(s.backend);
+        await activate(s);
         for (let i = 0; i < Math.min(2, n); i++) await step(s);
+        const profile = await tf.profile(() => step(s));
+        s.kernels[`${kind}${phase}`] = profile.kernels.length;
         s.times[phase] = { wall: [], cpu: [] };
       }
       for (let i = 0; i < n; i++) {
         for (const s of subjects) {
-          await tf.setBackend(s.backend);
+          await activate(s);
           const t0 = performance.now();
           const c0 = process.cpuUsage();
           await step(s);
@@ -166,11 +247,11 @@ async function runWorker() {
     }
     const out = {};
     for (const s of subjects) {
-      await tf.setBackend(s.backend);
+      await activate(s);
       const size = { Train: trainBatch, Infer: batch };
-      out[s.backend] = {};
+      out[s.id] = { kernels: s.kernels, trainBatch: { [`${kind}Train`]: trainBatch } };
       for (const phase of ['Train', 'Infer']) {
-        out[s.backend][`${kind}${phase}`] = {
+        out[s.id][`${kind}${phase}`] = {
           wall: size[phase] / median(s.times[phase].wall),
           cpu: size[phase] / median(s.times[phase].cpu),
         };
@@ -182,43 +263,63 @@ async function runWorker() {
   }
   const measured = {};
   const merge = (part) => {
-    for (const [backend, values] of Object.entries(part)) {
-      measured[backend] = { ...measured[backend], ...values };
+    for (const [id, values] of Object.entries(part)) {
+      const before = measured[id] ?? { kernels: {}, trainBatch: {} };
+      measured[id] = {
+        ...before,
+        ...values,
+        kernels: { ...before.kernels, ...values.kernels },
+        trainBatch: { ...before.trainBatch, ...values.trainBatch },
+      };
     }
   };
   merge(await interleaved(fast, 'mlp', batch, steps(20)));
   merge(await interleaved(fast, 'cnn', batch, steps(8)));
-  const skipCpu = process.env.ONERUN_BENCH_SKIP_CPU === '1';
+  const skipCpu = process.env.ONERUN_BENCH_SKIP_CPU === '1' || process.argv.includes('--no-cpu');
+  const cpu = { id: 'cpu', backend: 'cpu', fused: false };
   if (!skipCpu) {
-    merge(await interleaved(['cpu'], 'mlp', batch, steps(5)));
-    merge(await interleaved(['cpu'], 'cnn', cpuCnnBatch, 1));
+    merge(await interleaved([cpu], 'mlp', batch, steps(5)));
+    merge(await interleaved([cpu], 'cnn', cpuCnnBatch, 1));
   }
-  const threads = process.env.TF_NUM_INTRAOP_THREADS;
-  const rates = (backend, pick) =>
-    Object.fromEntries(KEYS.map((k) => [k, measured[backend][k]?.[pick]]));
-  const row = (backend, label, threadCount, note) => ({
+  const intraOp = Number(process.env.TF_NUM_INTRAOP_THREADS) || availableParallelism();
+  const run = intraOp;
+  const rates = (id, pick) => Object.fromEntries(KEYS.map((k) => [k, measured[id][k]?.[pick]]));
+  const row = (id, backend, label, threadCount, note) => ({
+    id,
     backend,
     label,
+    run,
     threads: threadCount,
-    rates: rates(backend, 'wall'),
-    cpu: rates(backend, 'cpu'),
+    rates: rates(id, 'wall'),
+    cpu: rates(id, 'cpu'),
+    kernels: measured[id].kernels,
+    trainBatch: measured[id].trainBatch,
     ...(note ? { note } : {}),
   });
-  const wasmRow = row('wasm', `wasm + kernels${threads ? ' (with the 1-thread run)' : ''}`, 1);
-  const rows = [wasmRow];
+  const rows = [];
   if (hasNative) {
-    rows.unshift({
-      ...row('tensorflow', `tfjs-node, TF ${native.tensorflowVersion}`, native.threads),
-      baseRates: wasmRow,
-    });
-  } else {
-    wasmRow.note = `tfjs-node not measured: ${native.message}`;
+    const tfLabel = `tfjs-node, TF ${native.tensorflowVersion}`;
+    rows.push(row('native-fused', 'tensorflow', `${tfLabel}, fused kernels`, intraOp));
+    rows.push(row('native-stock', 'tensorflow', `${tfLabel}, stock tfjs`, intraOp));
   }
+  const wasmRow = row(
+    'wasm',
+    'wasm',
+    `wasm + kernels${run === 1 ? ' (with the 1-thread run)' : ''}`,
+    1,
+  );
+  if (!hasNative) wasmRow.note = `tfjs-node not measured: ${native.message}`;
+  rows.push(wasmRow);
   if (!skipCpu) {
-    rows.push({
-      ...row('cpu', 'cpu (pure JS)', 1, `CNN training measured at batch ${cpuCnnBatch}, 1 step`),
-      baseRates: wasmRow,
-    });
+    rows.push(
+      row(
+        'cpu',
+        'cpu',
+        'cpu (pure JS)',
+        1,
+        `CNN training measured at batch ${cpuCnnBatch}, 1 step`,
+      ),
+    );
   }
   if (wasm.backend !== 'wasm') throw new Error('wasm did not load');
   console.log(JSON.stringify(rows));

@@ -9,4 +9,9 @@ export {
   type RunConfigInput,
   resolveConfig,
 } from './training/config.js';
-export { type TrainRunOptions, type TrainRunResult, trainRun } from './training/loop.js';
+export {
+  createModel,
+  type TrainRunOptions,
+  type TrainRunResult,
+  trainRun,
+} from './training/loop.js';

@@ -40,6 +40,20 @@ export {
   selectBackend,
 } from './select.js';
 export {
+  FUSED_TRAINING_ENV,
+  FUSED_TRAINING_PATHS,
+  type FusedTrainingFlags,
+  fusedTrainingFlags,
+  parseFusedTraining,
+  setFusedTraining,
+} from './training/flags.js';
+export { type FusedTrainingRegistration, registerFusedTraining } from './training/register.js';
+export {
+  applyNativeThreads,
+  defaultNativeThreads,
+  type NativeThreads,
+} from './training/threads.js';
+export {
   registerWasmTrainingKernels,
   WASM_TRAINING_KERNELS,
   type WasmKernelRegistration,

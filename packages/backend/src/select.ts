@@ -12,6 +12,8 @@ import {
   NATIVE_PACKAGES,
   type NativePackageName,
 } from './native/packages.js';
+import { type FusedTrainingRegistration, registerFusedTraining } from './training/register.js';
+import { applyNativeThreads, loadedNativeThreads, type NativeThreads } from './training/threads.js';
 import { registerWasmTrainingKernels, type WasmKernelRegistration } from './wasm/register.js';
 
 /** The backends `selectBackend` knows, fastest first. */
@@ -49,6 +51,13 @@ export interface BackendSelection {
   skipped: SkippedBackend[];
   /** On wasm: the training kernels registered by this package (see `registerWasmTrainingKernels`). */
   wasmKernels?: WasmKernelRegistration;
+  /**
+   * On the native backend: the fused training kernels registered (see `registerFusedTraining`;
+   * turned off per path with `setFusedTraining` or `ONERUN_FUSED_TRAINING`).
+   */
+  fusedTraining?: FusedTrainingRegistration;
+  /** On the native backends: TensorFlow's thread pools, as set before the library loaded. */
+  nativeThreads?: NativeThreads;
   /** On the native backends: the version of the TensorFlow library loaded (`TF_Version()`). */
   tensorflowVersion?: string;
   /**
@@ -81,6 +90,17 @@ export interface SelectBackendOptions {
   loader?: ModuleLoader;
   /** Register the wasm training kernels when wasm is chosen (default true). */
   registerWasmKernels?: boolean;
+  /**
+   * Register the fused training kernels when the native CPU backend is chosen (default true;
+   * see `registerFusedTraining`).
+   */
+  registerFusedTraining?: boolean;
+  /**
+   * TensorFlow's intra-op and inter-op thread pools for the native backends, applied before the
+   * library loads (default: `TF_NUM_INTRAOP_THREADS` / `TF_NUM_INTEROP_THREADS` when set, else
+   * see `defaultNativeThreads`). No effect once TensorFlow is loaded in the process.
+   */
+  nativeThreads?: Partial<NativeThreads>;
 }
 
 /**
@@ -248,6 +268,12 @@ export async function selectBackend(
   }
   const skipped: SkippedBackend[] = [];
   const loadedGpuPackage = { value: false };
+  let nativeThreads: NativeThreads | undefined;
+  if (candidates.some((c) => c.tfjsName === 'tensorflow')) {
+    // TensorFlow reads the variables once, when it loads: once loaded, report what it read.
+    const loaded = tf.findBackendFactory('tensorflow') !== null;
+    nativeThreads = loaded ? loadedNativeThreads() : applyNativeThreads(options.nativeThreads);
+  }
   for (const c of candidates) {
     try {
       await tryCandidate(c, loader, folder, loadedGpuPackage);
@@ -277,7 +303,11 @@ export async function selectBackend(
     if (c.tfjsName === 'tensorflow') {
       const version = tensorflowVersion();
       if (version !== undefined) selection.tensorflowVersion = version;
-      selection.threads = Number(process.env.TF_NUM_INTRAOP_THREADS) || availableParallelism();
+      selection.threads = nativeThreads?.intraOp ?? availableParallelism();
+      if (nativeThreads !== undefined) selection.nativeThreads = nativeThreads;
+      if (c.backend === 'tensorflow' && options.registerFusedTraining !== false) {
+        selection.fusedTraining = registerFusedTraining('tensorflow');
+      }
     }
     if (c.backend === 'wasm' && options.registerWasmKernels !== false) {
       selection.wasmKernels = registerWasmTrainingKernels();

@@ -1,0 +1,196 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BATCH_NORM_TRAINING } from './batch-norm-kernels.js';
+import { fusedTrainingFlags, parseFusedTraining, setFusedTraining } from './flags.js';
+import { registerFusedTraining } from './register.js';
+import { RELU_GRAD } from './relu-grad.js';
+
+// The fused paths against tfjs's stock ones on the backend the suite runs on: the pure-JS cpu
+// backend (the composed kernels) and, in the native pass (`pnpm test:native`), tfjs-node
+// (TensorFlow's own fused ops). Both paths run in one process, switched by the flags.
+const backend = tf.getBackend();
+const TOLERANCE = 1e-4;
+
+function expectClose(actual: Float32Array | number[], expected: Float32Array | number[]): void {
+  expect(actual.length).toBe(expected.length);
+  let worst = 0;
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i] as number;
+    const e = expected[i] as number;
+    worst = Math.max(worst, Math.abs(a - e) / Math.max(1, Math.abs(e)));
+  }
+  expect(worst).toBeLessThan(TOLERANCE);
+}
+
+function bnMlp(): tf.Sequential {
+  const m = tf.sequential();
+  const init = (seed: number) => tf.initializers.glorotNormal({ seed });
+  m.add(
+    tf.layers.dense({ inputShape: [12], units: 16, useBias: false, kernelInitializer: init(1) }),
+  );
+  m.add(tf.layers.batchNormalization({ momentum: 0.9 }));
+  m.add(tf.layers.reLU());
+  m.add(tf.layers.dense({ units: 4, activation: 'softmax', kernelInitializer: init(2) }));
+  return m;
+}
+
+function bnCnn(): tf.Sequential {
+  const m = tf.sequential();
+  const init = (seed: number) => tf.initializers.heNormal({ seed });
+  m.add(
+    tf.layers.conv2d({
+      inputShape: [6, 6, 2],
+      filters: 3,
+      kernelSize: 3,
+      padding: 'same',
+      useBias: false,
+      kernelInitializer: init(3),
+    }),
+  );
+  m.add(tf.layers.batchNormalization());
+  m.add(tf.layers.activation({ activation: 'relu' }));
+  m.add(tf.layers.flatten());
+  m.add(tf.layers.dense({ units: 4, activation: 'softmax', kernelInitializer: init(4) }));
+  return m;
+}
+
+/** Weights (all, moving statistics included) and a prediction after a few momentum steps. */
+async function train(build: () => tf.Sequential, fused: boolean, inputShape: number[]) {
+  setFusedTraining(fused);
+  const model = build();
+  model.compile({ optimizer: tf.train.momentum(0.1, 0.9), loss: 'categoricalCrossentropy' });
+  const x = tf.randomNormal([10, ...inputShape], 0.5, 2, 'float32', 11);
+  const y = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 0, 1, 2, 3, 0, 1], 'int32'), 4).toFloat();
+  const kernels = new Set<string>();
+  for (let step = 0; step < 4; step++) {
+    const profile = await tf.profile(() => model.trainOnBatch(x, y));
+    for (const k of profile.kernels) kernels.add(k.name);
+  }
+  const weights = model.weights.map((w) => w.read().dataSync() as Float32Array);
+  const prediction = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync() as Float32Array);
+  tf.dispose([x, y]);
+  model.dispose();
+  return { weights, prediction, kernels };
+}
+
+describe(`fused training kernels on the '${backend}' backend`, () => {
+  const before = { ...fusedTrainingFlags() };
+  beforeAll(() => {
+    registerFusedTraining(backend);
+  });
+  afterAll(() => {
+    setFusedTraining(before);
+  });
+
+  for (const [name, build, shape] of [
+    ['dense + batch norm (2-D)', bnMlp, [12]],
+    ['conv + batch norm (4-D)', bnCnn, [6, 6, 2]],
+  ] as const) {
+    it(`${name}: weights, moving statistics and predictions match the stock path to 1e-4`, async () => {
+      const stock = await train(() => build(), false, [...shape]);
+      const fused = await train(() => build(), true, [...shape]);
+      expect(stock.kernels.has(BATCH_NORM_TRAINING)).toBe(false);
+      expect(fused.kernels.has(BATCH_NORM_TRAINING)).toBe(true);
+      expect(fused.weights.length).toBe(stock.weights.length);
+      fused.weights.forEach((w, i) => {
+        expectClose(w, stock.weights[i] as Float32Array);
+      });
+      expectClose(fused.prediction, stock.prediction);
+    });
+  }
+
+  it('gradients of x, scale and offset match the moments + batchNorm formula', () => {
+    setFusedTraining(true);
+    const x = tf.randomNormal([7, 5], 1, 3, 'float32', 5);
+    const scale = tf.randomUniform([5], 0.5, 2, 'float32', 6);
+    const offset = tf.randomNormal([5], 0, 1, 'float32', 7);
+    const w = tf.randomNormal([7, 5], 0, 1, 'float32', 8);
+    const loss = (fused: boolean) => (xs: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+      let y: tf.Tensor;
+      if (fused) {
+        [y] = tf.engine().runKernel(
+          BATCH_NORM_TRAINING,
+          { x: xs, scale: g, offset: b },
+          {
+            epsilon: 1e-3,
+          },
+        ) as tf.Tensor[] as [tf.Tensor];
+      } else {
+        const { mean, variance } = tf.moments(xs, [0]);
+        y = tf.batchNorm(xs, mean, variance, b, g, 1e-3);
+      }
+      return tf.sum(tf.mul(y, w)) as tf.Scalar;
+    };
+    const grads = (fused: boolean) =>
+      tf.tidy(() =>
+        tf
+          .grads(loss(fused))([x, scale, offset])
+          .map((g) => g.dataSync() as Float32Array),
+      );
+    const stock = grads(false);
+    grads(true).forEach((g, i) => {
+      expectClose(g, stock[i] as Float32Array);
+    });
+    tf.dispose([x, scale, offset, w]);
+  });
+
+  it('the ReLU gradient is dy where x > 0, else 0', () => {
+    setFusedTraining(true);
+    const x = tf.tensor2d([
+      [-2, 0, 0.5],
+      [3, -0.1, 1e-7],
+    ]);
+    const dy = tf.tensor2d([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    const dx = tf.tidy(() => tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.relu(v), dy)))(x));
+    expect(Array.from(dx.dataSync())).toEqual([0, 0, 3, 4, 0, 6]);
+    // The fused kernel exists on the native backend only; elsewhere tfjs's own gradient runs.
+    expect(tf.getKernel(RELU_GRAD, backend) !== undefined).toBe(backend === 'tensorflow');
+    tf.dispose([x, dy, dx]);
+  });
+
+  it('keeps the number of tensors flat over many fused training steps', async () => {
+    setFusedTraining(true);
+    const model = bnCnn();
+    model.compile({ optimizer: tf.train.momentum(0.1, 0.9), loss: 'categoricalCrossentropy' });
+    const x = tf.randomNormal([8, 6, 6, 2], 0, 1, 'float32', 12);
+    const y = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 0, 1, 2, 3], 'int32'), 4).toFloat();
+    await model.trainOnBatch(x, y);
+    const start = tf.memory().numTensors;
+    for (let i = 0; i < 20; i++) await model.trainOnBatch(x, y);
+    expect(tf.memory().numTensors).toBe(start);
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+});
+
+describe('fused training flags', () => {
+  const before = { ...fusedTrainingFlags() };
+  afterAll(() => {
+    setFusedTraining(before);
+  });
+
+  it('turn paths off and on one at a time', () => {
+    const off = { batchNorm: false, reluGrad: false, momentum: false };
+    expect(setFusedTraining(false)).toEqual(off);
+    expect(setFusedTraining({ batchNorm: true })).toEqual({ ...off, batchNorm: true });
+    expect(fusedTrainingFlags()).toEqual({ ...off, batchNorm: true });
+  });
+
+  it('read ONERUN_FUSED_TRAINING: on, off, or a list of the paths to keep', () => {
+    const on = { batchNorm: true, reluGrad: true, momentum: true };
+    expect(parseFusedTraining(undefined)).toEqual(on);
+    expect(parseFusedTraining('1')).toEqual(on);
+    expect(parseFusedTraining('off')).toEqual({
+      batchNorm: false,
+      reluGrad: false,
+      momentum: false,
+    });
+    expect(parseFusedTraining('batchNorm, momentum')).toEqual({ ...on, reluGrad: false });
+    expect(() => parseFusedTraining('batchnorm')).toThrow(
+      /ONERUN_FUSED_TRAINING: got "batchnorm".*batchNorm, reluGrad, momentum/,
+    );
+  });
+});

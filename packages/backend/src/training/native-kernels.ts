@@ -1,0 +1,130 @@
+import type { KernelFunc, Tensor, TensorInfo } from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
+import type { BatchNormTrainingAttrs } from './batch-norm-kernels.js';
+
+/** One TensorFlow op attribute, as tfjs-node's binding takes it. */
+interface OpAttr {
+  name: string;
+  type: number;
+  value: unknown;
+}
+
+/**
+ * The members of tfjs-node's `NodeJSKernelBackend` these kernels use: it runs any TensorFlow op
+ * by name with attributes. Named here rather than imported, since tfjs-node is the
+ * application's (optional) dependency, not this package's.
+ */
+export interface NativeBackendLike {
+  binding: {
+    TF_ATTR_TYPE: number;
+    TF_ATTR_FLOAT: number;
+    TF_ATTR_STRING: number;
+    TF_ATTR_BOOL: number;
+    TF_FLOAT: number;
+  };
+  executeSingleOutput(name: string, attrs: OpAttr[], inputs: TensorInfo[]): Tensor;
+  executeMultipleOutputs(
+    name: string,
+    attrs: OpAttr[],
+    inputs: TensorInfo[],
+    numOutputs: number,
+  ): Tensor[];
+  isUsingGpuDevice?: boolean;
+}
+
+function floatType(b: NativeBackendLike, name: string): OpAttr {
+  return { name, type: b.binding.TF_ATTR_TYPE, value: b.binding.TF_FLOAT };
+}
+
+function batchNormAttrs(b: NativeBackendLike, epsilon: number): OpAttr[] {
+  return [
+    floatType(b, 'T'),
+    floatType(b, 'U'),
+    { name: 'epsilon', type: b.binding.TF_ATTR_FLOAT, value: epsilon },
+    { name: 'data_format', type: b.binding.TF_ATTR_STRING, value: 'NHWC' },
+    { name: 'is_training', type: b.binding.TF_ATTR_BOOL, value: true },
+  ];
+}
+
+/** Any channels-last tensor as the NHWC batch TensorFlow's fused batch norm takes. */
+function asNhwc(x: Tensor): Tensor {
+  if (x.rank === 4) return x;
+  const channels = x.shape.at(-1) ?? 1;
+  return tf.reshape(x, [x.size / channels, 1, 1, channels]);
+}
+
+/**
+ * Batch norm forward in training mode on the native backend: one `FusedBatchNormV3`. On the CPU
+ * its `reserve_space_1/2` outputs are the batch mean and the biased variance (the third output
+ * is the Bessel-corrected variance, which Keras-style moving averages do not use).
+ */
+export const nativeBatchNormTraining: KernelFunc = ({ inputs, attrs, backend }) => {
+  const b = backend as NativeBackendLike;
+  const { x, scale, offset } = inputs as { x: Tensor; scale: Tensor; offset: Tensor };
+  const { epsilon } = attrs as unknown as BatchNormTrainingAttrs;
+  const x4 = asNhwc(x);
+  const empty = tf.tensor1d([], 'float32');
+  const outs = b.executeMultipleOutputs(
+    'FusedBatchNormV3',
+    [
+      ...batchNormAttrs(b, epsilon),
+      { name: 'exponential_avg_factor', type: b.binding.TF_ATTR_FLOAT, value: 1 },
+    ],
+    [x4, scale, offset, empty, empty],
+    6,
+  );
+  const [y4, batchMean, batchVariance, mean, variance, reserve] = outs as [
+    Tensor,
+    Tensor,
+    Tensor,
+    Tensor,
+    Tensor,
+    Tensor,
+  ];
+  tf.dispose([empty, batchMean, batchVariance, reserve]);
+  if (x4 === x) return [y4, mean, variance];
+  const y = tf.reshape(y4, x.shape);
+  tf.dispose([x4, y4]);
+  return [y, mean, variance];
+};
+
+/** Its gradient: one `FusedBatchNormGradV2` (training mode) from the saved mean and variance. */
+export const nativeBatchNormTrainingGrad: KernelFunc = ({ inputs, attrs, backend }) => {
+  const b = backend as NativeBackendLike;
+  const { dy, x, scale, mean, variance } = inputs as Record<string, Tensor>;
+  const { epsilon } = attrs as unknown as BatchNormTrainingAttrs;
+  const dy4 = asNhwc(dy as Tensor);
+  const x4 = asNhwc(x as Tensor);
+  const outs = b.executeMultipleOutputs(
+    'FusedBatchNormGradV2',
+    batchNormAttrs(b, epsilon),
+    [dy4, x4, scale as Tensor, mean as Tensor, variance as Tensor],
+    5,
+  );
+  const [dx4, dScale, dOffset, r3, r4] = outs as [Tensor, Tensor, Tensor, Tensor, Tensor];
+  tf.dispose([r3, r4]);
+  if (x4 === x) return [dx4, dScale, dOffset];
+  const dx = tf.reshape(dx4, (x as Tensor).shape);
+  tf.dispose([dy4, x4, dx4]);
+  return [dx, dScale, dOffset];
+};
+
+/** `dy · (x > 0)` as TensorFlow's `ReluGrad`: one op where tfjs runs cast, step and multiply. */
+export const nativeReluGrad: KernelFunc = ({ inputs, backend }) => {
+  const b = backend as NativeBackendLike;
+  const { dy, x } = inputs as { dy: Tensor; x: Tensor };
+  return b.executeSingleOutput('ReluGrad', [floatType(b, 'T')], [dy, x]);
+};
+
+/** One momentum step as four TensorFlow ops run back to back (see `MOMENTUM_UPDATE`). */
+export const nativeMomentumUpdate: KernelFunc = ({ inputs, backend }) => {
+  const b = backend as NativeBackendLike;
+  const { value, accumulation, gradient, m, c } = inputs as Record<string, Tensor>;
+  const t = [floatType(b, 'T')];
+  const scaled = b.executeSingleOutput('Mul', t, [m as Tensor, accumulation as Tensor]);
+  const newAccumulation = b.executeSingleOutput('AddV2', t, [scaled, gradient as Tensor]);
+  const step = b.executeSingleOutput('Mul', t, [c as Tensor, newAccumulation]);
+  const newValue = b.executeSingleOutput('AddV2', t, [step, value as Tensor]);
+  tf.dispose([scaled, step]);
+  return [newAccumulation, newValue];
+};
