@@ -64,7 +64,11 @@ export async function trainEpochBatches(
     window.add(ce);
     const before = at.collected();
     t0 = performance.now();
-    await list.onBatchEnd(b, { batch: b, size, loss: ce } as unknown as tf.Logs);
+    // The callbacks get their own copy of the loss: tfjs's CustomCallback reads and disposes the
+    // tensors in the logs, and `ce` must live until the loss window reads it.
+    const loss = tf.clone(ce);
+    await list.onBatchEnd(b, { batch: b, size, loss } as unknown as tf.Logs);
+    if (!loss.isDisposed) loss.dispose();
     tally.callbackMs += performance.now() - t0;
     const step = epoch * E + b;
     batches = b + 1;

@@ -106,6 +106,30 @@ describe('epochOrder', () => {
 });
 
 describe('trainRun', () => {
+  it('hands onBatchEnd callbacks the batch loss as model.fit does, without freeing its own copy', async () => {
+    const seen: number[][] = [[], []];
+    const before = tf.memory().numTensors;
+    const result = await trainRun({
+      config: config('baseline', 2),
+      data,
+      stores: { members: new MemorySnapshotStore() },
+      extraCallbacks: [
+        {
+          onBatchEnd: async (_batch, logs) =>
+            void seen[seen[0]!.length < 3 ? 0 : 1]!.push(logs?.loss as number),
+        },
+      ],
+    });
+    // 3 updates an epoch; each epoch's training loss is the mean of its batches' losses.
+    expect(seen.map((s) => s.length)).toEqual([3, 3]);
+    result.progress.history.forEach((h, e) => {
+      const batches = seen[e]!;
+      expect(h.trainLoss).toBeCloseTo(batches.reduce((a, v) => a + v, 0) / batches.length, 6);
+    });
+    result.model.dispose();
+    expect(tf.memory().numTensors).toBeLessThanOrEqual(before + 1);
+  });
+
   it.each(['sse', 'fge', 'swa'] as const)(
     '%s keeps the tensor count flat across epochs and collects where its schedule says',
     async (method) => {
