@@ -222,6 +222,35 @@ describe('defect 2: two processes in one run folder', () => {
     await expectLikeReference('sse', dir);
   });
 
+  it('a second compare on the same --out fails at once; the first finishes undisturbed', async () => {
+    const dir = join(root, 'd2-compare');
+    const args = [
+      'compare',
+      ...SMALL,
+      '--budget',
+      '6',
+      '--methods',
+      'sse',
+      '--no-curve',
+      '--out',
+      dir,
+    ];
+    const child = startOnerun(args);
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    await waitFor('the first comparison to take the lock', async () =>
+      (await readFile(join(dir, RUN_LOCK_FILE), 'utf8').catch(() => '')).includes(
+        `"pid":${child.pid},`,
+      ),
+    );
+    const second = await onerunHere(args);
+    expect(second.code).toBe(2);
+    // The comparison's own lock, not a method's: the curve and the report have none of their own.
+    expect(second.stderr).toContain(`${join(dir, RUN_LOCK_FILE)}: a live process`);
+    expect(await exit).toBe(0);
+    expect(JSON.parse(await readFile(join(dir, 'compare.json'), 'utf8')).status).toBe('done');
+    expect(await readdir(dir)).not.toContain(RUN_LOCK_FILE);
+  });
+
   it('a lock left by a killed process is taken over', async () => {
     const dir = await killedAfterEpoch3('d2-stale');
     const r = await onerunHere(train('sse', dir));

@@ -12,6 +12,7 @@ import { type ReportContent, type Table, writeReport } from '../report/html.js';
 import { metricsCsv } from '../report/metrics-csv.js';
 import { readJsonIfExists, writeFileAtomic, writeJson } from '../run-folder/files.js';
 import { RunFolder } from '../run-folder/folder.js';
+import { lockRunFolder, RUN_LOCK_FILE, type RunLock } from '../run-folder/lock.js';
 import { ensureDir } from '../run-folder/out-dir.js';
 import type { RunFile } from '../run-folder/records.js';
 import type { BackendRecord, MethodName, RunConfig } from '../training/config.js';
@@ -123,7 +124,7 @@ function planInCompare(method: MethodName, config: RunConfig, trainSize: number)
 async function prepareCompareOut(dir: string, settings: CompareSettings, force: boolean) {
   const path = join(dir, 'compare.json');
   const existing = await readJsonIfExists<CompareFile>(path);
-  const nonEmpty = existsSync(dir) && (await readdir(dir)).length > 0;
+  const nonEmpty = existsSync(dir) && (await readdir(dir)).some((name) => name !== RUN_LOCK_FILE);
   if (force) {
     for (const name of COMPARE_ENTRIES) await rm(join(dir, name), { recursive: true, force: true });
   } else if (existing?.status === 'done') {
@@ -168,7 +169,11 @@ export async function compare(options: CompareOptions): Promise<CompareOutcome> 
   }
   const configs = new Map(settings.methods.map((m) => [m, methodConfig(settings, m)]));
   const data: LoadedData = await loadDataFor(configs.values().next().value as RunConfig);
+  // One process per comparison, as per run folder: a second one on the same --out would also
+  // train the curve and rewrite compare.json and the report; it fails at once (exit 2).
+  let lock: RunLock | undefined;
   try {
+    lock = await lockRunFolder(dir);
     // Refuse bad budgets before anything is written.
     const plans = new Map<MethodName, MethodPlan>();
     for (const [m, c] of configs) plans.set(m, planInCompare(m, c, data.train.size));
@@ -249,6 +254,7 @@ export async function compare(options: CompareOptions): Promise<CompareOutcome> 
     } satisfies CompareFile);
     return { dir, rows, ...(curve ? { curve } : {}), table, report, seconds, backend };
   } finally {
+    await lock?.release();
     data.dispose();
   }
 }
