@@ -378,6 +378,18 @@ function secondSettingTable() {
       at('swa', 'bn'),
     ],
     [
+      'SWA swa_lr 0.05, 1 budget',
+      at('swa', 'bn', 'swa-lr0.05'),
+      'baseline (SGD)',
+      at('baseline', 'final'),
+    ],
+    [
+      'SWA swa_lr 0.05, 1.5 budgets',
+      at('swa', 'budget-1.5', 'swa-lr0.05'),
+      'baseline (SGD)',
+      at('baseline', 'final'),
+    ],
+    [
       'SWA swa_lr 0.05, 1.5 budgets',
       at('swa', 'budget-1.5', 'swa-lr0.05'),
       'SWA swa_lr 0.01, 1.5 budgets',
