@@ -427,8 +427,8 @@ function timeTable() {
     groups.set(kind, g);
   }
   const lines = [
-    '| job | runs | wall time per run, s (mean) |',
-    '| --- | ---- | --------------------------- |',
+    '| job | runs | wall time per run, s (mean; the last attempt of a resumed job; a shared 2-core machine) |',
+    '| --- | ---- | ------------------------------------------------------------------------------------ |',
   ];
   for (const [kind, s] of groups) lines.push(`| ${kind} | ${s.length} | ${mean(s).toFixed(0)} |`);
   return lines.join('\n');
@@ -645,6 +645,8 @@ const generated = [
   '![test error and NLL vs budget](results-budget-mlp.svg)',
   '',
   '![ensemble size curves](results-ensemble-size.svg)',
+  '',
+  'Reliability diagrams: bars are the accuracy in each confidence bin, red ticks its mean confidence, the number the examples in it (all test predictions of all seeds).',
   '',
   ...(plots['results-reliability-mlp.svg']
     ? ['![reliability diagrams, MLP](results-reliability-mlp.svg)', '']
