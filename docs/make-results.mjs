@@ -6,6 +6,7 @@
 // The runs come from docs/study/run-study.mjs. Verdicts follow the rules pre-registered in
 // docs/RESULTS.md (docs/study/stats.mjs).
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { collect, pooledReliability } from './study/collect.mjs';
@@ -38,6 +39,7 @@ if (values.collect) {
         collected: new Date().toISOString(),
         commits: [...new Set(jobs.map((j) => j.commit))],
         node: process.version,
+        tfjs: tfjsVersion(),
         backends,
         jobs,
         rows,
@@ -52,6 +54,13 @@ if (values.collect) {
 
 const results = JSON.parse(readFileSync(RESULTS_JSON, 'utf8'));
 const { rows, curves } = results;
+
+/** The tfjs the app runs on (its `@tensorflow/tfjs-core`), as installed here. */
+function tfjsVersion() {
+  const require = createRequire(join(process.cwd(), 'apps', 'trainer', 'package.json'));
+  return JSON.parse(readFileSync(require.resolve('@tensorflow/tfjs-core/package.json'), 'utf8'))
+    .version;
+}
 
 function backendText(b) {
   const tf = b.tensorflowVersion ? `, TensorFlow ${b.tensorflowVersion}` : '';
@@ -613,7 +622,7 @@ const progress = [
   `CNN B = ${CNN.budget}: ${seedsDone('cnn', CNN.budget)}/${CNN.seeds} seeds`,
 ].join('; ');
 const generated = [
-  `Collected ${results.collected.slice(0, 16).replace('T', ' ')} UTC from ${results.jobs.length} finished jobs (${progress}); commits ${results.commits.map((c) => c.slice(0, 7)).join(', ')}; ${results.backends.join('; ')}; Node ${results.node}.`,
+  `Collected ${results.collected.slice(0, 16).replace('T', ' ')} UTC from ${results.jobs.length} finished jobs (${progress}); commits ${results.commits.map((c) => c.slice(0, 7)).join(', ')}; ${results.backends.join('; ')}; tfjs ${results.tfjs ?? '?'}; Node ${results.node}.`,
   '',
   '### Verdicts (primary claims)',
   '',
