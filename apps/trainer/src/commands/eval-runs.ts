@@ -1,7 +1,7 @@
 import { type ClassificationMetrics, Ensemble, type SnapshotSource } from '@onerun/ensemble';
 import type { SnapshotEntry, SnapshotStore } from '@onerun/snapshots';
 import { RunFolderError, UsageError } from '../errors.js';
-import { pick } from '../evaluation/score-run.js';
+import { byKind, pick } from '../evaluation/score-run.js';
 import { METRIC_COLUMNS, metricCells } from '../report/format.js';
 import type { Table } from '../report/html.js';
 import { RunFolder } from '../run-folder/folder.js';
@@ -30,8 +30,7 @@ export interface RunsEnsembleResult {
 
 /** The model a run ends with: SWA's average (BN recomputed), else its last collected member. */
 function finalModel(config: RunConfig, entries: SnapshotEntry[]): SnapshotEntry | undefined {
-  const kind = config.method === 'swa' ? 'swa' : 'member';
-  return entries.filter((e) => e.tags?.kind === kind).at(-1);
+  return byKind(entries, config.method === 'swa' ? 'swa' : 'member').at(-1);
 }
 
 /** Several runs' stores as one source of snapshots, each id prefixed with its run's index. */

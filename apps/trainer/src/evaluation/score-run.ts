@@ -71,7 +71,7 @@ export interface SwaAtEpoch {
 const BINS = 15;
 
 /** Members of an ensemble method; the final models of SWA. */
-function byKind(entries: SnapshotEntry[], kind: string): SnapshotEntry[] {
+export function byKind(entries: SnapshotEntry[], kind: string): SnapshotEntry[] {
   return entries.filter((e) => e.tags?.kind === kind);
 }
 

@@ -1,3 +1,4 @@
+import { readWeights, writeWeights } from '@onerun/core';
 import type { SnapshotStore } from '@onerun/snapshots';
 import { type SwaCallback, Swag } from '@onerun/swa';
 import * as tf from '@tensorflow/tfjs';
@@ -29,7 +30,7 @@ export async function saveSwaMilestone(args: {
   step: number;
 }): Promise<SwaMilestone> {
   const { model, averager, swa, members, epoch, step } = args;
-  const iterate = model.weights.map((w) => tf.clone(w.read()));
+  const iterate = readWeights(model);
   try {
     const meta = (kind: string) => ({
       step: step - 1,
@@ -52,7 +53,7 @@ export async function saveSwaMilestone(args: {
       ...(swag ? { swag } : {}),
     };
   } finally {
-    model.setWeights(iterate);
+    writeWeights(model, iterate);
     tf.dispose(iterate);
   }
 }
