@@ -110,34 +110,29 @@ export function resultsTable(entries: ResultEntry[]): Table {
         '',
       ]);
     }
-    rows.push(...swaAtEpochRows(metrics, `  ${name}, `, ['']));
+    for (const m of swaAtEpochModels(metrics)) {
+      rows.push([`  ${name}, ${m.name}`, m.label, ...metricCells(m.metrics), '']);
+    }
   }
   return { columns: ['method', 'result', ...METRIC_COLUMNS, 'train s'], rows };
 }
 
-/** Rows of the SWA models a run also scored before its end (`--swa-score-at`). */
-function swaAtEpochRows(metrics: RunMetrics, prefix: string, tail: string[]): string[][] {
+/** The SWA models a run also scored before its end (`--swa-score-at`): name, label, metrics. */
+function swaAtEpochModels(metrics: RunMetrics) {
   return (metrics.swa?.atEpochs ?? []).flatMap((at) => [
-    [
-      `${prefix}after epoch ${at.epoch}`,
-      `average of ${at.averaged}`,
-      ...metricCells(at.result),
-      ...tail,
-    ],
-    [
-      `${prefix}after epoch ${at.epoch}, stale BN`,
-      'average, no recompute',
-      ...metricCells(at.staleBatchNorm),
-      ...tail,
-    ],
+    { name: `after epoch ${at.epoch}`, label: `average of ${at.averaged}`, metrics: at.result },
+    {
+      name: `after epoch ${at.epoch}, stale BN`,
+      label: 'average, no recompute',
+      metrics: at.staleBatchNorm,
+    },
     ...(at.swag
       ? [
-          [
-            `${prefix}after epoch ${at.epoch}, SWAG`,
-            swagLabel(at.swag),
-            ...metricCells(at.swag.metrics),
-            ...tail,
-          ],
+          {
+            name: `after epoch ${at.epoch}, SWAG`,
+            label: swagLabel(at.swag),
+            metrics: at.swag.metrics,
+          },
         ]
       : []),
   ]);
@@ -201,7 +196,7 @@ export function evalTable(metrics: RunMetrics): Table {
     rows.push([`SWAG, ${swagLabel(metrics.swag)}`, '', ...metricCells(metrics.swag.metrics)]);
   }
   rows.push(
-    ...swaAtEpochRows(metrics, 'SWA ', []).map(([name, , ...cells]) => [name ?? '', '', ...cells]),
+    ...swaAtEpochModels(metrics).map((m) => [`SWA ${m.name}`, '', ...metricCells(m.metrics)]),
   );
   if (metrics.disagreement !== undefined && metrics.members.length > 1) {
     rows.push(['member disagreement', '', pct(metrics.disagreement), '', '', '']);
