@@ -43,6 +43,7 @@ export async function trainEpochBatches(
   const train = data.train;
   const E = plan.stepsPerEpoch;
   const sink = run.options.progress;
+  const extraCallbacks = (run.options.extraCallbacks?.length ?? 0) > 0;
   await list.onEpochBegin(epoch);
   const order = epochOrder(config.seed, epoch, train.size);
   const started = performance.now();
@@ -64,11 +65,12 @@ export async function trainEpochBatches(
     window.add(ce);
     const before = at.collected();
     t0 = performance.now();
-    // The callbacks get their own copy of the loss: tfjs's CustomCallback reads and disposes the
-    // tensors in the logs, and `ce` must live until the loss window reads it.
-    const loss = tf.clone(ce);
+    // The caller's extra callbacks (tfjs CustomCallbacks) read and dispose the tensors in their
+    // logs, and `ce` must live until the loss window reads it: they get a copy of the loss. The
+    // packages' callbacks only read it, so plain runs add no kernel here.
+    const loss = extraCallbacks ? tf.clone(ce) : ce;
     await list.onBatchEnd(b, { batch: b, size, loss } as unknown as tf.Logs);
-    if (!loss.isDisposed) loss.dispose();
+    if (loss !== ce && !loss.isDisposed) loss.dispose();
     tally.callbackMs += performance.now() - t0;
     const step = epoch * E + b;
     batches = b + 1;
