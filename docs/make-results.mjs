@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { collect, pooledReliability } from './study/collect.mjs';
 import { CNN, MLP_SEEDS } from './study/jobs.mjs';
-import { mean, paired, sd, tCritical, verdict } from './study/stats.mjs';
+import { halfWidth, mean, paired, verdict } from './study/stats.mjs';
 import { linePanel, reliabilityPanel, svgGrid } from './study/svg.mjs';
 
 const DOCS = 'docs';
@@ -299,7 +299,7 @@ function meanCell(values, scale, digits) {
   if (values.length === 0) return '—';
   const m = mean(values) * scale;
   if (values.length < 2) return m.toFixed(digits);
-  const half = (tCritical(values.length - 1) * sd(values) * scale) / Math.sqrt(values.length);
+  const half = halfWidth(values) * scale;
   return `${m.toFixed(digits)} ± ${half.toFixed(digits)}`;
 }
 
@@ -475,8 +475,7 @@ function budgetSvg() {
             ),
           }))
           .filter((p) => p.v.length > 0);
-        const half = (v) =>
-          v.length > 1 ? (tCritical(v.length - 1) * sd(v)) / Math.sqrt(v.length) : 0;
+        const half = (v) => (v.length > 1 ? halfWidth(v) : 0);
         return {
           name,
           color,

@@ -77,7 +77,7 @@ export function collect(runs) {
     for (const { method } of output.rows) record.trainSeconds[method] = secondsOf(method);
     for (const { method } of output.rows) {
       const metrics = metricsOf(method);
-      const extra = { trainSeconds: secondsOf(method) };
+      const extra = { trainSeconds: record.trainSeconds[method] };
       if (method === 'baseline') row('baseline', 'final', 1, metrics.result, extra);
       if (method === 'sse' || method === 'fge') {
         const M = metrics.models;

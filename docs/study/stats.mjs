@@ -25,12 +25,18 @@ export const sd = (xs) =>
     ? Number.NaN
     : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
 
+/** Half-width of the t-interval of the mean of `xs` (NaN for fewer than two values). */
+export function halfWidth(xs, level = 0.95) {
+  const n = xs.length;
+  return n > 1 ? (tCritical(n - 1, level) * sd(xs)) / Math.sqrt(n) : Number.NaN;
+}
+
 /** Mean, SD, n, t-intervals (95% and 90%) and the count of negative differences. */
 export function paired(ds) {
   const n = ds.length;
   const m = mean(ds);
   const s = sd(ds);
-  const half = (level) => (n > 1 ? (tCritical(n - 1, level) * s) / Math.sqrt(n) : Number.NaN);
+  const half = (level) => halfWidth(ds, level);
   return {
     n,
     mean: m,
