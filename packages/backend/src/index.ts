@@ -39,6 +39,7 @@ export {
   type SkippedBackend,
   selectBackend,
 } from './select.js';
+export { categoricalCrossentropy } from './training/cross-entropy-loss.js';
 export {
   FUSED_TRAINING_ENV,
   FUSED_TRAINING_PATHS,

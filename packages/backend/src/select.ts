@@ -52,8 +52,9 @@ export interface BackendSelection {
   /** On wasm: the training kernels registered by this package (see `registerWasmTrainingKernels`). */
   wasmKernels?: WasmKernelRegistration;
   /**
-   * On the native backend: the fused training kernels registered (see `registerFusedTraining`;
-   * turned off per path with `setFusedTraining` or `ONERUN_FUSED_TRAINING`).
+   * On the native backend and on wasm: the fused training kernels registered (see
+   * `registerFusedTraining`; turned off per path with `setFusedTraining` or
+   * `ONERUN_FUSED_TRAINING`).
    */
   fusedTraining?: FusedTrainingRegistration;
   /** On the native backends: TensorFlow's thread pools, as set before the library loaded. */
@@ -91,8 +92,8 @@ export interface SelectBackendOptions {
   /** Register the wasm training kernels when wasm is chosen (default true). */
   registerWasmKernels?: boolean;
   /**
-   * Register the fused training kernels when the native CPU backend is chosen (default true;
-   * see `registerFusedTraining`).
+   * Register the fused training kernels when the native CPU backend or wasm is chosen (default
+   * true; see `registerFusedTraining`).
    */
   registerFusedTraining?: boolean;
   /**
@@ -311,6 +312,9 @@ export async function selectBackend(
     }
     if (c.backend === 'wasm' && options.registerWasmKernels !== false) {
       selection.wasmKernels = registerWasmTrainingKernels();
+    }
+    if (c.backend === 'wasm' && options.registerFusedTraining !== false) {
+      selection.fusedTraining = registerFusedTraining('wasm');
     }
     selection.summary = summarize(c, skipped);
     return selection;

@@ -1,3 +1,4 @@
+import { categoricalCrossentropy } from '@onerun/backend';
 import * as tf from '@tensorflow/tfjs';
 
 /** One SGD update on a batch, and the disposal of what it holds. */
@@ -8,8 +9,9 @@ export interface SgdUpdate {
 }
 
 /**
- * One SGD update on a batch: cross-entropy of the softmax outputs plus `weightDecay/2·Σ‖W‖²`
- * over the kernels (not batch-norm parameters or biases). Returns the batch's cross-entropy.
+ * One SGD update on a batch: cross-entropy of the softmax outputs (tfjs-layers' formula, as
+ * `@onerun/backend`'s fused kernel where the backend has it) plus `weightDecay/2·Σ‖W‖²` over the
+ * kernels (not batch-norm parameters or biases). Returns the batch's cross-entropy.
  */
 export function sgdUpdate(
   model: tf.LayersModel,
@@ -27,7 +29,7 @@ export function sgdUpdate(
       const cost = optimizer.minimize(
         () => {
           const p = model.apply(x, { training: true }) as tf.Tensor;
-          ce = tf.keep(tf.mean(tf.metrics.categoricalCrossentropy(y, p)) as tf.Scalar);
+          ce = tf.keep(tf.mean(categoricalCrossentropy(y, p)) as tf.Scalar);
           if (weightDecay === 0) return ce;
           return tf.add(ce, tf.mul(decay, tf.addN(kernels.map((k) => tf.sum(tf.square(k))))));
         },

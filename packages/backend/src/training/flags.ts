@@ -18,10 +18,28 @@ export interface FusedTrainingFlags {
    * TensorFlow ops, in the same order) instead of four tfjs kernels in a `tidy`.
    */
   momentum: boolean;
+  /**
+   * A dense layer's training-mode product, bias and ReLU as one kernel (`MatMul`, `BiasAdd`,
+   * `Relu` on the native backend) whose gradient runs rank-2 products without reshapes, and
+   * only those a variable needs, instead of tfjs's fused `matMul` and its gradient.
+   */
+  dense: boolean;
+  /**
+   * Categorical cross-entropy (a model compiled with `'categoricalCrossentropy'`, or
+   * `categoricalCrossentropy` of this package) as one kernel forward and one backward instead of
+   * some twenty tfjs kernels: the same formula, normalization and clipping included.
+   */
+  crossEntropy: boolean;
 }
 
 /** The names of the fused paths, as `ONERUN_FUSED_TRAINING` takes them. */
-export const FUSED_TRAINING_PATHS = ['batchNorm', 'reluGrad', 'momentum'] as const;
+export const FUSED_TRAINING_PATHS = [
+  'batchNorm',
+  'reluGrad',
+  'momentum',
+  'dense',
+  'crossEntropy',
+] as const;
 
 /**
  * The environment variable that sets the fused paths at load: `0`/`off`/`none` turns all of them
@@ -36,7 +54,13 @@ type Holder = { [KEY]?: FusedTrainingFlags };
 
 /** Reads a value of `ONERUN_FUSED_TRAINING` (see {@link FUSED_TRAINING_ENV}). */
 export function parseFusedTraining(value: string | undefined): FusedTrainingFlags {
-  const all = (on: boolean): FusedTrainingFlags => ({ batchNorm: on, reluGrad: on, momentum: on });
+  const all = (on: boolean): FusedTrainingFlags => ({
+    batchNorm: on,
+    reluGrad: on,
+    momentum: on,
+    dense: on,
+    crossEntropy: on,
+  });
   const text = (value ?? '').trim();
   if (text === '' || /^(1|on|all|true)$/i.test(text)) return all(true);
   if (/^(0|off|none|false)$/i.test(text)) return all(false);
@@ -69,7 +93,7 @@ export function setFusedTraining(flags: Partial<FusedTrainingFlags> | boolean): 
   const current = fusedTrainingFlags();
   const next =
     typeof flags === 'boolean'
-      ? { batchNorm: flags, reluGrad: flags, momentum: flags }
+      ? { batchNorm: flags, reluGrad: flags, momentum: flags, dense: flags, crossEntropy: flags }
       : { ...current, ...flags };
   (globalThis as Holder)[KEY] = next;
   return next;

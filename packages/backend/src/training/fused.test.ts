@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BATCH_NORM_TRAINING } from './batch-norm-kernels.js';
+import { CATEGORICAL_CROSSENTROPY } from './cross-entropy-kernels.js';
+import { categoricalCrossentropy } from './cross-entropy-loss.js';
+import { DENSE } from './dense-kernels.js';
 import { fusedTrainingFlags, parseFusedTraining, setFusedTraining } from './flags.js';
 import { registerFusedTraining } from './register.js';
 import { RELU_GRAD } from './relu-grad.js';
@@ -31,6 +34,25 @@ function bnMlp(): tf.Sequential {
   m.add(tf.layers.batchNormalization({ momentum: 0.9 }));
   m.add(tf.layers.reLU());
   m.add(tf.layers.dense({ units: 4, activation: 'softmax', kernelInitializer: init(2) }));
+  return m;
+}
+
+/** Dense layers with a bias and each activation kind: ReLU inside the kernel, tanh after it. */
+function denseMlp(): tf.Sequential {
+  const m = tf.sequential();
+  const init = (seed: number) => tf.initializers.glorotNormal({ seed });
+  const bias = (seed: number) => tf.initializers.randomNormal({ seed, stddev: 0.3 });
+  m.add(
+    tf.layers.dense({
+      inputShape: [12],
+      units: 16,
+      activation: 'relu',
+      kernelInitializer: init(5),
+      biasInitializer: bias(6),
+    }),
+  );
+  m.add(tf.layers.dense({ units: 8, activation: 'tanh', kernelInitializer: init(7) }));
+  m.add(tf.layers.dense({ units: 4, activation: 'softmax', kernelInitializer: init(8) }));
   return m;
 }
 
@@ -82,15 +104,18 @@ describe(`fused training kernels on the '${backend}' backend`, () => {
     setFusedTraining(before);
   });
 
-  for (const [name, build, shape] of [
-    ['dense + batch norm (2-D)', bnMlp, [12]],
-    ['conv + batch norm (4-D)', bnCnn, [6, 6, 2]],
+  for (const [name, build, shape, fusedKernel] of [
+    ['dense + batch norm (2-D)', bnMlp, [12], BATCH_NORM_TRAINING],
+    ['conv + batch norm (4-D)', bnCnn, [6, 6, 2], BATCH_NORM_TRAINING],
+    ['dense with bias, ReLU, tanh and softmax', denseMlp, [12], DENSE],
   ] as const) {
     it(`${name}: weights, moving statistics and predictions match the stock path to 1e-4`, async () => {
       const stock = await train(() => build(), false, [...shape]);
       const fused = await train(() => build(), true, [...shape]);
-      expect(stock.kernels.has(BATCH_NORM_TRAINING)).toBe(false);
-      expect(fused.kernels.has(BATCH_NORM_TRAINING)).toBe(true);
+      for (const kernel of [fusedKernel, CATEGORICAL_CROSSENTROPY]) {
+        expect(stock.kernels.has(kernel)).toBe(false);
+        expect(fused.kernels.has(kernel)).toBe(true);
+      }
       expect(fused.weights.length).toBe(stock.weights.length);
       fused.weights.forEach((w, i) => {
         expectClose(w, stock.weights[i] as Float32Array);
@@ -134,6 +159,96 @@ describe(`fused training kernels on the '${backend}' backend`, () => {
     tf.dispose([x, scale, offset, w]);
   });
 
+  it('dense gradients are dy·Wᵀ, xᵀ·dy and Σ dy, through the ReLU where it is on', () => {
+    setFusedTraining(true);
+    const x = tf.randomNormal([6, 5], 0, 1, 'float32', 21);
+    const kernel = tf.randomNormal([5, 3], 0, 1, 'float32', 22);
+    const bias = tf.randomNormal([3], 0, 1, 'float32', 23);
+    const w = tf.randomNormal([6, 3], 0, 1, 'float32', 24);
+    for (const activation of ['linear', 'relu'] as const) {
+      const fused = (a: tf.Tensor, k: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(
+          tf.mul(
+            tf.engine().runKernel(DENSE, { x: a, kernel: k, bias: b }, { activation }) as tf.Tensor,
+            w,
+          ),
+        ) as tf.Scalar;
+      const formula = (a: tf.Tensor, k: tf.Tensor, b: tf.Tensor) => {
+        const z = tf.add(tf.matMul(a, k), b);
+        return tf.sum(tf.mul(activation === 'relu' ? tf.relu(z) : z, w)) as tf.Scalar;
+      };
+      const grads = (f: typeof fused) =>
+        tf.tidy(() =>
+          tf
+            .grads(f)([x, kernel, bias])
+            .map((g) => g.dataSync() as Float32Array),
+        );
+      const expected = grads(formula);
+      grads(fused).forEach((g, i) => {
+        expectClose(g, expected[i] as Float32Array);
+      });
+    }
+    tf.dispose([x, kernel, bias, w]);
+  });
+
+  it("cross-entropy and its gradient match tfjs-layers' formula, clipping and normalization included", async () => {
+    setFusedTraining(true);
+    // Rows: a softmax output, one with entries below ε and at 1 (clipped), one that does not
+    // sum to 1 (normalized first), soft labels.
+    const probs = tf.tensor2d([
+      [0.7, 0.2, 0.1],
+      [1e-9, 1, 0],
+      [0.5, 1.5, 2],
+      [0.3, 0.3, 0.4],
+    ]);
+    const target = tf.tensor2d([
+      [1, 0, 0],
+      [1, 0, 0],
+      [0, 0, 1],
+      [0.2, 0.5, 0.3],
+    ]);
+    const weights = tf.tensor1d([1, -2, 0.5, 3]);
+    const lossOf = (f: (t: tf.Tensor, p: tf.Tensor) => tf.Tensor) => (p: tf.Tensor) =>
+      tf.sum(tf.mul(f(target, p), weights)) as tf.Scalar;
+    const run = (f: (t: tf.Tensor, p: tf.Tensor) => tf.Tensor) =>
+      tf.tidy(() => ({
+        loss: f(target, probs).dataSync() as Float32Array,
+        grad: tf.grad(lossOf(f))(probs).dataSync() as Float32Array,
+      }));
+    const stock = run(tf.metrics.categoricalCrossentropy);
+    const fused = run(categoricalCrossentropy);
+    const profile = await tf.profile(() => categoricalCrossentropy(target, probs));
+    expect(profile.kernels.map((k) => k.name)).toContain(CATEGORICAL_CROSSENTROPY);
+    tf.dispose(profile.result as tf.Tensor);
+    expectClose(fused.loss, stock.loss);
+    expectClose(fused.grad, stock.grad);
+    // The clipped entries of row 2 get no gradient, as in tfjs.
+    expect(fused.grad[3]).toBe(0);
+    expect(fused.grad[5]).toBe(0);
+    tf.dispose([probs, target, weights]);
+  });
+
+  it("only models compiled with the loss 'categoricalCrossentropy' by name take the fused loss", async () => {
+    setFusedTraining(true);
+    const kernelsOf = async (loss: string | ((t: tf.Tensor, p: tf.Tensor) => tf.Tensor)) => {
+      const model = denseMlp();
+      model.compile({ optimizer: tf.train.sgd(0.1), loss });
+      const x = tf.randomNormal([4, 12], 0, 1, 'float32', 31);
+      const y = tf.oneHot(tf.tensor1d([0, 1, 2, 3], 'int32'), 4).toFloat();
+      const profile = await tf.profile(() => model.trainOnBatch(x, y));
+      tf.dispose([x, y]);
+      model.dispose();
+      return profile.kernels.map((k) => k.name);
+    };
+    expect(await kernelsOf('categoricalCrossentropy')).toContain(CATEGORICAL_CROSSENTROPY);
+    expect(await kernelsOf(tf.metrics.categoricalCrossentropy)).not.toContain(
+      CATEGORICAL_CROSSENTROPY,
+    );
+    expect(await kernelsOf('meanSquaredError')).not.toContain(CATEGORICAL_CROSSENTROPY);
+    setFusedTraining({ crossEntropy: false });
+    expect(await kernelsOf('categoricalCrossentropy')).not.toContain(CATEGORICAL_CROSSENTROPY);
+  });
+
   it('the ReLU gradient is dy where x > 0, else 0', () => {
     setFusedTraining(true);
     const x = tf.tensor2d([
@@ -151,19 +266,24 @@ describe(`fused training kernels on the '${backend}' backend`, () => {
     tf.dispose([x, dy, dx]);
   });
 
-  it('keeps the number of tensors flat over many fused training steps', async () => {
-    setFusedTraining(true);
-    const model = bnCnn();
-    model.compile({ optimizer: tf.train.momentum(0.1, 0.9), loss: 'categoricalCrossentropy' });
-    const x = tf.randomNormal([8, 6, 6, 2], 0, 1, 'float32', 12);
-    const y = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 0, 1, 2, 3], 'int32'), 4).toFloat();
-    await model.trainOnBatch(x, y);
-    const start = tf.memory().numTensors;
-    for (let i = 0; i < 20; i++) await model.trainOnBatch(x, y);
-    expect(tf.memory().numTensors).toBe(start);
-    tf.dispose([x, y]);
-    model.dispose();
-  });
+  for (const [name, build, shape] of [
+    ['conv + batch norm', bnCnn, [6, 6, 2]],
+    ['dense', denseMlp, [12]],
+  ] as const) {
+    it(`keeps the number of tensors flat over many fused training steps (${name})`, async () => {
+      setFusedTraining(true);
+      const model = build();
+      model.compile({ optimizer: tf.train.momentum(0.1, 0.9), loss: 'categoricalCrossentropy' });
+      const x = tf.randomNormal([8, ...shape], 0, 1, 'float32', 12);
+      const y = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 0, 1, 2, 3], 'int32'), 4).toFloat();
+      await model.trainOnBatch(x, y);
+      const start = tf.memory().numTensors;
+      for (let i = 0; i < 20; i++) await model.trainOnBatch(x, y);
+      expect(tf.memory().numTensors).toBe(start);
+      tf.dispose([x, y]);
+      model.dispose();
+    });
+  }
 });
 
 describe('fused training flags', () => {
@@ -173,24 +293,37 @@ describe('fused training flags', () => {
   });
 
   it('turn paths off and on one at a time', () => {
-    const off = { batchNorm: false, reluGrad: false, momentum: false };
+    const off = {
+      batchNorm: false,
+      reluGrad: false,
+      momentum: false,
+      dense: false,
+      crossEntropy: false,
+    };
     expect(setFusedTraining(false)).toEqual(off);
     expect(setFusedTraining({ batchNorm: true })).toEqual({ ...off, batchNorm: true });
     expect(fusedTrainingFlags()).toEqual({ ...off, batchNorm: true });
   });
 
   it('read ONERUN_FUSED_TRAINING: on, off, or a list of the paths to keep', () => {
-    const on = { batchNorm: true, reluGrad: true, momentum: true };
+    const on = { batchNorm: true, reluGrad: true, momentum: true, dense: true, crossEntropy: true };
     expect(parseFusedTraining(undefined)).toEqual(on);
     expect(parseFusedTraining('1')).toEqual(on);
     expect(parseFusedTraining('off')).toEqual({
       batchNorm: false,
       reluGrad: false,
       momentum: false,
+      dense: false,
+      crossEntropy: false,
     });
-    expect(parseFusedTraining('batchNorm, momentum')).toEqual({ ...on, reluGrad: false });
+    expect(parseFusedTraining('batchNorm, momentum')).toEqual({
+      ...on,
+      reluGrad: false,
+      dense: false,
+      crossEntropy: false,
+    });
     expect(() => parseFusedTraining('batchnorm')).toThrow(
-      /ONERUN_FUSED_TRAINING: got "batchnorm".*batchNorm, reluGrad, momentum/,
+      /ONERUN_FUSED_TRAINING: got "batchnorm".*batchNorm, reluGrad, momentum, dense, crossEntropy/,
     );
   });
 });

@@ -1,6 +1,8 @@
 import type { KernelFunc, Tensor, TensorInfo } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BatchNormTrainingAttrs } from './batch-norm-kernels.js';
+import type { CrossEntropyAttrs } from './cross-entropy-kernels.js';
+import type { DenseAttrs } from './dense-kernels.js';
 
 /** One TensorFlow op attribute, as tfjs-node's binding takes it. */
 interface OpAttr {
@@ -21,6 +23,8 @@ export interface NativeBackendLike {
     TF_ATTR_STRING: number;
     TF_ATTR_BOOL: number;
     TF_FLOAT: number;
+    TF_INT32: number;
+    TF_BOOL: number;
   };
   executeSingleOutput(name: string, attrs: OpAttr[], inputs: TensorInfo[]): Tensor;
   executeMultipleOutputs(
@@ -127,4 +131,101 @@ export const nativeMomentumUpdate: KernelFunc = ({ inputs, backend }) => {
   const newValue = b.executeSingleOutput('AddV2', t, [step, value as Tensor]);
   tf.dispose([scaled, step]);
   return [newAccumulation, newValue];
+};
+
+/** A dense layer's forward as TensorFlow's `MatMul`, `BiasAdd` and `Relu` (see `DENSE`). */
+export const nativeDense: KernelFunc = ({ inputs, attrs, backend }) => {
+  const b = backend as NativeBackendLike;
+  const { x, kernel, bias } = inputs as { x: Tensor; kernel: Tensor; bias?: Tensor };
+  const { activation } = attrs as unknown as DenseAttrs;
+  const t = [floatType(b, 'T')];
+  let y = b.executeSingleOutput(
+    'MatMul',
+    [
+      ...t,
+      { name: 'transpose_a', type: b.binding.TF_ATTR_BOOL, value: false },
+      { name: 'transpose_b', type: b.binding.TF_ATTR_BOOL, value: false },
+    ],
+    [x, kernel],
+  );
+  if (bias !== undefined) {
+    const z = y;
+    y = b.executeSingleOutput(
+      'BiasAdd',
+      [...t, { name: 'data_format', type: b.binding.TF_ATTR_STRING, value: 'NHWC' }],
+      [z, bias],
+    );
+    z.dispose();
+  }
+  if (activation === 'relu') {
+    const z = y;
+    y = b.executeSingleOutput('Relu', t, [z]);
+    z.dispose();
+  }
+  return y;
+};
+
+/** TensorFlow ops on float32 tensors through the binding, for the kernels below. */
+function floatOps(b: NativeBackendLike) {
+  const t = [floatType(b, 'T')];
+  const op = (name: string, ...inputs: Tensor[]) => b.executeSingleOutput(name, t, inputs);
+  /** Σ over the last axis. */
+  const sumLast = (x: Tensor, keepDims: boolean) => {
+    const axis = tf.scalar(x.rank - 1, 'int32');
+    const attrs = [
+      ...t,
+      { name: 'Tidx', type: b.binding.TF_ATTR_TYPE, value: b.binding.TF_INT32 },
+      { name: 'keep_dims', type: b.binding.TF_ATTR_BOOL, value: keepDims },
+    ];
+    const y = b.executeSingleOutput('Sum', attrs, [x, axis]);
+    axis.dispose();
+    return y;
+  };
+  /** `clip(p/Σp, ε, 1 − ε)`, `p/Σp` and `Σp` over the last axis (as tfjs-layers computes them). */
+  const clipped = (probs: Tensor, epsilon: number) => {
+    const total = sumLast(probs, true);
+    const q = op('RealDiv', probs, total);
+    const c = op('ClipByValue', q, tf.scalar(epsilon), tf.scalar(1 - epsilon));
+    return { total, q, c };
+  };
+  return { op, sumLast, clipped };
+}
+
+/** Categorical cross-entropy per example (see `CATEGORICAL_CROSSENTROPY`) as TensorFlow ops. */
+export const nativeCrossEntropy: KernelFunc = ({ inputs, attrs, backend }) => {
+  const { target, probs } = inputs as { target: Tensor; probs: Tensor };
+  const { epsilon } = attrs as unknown as CrossEntropyAttrs;
+  const { op, sumLast, clipped } = floatOps(backend as NativeBackendLike);
+  return tf.tidy(() =>
+    op('Neg', sumLast(op('Mul', target, op('Log', clipped(probs, epsilon).c)), false)),
+  );
+};
+
+/** Its gradient with respect to the probabilities (see `compositeCrossEntropyGrad`). */
+export const nativeCrossEntropyGrad: KernelFunc = ({ inputs, attrs, backend }) => {
+  const b = backend as NativeBackendLike;
+  const { dy, target, probs } = inputs as { dy: Tensor; target: Tensor; probs: Tensor };
+  const { epsilon } = attrs as unknown as CrossEntropyAttrs;
+  const { op, sumLast, clipped } = floatOps(b);
+  return tf.tidy(() => {
+    const { total, q, c } = clipped(probs, epsilon);
+    const inside = b.executeSingleOutput(
+      'Cast',
+      [
+        { name: 'SrcT', type: b.binding.TF_ATTR_TYPE, value: b.binding.TF_BOOL },
+        { name: 'DstT', type: b.binding.TF_ATTR_TYPE, value: b.binding.TF_FLOAT },
+      ],
+      [b.executeSingleOutput('Equal', [floatType(b, 'T')], [c, q])],
+    );
+    const dyColumn = b.executeSingleOutput(
+      'ExpandDims',
+      [
+        floatType(b, 'T'),
+        { name: 'Tdim', type: b.binding.TF_ATTR_TYPE, value: b.binding.TF_INT32 },
+      ],
+      [dy, tf.scalar(-1, 'int32')],
+    );
+    const h = op('Mul', op('Mul', op('RealDiv', target, c), dyColumn), inside);
+    return op('RealDiv', op('Sub', sumLast(op('Mul', h, q), true), h), total);
+  });
 };

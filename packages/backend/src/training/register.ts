@@ -8,10 +8,23 @@ import {
   compositeBatchNormTrainingGrad,
 } from './batch-norm-kernels.js';
 import { patchBatchNormLayer } from './batch-norm-layer.js';
+import {
+  CATEGORICAL_CROSSENTROPY,
+  CATEGORICAL_CROSSENTROPY_GRAD,
+  compositeCrossEntropy,
+  compositeCrossEntropyGrad,
+  crossEntropyGradConfig,
+} from './cross-entropy-kernels.js';
+import { patchCompiledCrossEntropy } from './cross-entropy-loss.js';
+import { compositeDense, DENSE, denseGradConfig } from './dense-kernels.js';
+import { patchDenseLayer } from './dense-layer.js';
 import { MOMENTUM_UPDATE, patchMomentumOptimizer } from './momentum.js';
 import {
   nativeBatchNormTraining,
   nativeBatchNormTrainingGrad,
+  nativeCrossEntropy,
+  nativeCrossEntropyGrad,
+  nativeDense,
   nativeMomentumUpdate,
   nativeReluGrad,
 } from './native-kernels.js';
@@ -25,6 +38,10 @@ export interface FusedTrainingRegistration {
   registered: string[];
   /** Whether tfjs-layers' `BatchNormalization` routes training calls through the fused kernel. */
   batchNormLayerPatched: boolean;
+  /** Whether tfjs-layers' `Dense` routes training calls through the fused kernel. */
+  denseLayerPatched: boolean;
+  /** Whether models compiled with `'categoricalCrossentropy'` use the fused loss. */
+  compiledCrossEntropyPatched: boolean;
   /** Whether tfjs-core's `MomentumOptimizer` routes its updates through the fused kernel. */
   momentumOptimizerPatched: boolean;
 }
@@ -37,9 +54,20 @@ function kernelsFor(backend: string): [string, KernelFunc][] {
       [BATCH_NORM_TRAINING_GRAD, nativeBatchNormTrainingGrad],
       [RELU_GRAD, nativeReluGrad],
       [MOMENTUM_UPDATE, nativeMomentumUpdate],
+      [DENSE, nativeDense],
+      [CATEGORICAL_CROSSENTROPY, nativeCrossEntropy],
+      [CATEGORICAL_CROSSENTROPY_GRAD, nativeCrossEntropyGrad],
     ];
   }
+  const composed: [string, KernelFunc][] = [
+    [DENSE, compositeDense],
+    [CATEGORICAL_CROSSENTROPY, compositeCrossEntropy],
+    [CATEGORICAL_CROSSENTROPY_GRAD, compositeCrossEntropyGrad],
+  ];
+  // wasm's own batch norm beat the composed kernels in a probe.
+  if (backend === 'wasm') return composed;
   return [
+    ...composed,
     [BATCH_NORM_TRAINING, compositeBatchNormTraining],
     [BATCH_NORM_TRAINING_GRAD, compositeBatchNormTrainingGrad],
   ];
@@ -47,13 +75,16 @@ function kernelsFor(backend: string): [string, KernelFunc][] {
 
 /**
  * Registers the fused training kernels for one tfjs backend (default: the active one) and hooks
- * them in: tfjs-layers' `BatchNormalization` training call, tfjs-core's `Relu` gradient and its
- * `MomentumOptimizer` update use them on backends that have them (`selectBackend` does this for
- * the native backend). On the native `tensorflow` backend they are TensorFlow's own fused ops
- * (`FusedBatchNormV3`, `FusedBatchNormGradV2`, `ReluGrad`) and the momentum update as one kernel;
- * elsewhere only the batch norm kernels exist, composed of a few tfjs ops. Each path can be turned off at any time with `setFusedTraining` or
- * `ONERUN_FUSED_TRAINING`. Import tfjs-layers (or `@tensorflow/tfjs`) first, so that its
- * `BatchNormalization` class is registered; idempotent.
+ * them in: tfjs-layers' `BatchNormalization` and `Dense` training calls, tfjs-core's `Relu`
+ * gradient and its `MomentumOptimizer` update use them on backends that have them
+ * (`selectBackend` does this for the native backend and wasm). On the native `tensorflow` backend
+ * they are TensorFlow's own ops (`FusedBatchNormV3`, `FusedBatchNormGradV2`, `ReluGrad`,
+ * `MatMul` + `BiasAdd` + `Relu`) and the momentum update as one kernel; on wasm only the dense
+ * kernel (composed of tfjs ops: what it buys there is a gradient without reshapes that skips the
+ * products no variable needs); elsewhere the dense and batch norm kernels, composed of tfjs ops.
+ * Each path can be turned off at any time with `setFusedTraining` or `ONERUN_FUSED_TRAINING`.
+ * Import tfjs-layers (or `@tensorflow/tfjs`) first, so that its layer classes are registered;
+ * idempotent.
  */
 export function registerFusedTraining(
   backend: string = tf.getBackend(),
@@ -67,11 +98,17 @@ export function registerFusedTraining(
   if (tf.getGradient(BATCH_NORM_TRAINING) === undefined) {
     tf.registerGradient(batchNormTrainingGradConfig);
   }
+  if (tf.getGradient(DENSE) === undefined) tf.registerGradient(denseGradConfig);
+  if (tf.getGradient(CATEGORICAL_CROSSENTROPY) === undefined) {
+    tf.registerGradient(crossEntropyGradConfig);
+  }
   overrideReluGradient();
   return {
     backend,
     registered,
     batchNormLayerPatched: patchBatchNormLayer(),
+    denseLayerPatched: patchDenseLayer(),
+    compiledCrossEntropyPatched: patchCompiledCrossEntropy(),
     momentumOptimizerPatched: patchMomentumOptimizer(),
   };
 }
