@@ -1,8 +1,8 @@
 // What each of @onerun/backend's fused training paths buys on the native backend (issue 18):
 // the reference MLP and CNN (batch 128, SGD momentum 0.9, trainOnBatch) with every path on, with
 // each one turned off in turn, and with all off (stock tfjs), interleaved step by step in one
-// process (the flags are switched between steps, the order reversed every other step; same
-// backend, same models' shapes).
+// process (the flags are switched between steps, the order rotated every step; same backend, same
+// models' shapes).
 //   node bench/fused.bench.mjs [--steps=30] [--cnn-steps=6]
 // Needs `pnpm native` (tfjs-node's addon) and a build.
 import { availableParallelism, loadavg } from 'node:os';
@@ -51,8 +51,10 @@ for (const [kind, build, shape, steps] of [
     s.kernels = (await tf.profile(() => s.model.trainOnBatch(x, y))).kernels.length;
   }
   for (let i = 0; i < steps; i++) {
-    // Forward and backward order in turn, so no variant always follows the same one.
-    for (const s of i % 2 === 0 ? subjects : [...subjects].reverse()) {
+    // The order rotates every step, so each variant follows each other one equally often (a step
+    // right after the stock variant's ran slower in earlier forward/backward orders).
+    const shift = i % subjects.length;
+    for (const s of [...subjects.slice(shift), ...subjects.slice(0, shift)]) {
       setFusedTraining(s.flags);
       const t0 = performance.now();
       await s.model.trainOnBatch(x, y);

@@ -3,9 +3,9 @@
 // SWA averaging) against plain training with the same schedule, both in the app's own loop.
 // Plain and method runs alternate in this one process; medians of examples/s and their ratio
 // are printed.
-// On the native backend, a third part compares @onerun/backend's fused training kernels on and off
-// (setFusedTraining, switched between alternating runs in this process): the app's loop (train
-// and the methods compare runs) and a user's model.fit with our callbacks.
+// On the native backend and on wasm, a third part compares @onerun/backend's fused training paths
+// on and off (setFusedTraining, switched between alternating runs in this process): the app's
+// loop (train and the methods compare runs) and a user's model.fit with our callbacks.
 //   node bench/trainer.bench.mjs [--backend=auto|wasm|cpu] [--reps=3] [--only=fused]
 // Needs the built app: pnpm build (or pnpm bench, which builds everything first).
 import { existsSync } from 'node:fs';
@@ -36,8 +36,8 @@ const median = (xs) => {
 };
 
 if (!onlyFused) await throughputAndCallbacks();
-if (backend.backend.startsWith('tensorflow')) await fusedOnOff();
-else console.log('\nfused training kernels: native backend only (not in use here)');
+if (backend.backend.startsWith('tensorflow') || backend.backend === 'wasm') await fusedOnOff();
+else console.log('\nfused training kernels: native backend and wasm only (not in use here)');
 
 async function throughputAndCallbacks() {
   // 0. Loading the full Fashion-MNIST (60k + 10k images) from gzipped IDX, where installed.
@@ -149,7 +149,7 @@ async function throughputAndCallbacks() {
   small.dispose();
 }
 
-// 3. Fused training kernels on vs off (native backend): the app's loop and a user's model.fit.
+// 3. Fused training paths on vs off (native backend, wasm): the app's loop and a user's model.fit.
 async function fusedOnOff() {
   const rounds = Number(arg('fused-reps', '3'));
   const data = await loadData({

@@ -14,11 +14,6 @@ export interface FusedTrainingFlags {
   /** The ReLU gradient as TensorFlow's `ReluGrad` (one kernel) instead of `dy · step(x)`. */
   reluGrad: boolean;
   /**
-   * The momentum optimizer's update of each variable as one kernel (the same four element-wise
-   * TensorFlow ops, in the same order) instead of four tfjs kernels in a `tidy`.
-   */
-  momentum: boolean;
-  /**
    * A dense layer's training-mode product, bias and ReLU as one kernel (`MatMul`, `BiasAdd`,
    * `Relu` on the native backend) whose gradient runs rank-2 products without reshapes, and
    * only those a variable needs, instead of tfjs's fused `matMul` and its gradient.
@@ -33,13 +28,7 @@ export interface FusedTrainingFlags {
 }
 
 /** The names of the fused paths, as `ONERUN_FUSED_TRAINING` takes them. */
-export const FUSED_TRAINING_PATHS = [
-  'batchNorm',
-  'reluGrad',
-  'momentum',
-  'dense',
-  'crossEntropy',
-] as const;
+export const FUSED_TRAINING_PATHS = ['batchNorm', 'reluGrad', 'dense', 'crossEntropy'] as const;
 
 /**
  * The environment variable that sets the fused paths at load: `0`/`off`/`none` turns all of them
@@ -57,7 +46,6 @@ export function parseFusedTraining(value: string | undefined): FusedTrainingFlag
   const all = (on: boolean): FusedTrainingFlags => ({
     batchNorm: on,
     reluGrad: on,
-    momentum: on,
     dense: on,
     crossEntropy: on,
   });
@@ -93,7 +81,7 @@ export function setFusedTraining(flags: Partial<FusedTrainingFlags> | boolean): 
   const current = fusedTrainingFlags();
   const next =
     typeof flags === 'boolean'
-      ? { batchNorm: flags, reluGrad: flags, momentum: flags, dense: flags, crossEntropy: flags }
+      ? { batchNorm: flags, reluGrad: flags, dense: flags, crossEntropy: flags }
       : { ...current, ...flags };
   (globalThis as Holder)[KEY] = next;
   return next;

@@ -120,19 +120,6 @@ export const nativeReluGrad: KernelFunc = ({ inputs, backend }) => {
   return b.executeSingleOutput('ReluGrad', [floatType(b, 'T')], [dy, x]);
 };
 
-/** One momentum step as four TensorFlow ops run back to back (see `MOMENTUM_UPDATE`). */
-export const nativeMomentumUpdate: KernelFunc = ({ inputs, backend }) => {
-  const b = backend as NativeBackendLike;
-  const { value, accumulation, gradient, m, c } = inputs as Record<string, Tensor>;
-  const t = [floatType(b, 'T')];
-  const scaled = b.executeSingleOutput('Mul', t, [m as Tensor, accumulation as Tensor]);
-  const newAccumulation = b.executeSingleOutput('AddV2', t, [scaled, gradient as Tensor]);
-  const step = b.executeSingleOutput('Mul', t, [c as Tensor, newAccumulation]);
-  const newValue = b.executeSingleOutput('AddV2', t, [step, value as Tensor]);
-  tf.dispose([scaled, step]);
-  return [newAccumulation, newValue];
-};
-
 /** A dense layer's forward as TensorFlow's `MatMul`, `BiasAdd` and `Relu` (see `DENSE`). */
 export const nativeDense: KernelFunc = ({ inputs, attrs, backend }) => {
   const b = backend as NativeBackendLike;

@@ -18,14 +18,12 @@ import {
 import { patchCompiledCrossEntropy } from './cross-entropy-loss.js';
 import { compositeDense, DENSE, denseGradConfig } from './dense-kernels.js';
 import { patchDenseLayer } from './dense-layer.js';
-import { MOMENTUM_UPDATE, patchMomentumOptimizer } from './momentum.js';
 import {
   nativeBatchNormTraining,
   nativeBatchNormTrainingGrad,
   nativeCrossEntropy,
   nativeCrossEntropyGrad,
   nativeDense,
-  nativeMomentumUpdate,
   nativeReluGrad,
 } from './native-kernels.js';
 import { overrideReluGradient, RELU_GRAD } from './relu-grad.js';
@@ -42,8 +40,6 @@ export interface FusedTrainingRegistration {
   denseLayerPatched: boolean;
   /** Whether models compiled with `'categoricalCrossentropy'` use the fused loss. */
   compiledCrossEntropyPatched: boolean;
-  /** Whether tfjs-core's `MomentumOptimizer` routes its updates through the fused kernel. */
-  momentumOptimizerPatched: boolean;
 }
 
 /** The kernels of each fused path, per backend. The cpu backend gets them only when asked. */
@@ -53,7 +49,6 @@ function kernelsFor(backend: string): [string, KernelFunc][] {
       [BATCH_NORM_TRAINING, nativeBatchNormTraining],
       [BATCH_NORM_TRAINING_GRAD, nativeBatchNormTrainingGrad],
       [RELU_GRAD, nativeReluGrad],
-      [MOMENTUM_UPDATE, nativeMomentumUpdate],
       [DENSE, nativeDense],
       [CATEGORICAL_CROSSENTROPY, nativeCrossEntropy],
       [CATEGORICAL_CROSSENTROPY_GRAD, nativeCrossEntropyGrad],
@@ -76,12 +71,13 @@ function kernelsFor(backend: string): [string, KernelFunc][] {
 /**
  * Registers the fused training kernels for one tfjs backend (default: the active one) and hooks
  * them in: tfjs-layers' `BatchNormalization` and `Dense` training calls, tfjs-core's `Relu`
- * gradient and its `MomentumOptimizer` update use them on backends that have them
+ * gradient and models compiled with `'categoricalCrossentropy'` use them on backends that have them
  * (`selectBackend` does this for the native backend and wasm). On the native `tensorflow` backend
  * they are TensorFlow's own ops (`FusedBatchNormV3`, `FusedBatchNormGradV2`, `ReluGrad`,
- * `MatMul` + `BiasAdd` + `Relu`) and the momentum update as one kernel; on wasm only the dense
- * kernel (composed of tfjs ops: what it buys there is a gradient without reshapes that skips the
- * products no variable needs); elsewhere the dense and batch norm kernels, composed of tfjs ops.
+ * `MatMul` + `BiasAdd` + `Relu`, the cross-entropy's ops); on wasm the dense and cross-entropy
+ * kernels composed of tfjs ops (what they buy there: a dense gradient without reshapes that skips
+ * the products no variable needs, fewer kernels); elsewhere those and the batch norm kernels,
+ * composed of tfjs ops.
  * Each path can be turned off at any time with `setFusedTraining` or `ONERUN_FUSED_TRAINING`.
  * Import tfjs-layers (or `@tensorflow/tfjs`) first, so that its layer classes are registered;
  * idempotent.
@@ -109,6 +105,5 @@ export function registerFusedTraining(
     batchNormLayerPatched: patchBatchNormLayer(),
     denseLayerPatched: patchDenseLayer(),
     compiledCrossEntropyPatched: patchCompiledCrossEntropy(),
-    momentumOptimizerPatched: patchMomentumOptimizer(),
   };
 }
