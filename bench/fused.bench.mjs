@@ -1,9 +1,8 @@
 // What each of @onerun/backend's fused training paths buys on the native backend (issue 18):
 // the reference MLP and CNN (batch 128, SGD momentum 0.9, trainOnBatch) with every path on, with
 // each one turned off in turn, and with all off (stock tfjs), interleaved step by step in one
-// process (the flags are switched between steps, the order rotated every step; same backend, same
-// models' shapes).
-//   node bench/fused.bench.mjs [--steps=30] [--cnn-steps=6]
+// process (one model, the flags switched between steps, the order rotated every step).
+//   node bench/fused.bench.mjs [--steps=30] [--cnn-steps=6] [--paths=dense,crossEntropy]
 // Needs `pnpm native` (tfjs-node's addon) and a build.
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -27,10 +26,23 @@ console.log(
 );
 
 const all = Object.fromEntries(FUSED_TRAINING_PATHS.map((p) => [p, true]));
+// --paths=a,b: only those paths are turned off (one at a time, then together), so that small
+// paths are not timed next to the far slower steps of the big ones off.
+const paths = arg('paths', '') === '' ? [...FUSED_TRAINING_PATHS] : arg('paths', '').split(',');
+for (const p of paths) {
+  if (!FUSED_TRAINING_PATHS.includes(p)) {
+    throw new Error(`--paths: unknown path '${p}'; expected ${FUSED_TRAINING_PATHS.join(', ')}`);
+  }
+}
 const variants = [
   ['all fused', all],
-  ...FUSED_TRAINING_PATHS.map((p) => [`all but ${p}`, { ...all, [p]: false }]),
-  ['stock tfjs', Object.fromEntries(FUSED_TRAINING_PATHS.map((p) => [p, false]))],
+  ...paths.map((p) => [`all but ${p}`, { ...all, [p]: false }]),
+  paths.length === FUSED_TRAINING_PATHS.length
+    ? ['stock tfjs', Object.fromEntries(FUSED_TRAINING_PATHS.map((p) => [p, false]))]
+    : [
+        `all but ${paths.join(', ')}`,
+        { ...all, ...Object.fromEntries(paths.map((p) => [p, false])) },
+      ],
 ];
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -40,11 +52,17 @@ for (const [kind, build, shape, steps] of [
 ]) {
   const x = tf.randomNormal([128, ...shape], 0, 1, 'float32', 1);
   const y = tf.oneHot(tf.randomUniform([128], 0, 10, 'int32', 2), 10).toFloat();
-  const subjects = variants.map(([label, flags]) => {
-    const model = build(tf);
-    model.compile({ optimizer: tf.train.momentum(0.01, 0.9), loss: 'categoricalCrossentropy' });
-    return { label, flags, model, times: [], kernels: 0 };
-  });
+  // One model for all variants: only the flags differ between their steps (a step's cost does
+  // not depend on the weights' values; one model per variant ran measurably apart on the CNN).
+  const model = build(tf);
+  model.compile({ optimizer: tf.train.momentum(0.01, 0.9), loss: 'categoricalCrossentropy' });
+  const subjects = variants.map(([label, flags]) => ({
+    label,
+    flags,
+    model,
+    times: [],
+    kernels: 0,
+  }));
   for (const s of subjects) {
     setFusedTraining(s.flags);
     for (let i = 0; i < 2; i++) await s.model.trainOnBatch(x, y);
@@ -63,14 +81,15 @@ for (const [kind, build, shape, steps] of [
   }
   const base = median(subjects[0].times);
   console.log(`${kind} training, median of ${steps} interleaved steps`);
+  const width = Math.max(...subjects.map((s) => s.label.length));
   for (const s of subjects) {
     const ms = median(s.times);
     console.log(
-      `  ${s.label.padEnd(20)} ${ms.toFixed(1).padStart(7)} ms/step  ${(128000 / ms).toFixed(0).padStart(6)} ex/s  ` +
+      `  ${s.label.padEnd(width)} ${ms.toFixed(1).padStart(7)} ms/step  ${(128000 / ms).toFixed(0).padStart(6)} ex/s  ` +
         `${(ms / base).toFixed(2)}x the all-fused time  ${String(s.kernels).padStart(4)} kernels/step`,
     );
-    s.model.dispose();
   }
+  model.dispose();
   tf.dispose([x, y]);
 }
 console.log(`load average now ${load()}`);

@@ -5,6 +5,7 @@
 // to PyTorch at equal threads. PyTorch joins when `torch` imports in the Python given by --python
 // (default python3); it is never a dependency.
 //   node bench/native.bench.mjs [--quick] [--no-cpu] [--python=/path/to/python] [--cpu-cnn-batch=8]
+//                               [--turn=N]   (steps per turn, both models; default 5 MLP, 2 CNN)
 // tfjs-node (fused and stock: the same backend, the flags switched between steps) and wasm run in
 // one process, taking turns (5 MLP or 2 CNN steps in a row per turn: a user's run does not switch
 // backends every step, and the switch made single-step turns slower), so all see the same machine
@@ -296,8 +297,9 @@ async function runWorker() {
       };
     }
   };
-  merge(await interleaved(fast, 'mlp', batch, steps(20), 5));
-  merge(await interleaved(fast, 'cnn', batch, steps(8), 2));
+  const turn = (n) => Number(arg('turn', n));
+  merge(await interleaved(fast, 'mlp', batch, steps(20), turn(5)));
+  merge(await interleaved(fast, 'cnn', batch, steps(8), turn(2)));
   const skipCpu = process.env.ONERUN_BENCH_SKIP_CPU === '1' || process.argv.includes('--no-cpu');
   const cpu = { id: 'cpu', backend: 'cpu', fused: false };
   if (!skipCpu) {
