@@ -7,8 +7,8 @@
 //   node bench/native.bench.mjs [--quick] [--no-cpu] [--python=/path/to/python] [--cpu-cnn-batch=8]
 //                               [--turn=N]   (steps per turn, both models; default 5 MLP, 2 CNN)
 // tfjs-node (fused and stock: the same backend, the flags switched between steps) and wasm run in
-// one process, taking turns (5 MLP or 2 CNN steps in a row per turn: a user's run does not switch
-// backends every step, and the switch made single-step turns slower), so all see the same machine
+// one process, taking turns (5 MLP or 2 CNN steps in a row per turn, closer to a user's run, which
+// does not switch backends every step; --turn=1 switches every step), so all see the same machine
 // state; that process runs
 // twice, with @onerun/backend's thread default (one intra-op thread per core) and with
 // TF_NUM_INTRAOP_THREADS=1. The cpu backend is measured in the first one after them (it is orders
