@@ -1,4 +1,9 @@
-import { BACKEND_CANDIDATES, type BackendPreference, selectBackend } from '@onerun/backend';
+import {
+  BACKEND_CANDIDATES,
+  type BackendPreference,
+  fusedTrainingInEffect,
+  selectBackend,
+} from '@onerun/backend';
 import { appDir } from './app-dir.js';
 import { UsageError } from './errors.js';
 import type { BackendRecord } from './training/config.js';
@@ -9,8 +14,9 @@ export const BACKEND_NAMES = ['auto', ...BACKEND_CANDIDATES.map((c) => c.backend
 /**
  * Picks the tfjs backend with `@onerun/backend`'s `selectBackend` (for `auto` the fastest one
  * present: tfjs-node-gpu, tfjs-node, wasm with its training kernels, cpu) and returns what was
- * chosen (with the TensorFlow version and thread count on the native backends) and why each
- * better one was skipped, for printing and for the run's `config.json`. The native packages are
+ * chosen (with the TensorFlow version and thread pools on the native backends, and the fused
+ * training paths in effect) and why each better one was skipped, for printing and for the run's
+ * `config.json`. The native packages are
  * resolved from the app's folder; TensorFlow's informational log lines are silenced unless
  * `TF_CPP_MIN_LOG_LEVEL` is set.
  * An explicit choice that is not available rejects with `BackendUnavailableError`.
@@ -31,8 +37,16 @@ export async function chooseBackend(preference: string): Promise<BackendRecord> 
       ? { tensorflowVersion: chosen.tensorflowVersion }
       : {}),
     threads: chosen.threads,
+    ...(chosen.nativeThreads !== undefined ? { nativeThreads: chosen.nativeThreads } : {}),
+    ...fusedPaths(),
     skipped: chosen.skipped.map((s) => ({ backend: s.backend, reason: s.detail })),
   };
+}
+
+/** The fused training paths in effect on the chosen backend (none: absent). */
+function fusedPaths(): { fusedTraining?: string[] } {
+  const paths = fusedTrainingInEffect();
+  return paths.length > 0 ? { fusedTraining: paths } : {};
 }
 
 /** `@tensorflow/tfjs-node, TensorFlow 2.21.0, 2 threads`: what a run's backend was, for people. */
@@ -43,6 +57,7 @@ export function backendDetails(record: BackendRecord): string {
     record.threads !== undefined
       ? `${record.threads} thread${record.threads === 1 ? '' : 's'}`
       : undefined,
+    record.fusedTraining !== undefined ? `fused ${record.fusedTraining.join('/')}` : undefined,
   ]
     .filter((part) => part !== undefined)
     .join(', ');

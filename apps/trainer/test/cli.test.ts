@@ -163,6 +163,8 @@ describe('onerun train / eval / curve', () => {
     expect(manifest.snapshots).toHaveLength(2);
     const config = JSON.parse(await readFile(join(sse(), 'config.json'), 'utf8'));
     expect(config.backend.backend).toBe('cpu');
+    // No fused training path on the cpu backend unless registered for it.
+    expect(config.backend.fusedTraining).toBeUndefined();
   });
 
   it('trains SWA and evaluates it with and without the batch-norm recompute', async () => {

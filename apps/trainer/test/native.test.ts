@@ -37,6 +37,14 @@ describe.runIf(nativePass)('onerun train on the native backend', () => {
     });
     expect(nativeOut.backend.tensorflowVersion).toMatch(/^2\.\d+\.\d+/);
     expect(nativeOut.backend.threads).toBeGreaterThanOrEqual(1);
+    expect(nativeOut.backend.nativeThreads.intraOp).toBe(nativeOut.backend.threads);
+    expect(nativeOut.backend.fusedTraining).toEqual([
+      'batchNorm',
+      'reluGrad',
+      'dense',
+      'crossEntropy',
+    ]);
+    expect(JSON.parse(wasm.stdout).backend.fusedTraining).toEqual(['dense', 'crossEntropy']);
     const config = JSON.parse(await readFile(join(nativeDir, 'config.json'), 'utf8'));
     expect(config.backend).toEqual(nativeOut.backend);
     const report = await readFile(join(nativeDir, 'report.html'), 'utf8');

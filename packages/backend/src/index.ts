@@ -48,7 +48,11 @@ export {
   parseFusedTraining,
   setFusedTraining,
 } from './training/flags.js';
-export { type FusedTrainingRegistration, registerFusedTraining } from './training/register.js';
+export {
+  type FusedTrainingRegistration,
+  fusedTrainingInEffect,
+  registerFusedTraining,
+} from './training/register.js';
 export {
   applyNativeThreads,
   defaultNativeThreads,

@@ -25,6 +25,10 @@ export interface BackendRecord {
   tensorflowVersion?: string;
   /** Threads the backend computes with (absent in run folders written before it was recorded). */
   threads?: number;
+  /** On the native backends: TensorFlow's intra-op and inter-op thread pools. */
+  nativeThreads?: { intraOp: number; interOp: number };
+  /** `@onerun/backend`'s fused training paths on when the backend was chosen (none: absent). */
+  fusedTraining?: string[];
   skipped: { backend: string; reason: string }[];
 }
 

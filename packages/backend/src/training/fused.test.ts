@@ -5,7 +5,7 @@ import { CATEGORICAL_CROSSENTROPY } from './cross-entropy-kernels.js';
 import { categoricalCrossentropy } from './cross-entropy-loss.js';
 import { DENSE } from './dense-kernels.js';
 import { fusedTrainingFlags, parseFusedTraining, setFusedTraining } from './flags.js';
-import { registerFusedTraining } from './register.js';
+import { fusedTrainingInEffect, registerFusedTraining } from './register.js';
 import { RELU_GRAD } from './relu-grad.js';
 
 // The fused paths against tfjs's stock ones on the backend the suite runs on: the pure-JS cpu
@@ -247,6 +247,19 @@ describe(`fused training kernels on the '${backend}' backend`, () => {
     expect(await kernelsOf('meanSquaredError')).not.toContain(CATEGORICAL_CROSSENTROPY);
     setFusedTraining({ crossEntropy: false });
     expect(await kernelsOf('categoricalCrossentropy')).not.toContain(CATEGORICAL_CROSSENTROPY);
+  });
+
+  it('reports the paths in effect: turned on and with kernels on this backend', () => {
+    setFusedTraining(true);
+    const native = backend === 'tensorflow';
+    const all = ['batchNorm', 'reluGrad', 'dense', 'crossEntropy'];
+    expect(fusedTrainingInEffect(backend)).toEqual(
+      native ? all : ['batchNorm', 'dense', 'crossEntropy'],
+    );
+    setFusedTraining({ dense: false });
+    expect(fusedTrainingInEffect(backend)).not.toContain('dense');
+    expect(fusedTrainingInEffect('no-such-backend')).toEqual([]);
+    setFusedTraining(true);
   });
 
   it('the ReLU gradient is dy where x > 0, else 0', () => {
