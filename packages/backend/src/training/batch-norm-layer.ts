@@ -1,6 +1,7 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import { BATCH_NORM_TRAINING } from './batch-norm-kernels.js';
+import { onlyTensor, patchRegisteredClass } from './class-patch.js';
 import { fusedTrainingFlags } from './flags.js';
 
 /** The members of tfjs-layers' `LayerVariable` used here. */
@@ -28,11 +29,6 @@ type Call = (
 
 const PATCHED = Symbol.for('@onerun/backend/fused-batch-norm-call');
 
-function onlyTensor(inputs: Tensor | Tensor[]): Tensor | undefined {
-  if (!Array.isArray(inputs)) return inputs;
-  return inputs.length === 1 ? inputs[0] : undefined;
-}
-
 /** The moving-average update of tfjs-layers, op for op: `v ← v − (v − value)·(1 − momentum)`. */
 function movingAverage(variable: LayerVariableLike, value: Tensor, momentum: number): void {
   tf.tidy(() => {
@@ -53,17 +49,6 @@ function fusable(layer: BatchNormLayerLike, x: Tensor | undefined): x is Tensor 
   return (tf.backend() as { isUsingGpuDevice?: boolean }).isUsingGpuDevice !== true;
 }
 
-/** The class tfjs-layers registered for `BatchNormalization` layers (via tfjs-core's registry). */
-function batchNormClass(): { prototype: { call: Call & { [PATCHED]?: true } } } | undefined {
-  const map = tf.serialization.SerializationMap.getMap().classNameMap as Record<
-    string,
-    [unknown, unknown]
-  >;
-  return map.BatchNormalization?.[0] as
-    | { prototype: { call: Call & { [PATCHED]?: true } } }
-    | undefined;
-}
-
 /**
  * Routes the training-mode call of every tfjs-layers `BatchNormalization` layer (channels last,
  * with scale and center, float32) through {@link BATCH_NORM_TRAINING} on backends that have that
@@ -72,29 +57,28 @@ function batchNormClass(): { prototype: { call: Call & { [PATCHED]?: true } } } 
  * does. Idempotent; returns false if tfjs-layers has not registered the layer (not loaded yet).
  */
 export function patchBatchNormLayer(): boolean {
-  const cls = batchNormClass();
-  if (cls === undefined) return false;
-  const stock = cls.prototype.call;
-  if (stock[PATCHED]) return true;
-  const call: Call = function (this: BatchNormLayerLike, inputs, kwargs) {
-    const x = onlyTensor(inputs);
-    if (kwargs?.training !== true || !fusable(this, x)) return stock.call(this, inputs, kwargs);
-    return tf.tidy(() => {
-      const gamma = (this.gamma as LayerVariableLike).read();
-      const beta = (this.beta as LayerVariableLike).read();
-      const [y, mean, variance] = tf.engine().runKernel(
-        BATCH_NORM_TRAINING,
-        { x, scale: gamma, offset: beta },
-        {
-          epsilon: this.epsilon,
-        },
-      ) as Tensor[];
-      movingAverage(this.movingMean, mean as Tensor, this.momentum);
-      movingAverage(this.movingVariance, variance as Tensor, this.momentum);
-      return y as Tensor;
-    });
-  };
-  Object.assign(call, { [PATCHED]: true, stock });
-  cls.prototype.call = call as Call & { [PATCHED]?: true };
-  return true;
+  return patchRegisteredClass<Call>(
+    'BatchNormalization',
+    'call',
+    PATCHED,
+    (stock) =>
+      function (this: BatchNormLayerLike, inputs, kwargs) {
+        const x = onlyTensor(inputs);
+        if (kwargs?.training !== true || !fusable(this, x)) return stock.call(this, inputs, kwargs);
+        return tf.tidy(() => {
+          const gamma = (this.gamma as LayerVariableLike).read();
+          const beta = (this.beta as LayerVariableLike).read();
+          const [y, mean, variance] = tf.engine().runKernel(
+            BATCH_NORM_TRAINING,
+            { x, scale: gamma, offset: beta },
+            {
+              epsilon: this.epsilon,
+            },
+          ) as Tensor[];
+          movingAverage(this.movingMean, mean as Tensor, this.momentum);
+          movingAverage(this.movingVariance, variance as Tensor, this.momentum);
+          return y as Tensor;
+        });
+      },
+  );
 }

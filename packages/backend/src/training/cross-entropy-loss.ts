@@ -1,5 +1,6 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
+import { patchRegisteredClass } from './class-patch.js';
 import { CATEGORICAL_CROSSENTROPY, crossEntropyFromOps } from './cross-entropy-kernels.js';
 import { fusedTrainingFlags } from './flags.js';
 
@@ -56,28 +57,23 @@ function namedCrossEntropy(model: LayersModelLike, loss: unknown): boolean[] {
  * tfjs-layers has not registered its model class (not loaded yet).
  */
 export function patchCompiledCrossEntropy(): boolean {
-  const map = tf.serialization.SerializationMap.getMap().classNameMap as Record<
-    string,
-    [unknown, unknown]
-  >;
-  const cls = map.Model?.[0] as
-    | { prototype: { compile: Compile & { [PATCHED]?: true } } }
-    | undefined;
-  if (cls === undefined) return false;
-  const stock = cls.prototype.compile;
-  if (stock[PATCHED]) return true;
-  const compile: Compile = function (this: LayersModelLike, args) {
-    stock.call(this, args);
-    namedCrossEntropy(this, args.loss).forEach((named, i) => {
-      const original = this.lossFunctions[i];
-      if (!named || original === undefined) return;
-      const fused: LossFunction = (target, probs) =>
-        fusable(target, probs) ? categoricalCrossentropy(target, probs) : original(target, probs);
-      this.lossFunctions[i] = fused;
-      if (this.feedLossFns?.[i] === original) this.feedLossFns[i] = fused;
-    });
-  };
-  Object.assign(compile, { [PATCHED]: true, stock });
-  cls.prototype.compile = compile as Compile & { [PATCHED]?: true };
-  return true;
+  return patchRegisteredClass<Compile>(
+    'Model',
+    'compile',
+    PATCHED,
+    (stock) =>
+      function (this: LayersModelLike, args) {
+        stock.call(this, args);
+        namedCrossEntropy(this, args.loss).forEach((named, i) => {
+          const original = this.lossFunctions[i];
+          if (!named || original === undefined) return;
+          const fused: LossFunction = (target, probs) =>
+            fusable(target, probs)
+              ? categoricalCrossentropy(target, probs)
+              : original(target, probs);
+          this.lossFunctions[i] = fused;
+          if (this.feedLossFns?.[i] === original) this.feedLossFns[i] = fused;
+        });
+      },
+  );
 }

@@ -1,5 +1,6 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
+import { onlyTensor, patchRegisteredClass } from './class-patch.js';
 import { DENSE, DENSE_ACTIVATIONS, type DenseAttrs } from './dense-kernels.js';
 import { fusedTrainingFlags } from './flags.js';
 
@@ -19,24 +20,11 @@ type Call = (
 
 const PATCHED = Symbol.for('@onerun/backend/fused-dense-call');
 
-function onlyTensor(inputs: Tensor | Tensor[]): Tensor | undefined {
-  if (!Array.isArray(inputs)) return inputs;
-  return inputs.length === 1 ? inputs[0] : undefined;
-}
-
 /** Whether this call can take the fused kernel; otherwise the stock call runs. */
 function fusable(x: Tensor | undefined, kernel: Tensor): x is Tensor {
   if (x === undefined || x.dtype !== 'float32' || x.rank !== 2 || kernel.rank !== 2) return false;
   if (!fusedTrainingFlags().dense) return false;
   return tf.getKernel(DENSE, tf.getBackend()) !== undefined;
-}
-
-function denseClass(): { prototype: { call: Call & { [PATCHED]?: true } } } | undefined {
-  const map = tf.serialization.SerializationMap.getMap().classNameMap as Record<
-    string,
-    [unknown, unknown]
-  >;
-  return map.Dense?.[0] as { prototype: { call: Call & { [PATCHED]?: true } } } | undefined;
 }
 
 /**
@@ -47,29 +35,28 @@ function denseClass(): { prototype: { call: Call & { [PATCHED]?: true } } } | un
  * Idempotent; returns false if tfjs-layers has not registered the layer (not loaded yet).
  */
 export function patchDenseLayer(): boolean {
-  const cls = denseClass();
-  if (cls === undefined) return false;
-  const stock = cls.prototype.call;
-  if (stock[PATCHED]) return true;
-  const call: Call = function (this: DenseLayerLike, inputs, kwargs) {
-    const x = onlyTensor(inputs);
-    if (kwargs?.training !== true || !fusable(x, this.kernel.read())) {
-      return stock.call(this, inputs, kwargs);
-    }
-    return tf.tidy(() => {
-      this.invokeCallHook(inputs, kwargs);
-      const name = this.activation?.getClassName() ?? 'linear';
-      const inside = (DENSE_ACTIVATIONS as readonly string[]).includes(name);
-      const attrs: DenseAttrs = {
-        activation: inside ? (name as DenseAttrs['activation']) : 'linear',
-      };
-      const operands: Record<string, Tensor> = { x, kernel: this.kernel.read() };
-      if (this.bias) operands.bias = this.bias.read();
-      const y = tf.engine().runKernel(DENSE, operands, attrs) as Tensor;
-      return inside || this.activation == null ? y : this.activation.apply(y);
-    });
-  };
-  Object.assign(call, { [PATCHED]: true, stock });
-  cls.prototype.call = call as Call & { [PATCHED]?: true };
-  return true;
+  return patchRegisteredClass<Call>(
+    'Dense',
+    'call',
+    PATCHED,
+    (stock) =>
+      function (this: DenseLayerLike, inputs, kwargs) {
+        const x = onlyTensor(inputs);
+        if (kwargs?.training !== true || !fusable(x, this.kernel.read())) {
+          return stock.call(this, inputs, kwargs);
+        }
+        return tf.tidy(() => {
+          this.invokeCallHook(inputs, kwargs);
+          const name = this.activation?.getClassName() ?? 'linear';
+          const inside = (DENSE_ACTIVATIONS as readonly string[]).includes(name);
+          const attrs: DenseAttrs = {
+            activation: inside ? (name as DenseAttrs['activation']) : 'linear',
+          };
+          const operands: Record<string, Tensor> = { x, kernel: this.kernel.read() };
+          if (this.bias) operands.bias = this.bias.read();
+          const y = tf.engine().runKernel(DENSE, operands, attrs) as Tensor;
+          return inside || this.activation == null ? y : this.activation.apply(y);
+        });
+      },
+  );
 }
