@@ -8,6 +8,12 @@ import { appDir } from './app-dir.js';
 import { UsageError } from './errors.js';
 import type { BackendRecord } from './training/config.js';
 
+/**
+ * `TF_NUM_INTRAOP_THREADS` as the user gave it, read before `selectBackend` writes the value in
+ * force there (TensorFlow reads only the environment).
+ */
+export const USER_INTRAOP_THREADS = process.env.TF_NUM_INTRAOP_THREADS;
+
 /** Backend preferences the CLI accepts: `auto` or one of `@onerun/backend`'s candidates. */
 export const BACKEND_NAMES = ['auto', ...BACKEND_CANDIDATES.map((c) => c.backend)] as const;
 

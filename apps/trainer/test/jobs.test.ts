@@ -1,7 +1,8 @@
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { workerEnv } from '../src/commands/compare-jobs.js';
 import { methodChains } from '../src/commands/compare-methods.js';
 import { onerunHere, SMALL } from './helpers.js';
 
@@ -28,6 +29,23 @@ describe('methodChains', () => {
     ]);
     expect(methodChains(['fge', 'swa'])).toEqual([['fge'], ['swa']]);
     expect(methodChains(['sse', 'fge', 'baseline'])).toEqual([['sse'], ['baseline', 'fge']]);
+  });
+});
+
+describe('workerEnv', () => {
+  it("splits TensorFlow's intra-op pool between native workers, unless the user set it", () => {
+    const cores = availableParallelism();
+    const split = (jobs: number) => String(Math.max(1, Math.floor(cores / jobs)));
+    const threads = (backend: string, jobs: number, user?: string) =>
+      workerEnv(backend, jobs, user, { TF_NUM_INTRAOP_THREADS: String(cores) })
+        .TF_NUM_INTRAOP_THREADS;
+    expect(threads('tensorflow', 2)).toBe(split(2));
+    expect(threads('tensorflow-gpu', 3)).toBe(split(3));
+    expect(threads('tensorflow', 4 * cores)).toBe('1');
+    expect(threads('tensorflow', 2, '3')).toBe('3');
+    // One worker, or a backend without TensorFlow: the environment as it is.
+    expect(threads('tensorflow', 1)).toBe(String(cores));
+    expect(threads('wasm', 2)).toBe(String(cores));
   });
 });
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { onerun } from './helpers.js';
@@ -73,5 +73,39 @@ describe.runIf(nativePass)('onerun train on the native backend', () => {
     const wasmResult = JSON.parse(wasm.stdout).metrics.result;
     expect(nativeResult.accuracy).toBe(wasmResult.accuracy);
     expect(nativeResult.nll).toBeCloseTo(wasmResult.nll, 5);
+  });
+
+  it("compare --jobs 2 splits TensorFlow's intra-op threads between its workers", async () => {
+    const root = await mkdtemp(join(tmpdir(), 'onerun-native-jobs-'));
+    onTestFinished(() => rm(root, { recursive: true, force: true }));
+    const r = await onerun(
+      [
+        'compare',
+        '--data',
+        'synthetic',
+        '--backend',
+        'tensorflow',
+        '--quiet',
+        '--methods',
+        'baseline,sse',
+        '--budget',
+        '2',
+        '--cycles',
+        '2',
+        '--no-curve',
+        '--jobs',
+        '2',
+        '--out',
+        root,
+        // This process's selectBackend wrote its own pool size there; the CLI must not inherit it.
+      ],
+      { TF_NUM_INTRAOP_THREADS: undefined },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const intraOp = Math.max(1, Math.floor(availableParallelism() / 2));
+    for (const method of ['baseline', 'sse']) {
+      const config = JSON.parse(await readFile(join(root, method, 'config.json'), 'utf8'));
+      expect(config.backend.nativeThreads, method).toEqual({ intraOp, interOp: 1 });
+    }
   });
 });

@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { OnerunError } from '@onerun/core';
 import { appDir } from '../app-dir.js';
+import { USER_INTRAOP_THREADS } from '../backend.js';
 import type { EpochRecord } from '../run-folder/records.js';
 import type { BackendRecord, MethodName } from '../training/config.js';
 import type { ProgressSink } from '../training/loop.js';
@@ -46,6 +47,25 @@ export function defaultJobs(backend: string): number {
   return backend === 'wasm' || backend === 'cpu' ? availableParallelism() : 1;
 }
 
+/**
+ * The environment of each worker process. On a native backend with several workers, TensorFlow's
+ * intra-op pool is split between them (`cores / jobs` threads each, at least 1), so that N
+ * processes do not each start one thread per core; a `TF_NUM_INTRAOP_THREADS` the user gave
+ * (`userThreads`) wins.
+ */
+export function workerEnv(
+  backend: string,
+  jobs: number,
+  userThreads: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): NodeJS.ProcessEnv {
+  const native = backend === 'tensorflow' || backend === 'tensorflow-gpu';
+  if (!native || jobs <= 1) return env;
+  if ((userThreads ?? '').trim() !== '') return { ...env, TF_NUM_INTRAOP_THREADS: userThreads };
+  const threads = Math.max(1, Math.floor(availableParallelism() / jobs));
+  return { ...env, TF_NUM_INTRAOP_THREADS: String(threads) };
+}
+
 /** The worker entry, built into the app's dist/ (also when this module runs from src/). */
 function workerScript(): string {
   const path = join(appDir(), 'dist', 'compare-worker.js');
@@ -64,7 +84,7 @@ interface Parent {
   log?: (line: string) => void;
 }
 
-function runJob(parent: Parent, methods: MethodName[]): Promise<void> {
+function runJob(parent: Parent, methods: MethodName[], env: NodeJS.ProcessEnv): Promise<void> {
   const sinks = new Map<string, ProgressSink | undefined>();
   const sink = (method: string) => {
     if (!sinks.has(method)) sinks.set(method, parent.progress?.(method));
@@ -73,6 +93,7 @@ function runJob(parent: Parent, methods: MethodName[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const child: ChildProcess = fork(workerScript(), [], {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      env,
     });
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -142,11 +163,12 @@ export async function trainInWorkers(
   jobs: number,
 ): Promise<void> {
   const queue = [...chains];
+  const env = workerEnv(parent.backend.backend, jobs, USER_INTRAOP_THREADS);
   let failure: unknown;
   const lane = async () => {
     for (let chain = queue.shift(); chain && failure === undefined; chain = queue.shift()) {
       try {
-        await runJob(parent, chain);
+        await runJob(parent, chain, env);
       } catch (error) {
         failure ??= error;
       }

@@ -32,7 +32,10 @@ function forward(method: string): ProgressSink {
 }
 
 async function run(request: JobRequest): Promise<void> {
-  await chooseBackend(request.backend.backend);
+  // What this process runs on (its thread pools may differ from the parent's: see workerEnv),
+  // recorded in its methods' run folders.
+  const chosen = await chooseBackend(request.backend.backend);
+  const backend = { ...chosen, requested: request.backend.requested };
   const configs = request.methods.map((m) => methodConfig(request.settings, m));
   const data = await loadDataFor(configs[0]!);
   try {
@@ -46,7 +49,7 @@ async function run(request: JobRequest): Promise<void> {
       {
         settings: request.settings,
         dir: request.dir,
-        backend: request.backend,
+        backend,
         plans,
         data,
         progress: forward,
