@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@onerun/core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import { patchRegisteredClass } from './class-patch.js';
@@ -17,11 +18,21 @@ function fusable(target: Tensor, probs: Tensor): boolean {
  * — probabilities normalized to sum 1, clipped to [ε, 1 − ε], ε the backend's epsilon — as one
  * kernel forward and one backward where the active backend has them and the `crossEntropy` flag
  * is on, and as tfjs ops otherwise. A training loop of its own can call it in place of tfjs's.
+ * `target` and `probs` must have the same shape (`InvalidArgumentError` otherwise; tfjs would
+ * broadcast).
  */
 export function categoricalCrossentropy(target: Tensor, probs: Tensor): Tensor {
+  if (!tf.util.arraysEqual(target.shape, probs.shape)) {
+    throw new InvalidArgumentError(
+      'target',
+      `a tensor of shape [${target.shape}]`,
+      `the shape of probs, [${probs.shape}] (one row of class weights per prediction)`,
+    );
+  }
   const epsilon = tf.backend().epsilon();
-  if (!fusable(target, probs))
-    return crossEntropyFromOps(tf.cast(target, 'float32'), probs, epsilon);
+  if (!fusable(target, probs)) {
+    return tf.tidy(() => crossEntropyFromOps(tf.cast(target, 'float32'), probs, epsilon));
+  }
   return tf.engine().runKernel(CATEGORICAL_CROSSENTROPY, { target, probs }, { epsilon }) as Tensor;
 }
 

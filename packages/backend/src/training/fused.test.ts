@@ -228,6 +228,27 @@ describe(`fused training kernels on the '${backend}' backend`, () => {
     tf.dispose([probs, target, weights]);
   });
 
+  it('categoricalCrossentropy refuses targets of another shape, and leaks nothing', () => {
+    const probs = tf.tensor2d([[0.5, 0.5]]);
+    const floatTarget = tf.tensor2d([[0, 1]]);
+    const intTarget = tf.tensor2d([[0, 1]], undefined, 'int32');
+    const start = tf.memory().numTensors;
+    for (const fused of [true, false]) {
+      setFusedTraining({ crossEntropy: fused });
+      for (const target of [floatTarget, intTarget]) {
+        const loss = categoricalCrossentropy(target, probs);
+        expect(loss.dataSync()[0]).toBeCloseTo(Math.log(2), 5);
+        loss.dispose();
+      }
+    }
+    expect(tf.memory().numTensors).toBe(start);
+    setFusedTraining(true);
+    expect(() => categoricalCrossentropy(tf.tensor1d([1]), probs)).toThrow(
+      /Invalid target: got "a tensor of shape \[1\]"; expected the shape of probs, \[1,2\]/,
+    );
+    tf.dispose([probs, floatTarget, intTarget]);
+  });
+
   it("only models compiled with the loss 'categoricalCrossentropy' by name take the fused loss", async () => {
     setFusedTraining(true);
     const kernelsOf = async (loss: string | ((t: tf.Tensor, p: tf.Tensor) => tf.Tensor)) => {
