@@ -48,11 +48,8 @@ export {
   parseFusedTraining,
   setFusedTraining,
 } from './training/flags.js';
-export {
-  type FusedTrainingRegistration,
-  fusedTrainingInEffect,
-  registerFusedTraining,
-} from './training/register.js';
+export { fusedTrainingInEffect } from './training/in-effect.js';
+export { type FusedTrainingRegistration, registerFusedTraining } from './training/register.js';
 export {
   applyNativeThreads,
   defaultNativeThreads,

@@ -2,7 +2,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import { BATCH_NORM_TRAINING } from './batch-norm-kernels.js';
 import { onlyTensor, patchRegisteredClass } from './class-patch.js';
-import { fusedTrainingFlags } from './flags.js';
+import { fusedPathInEffect } from './in-effect.js';
 
 /** The members of tfjs-layers' `LayerVariable` used here. */
 interface LayerVariableLike {
@@ -42,9 +42,7 @@ function fusable(layer: BatchNormLayerLike, x: Tensor | undefined): x is Tensor 
   if (x === undefined || x.dtype !== 'float32' || x.rank < 2) return false;
   if (layer.axis !== -1 && layer.axis !== x.rank - 1) return false;
   if (layer.gamma === undefined || layer.beta === undefined) return false;
-  if (!fusedTrainingFlags().batchNorm) return false;
-  const backend = tf.getBackend();
-  if (tf.getKernel(BATCH_NORM_TRAINING, backend) === undefined) return false;
+  if (!fusedPathInEffect('batchNorm')) return false;
   // tfjs-node-gpu's fused batch norm (cuDNN) keeps the inverse variance: not verified here.
   return (tf.backend() as { isUsingGpuDevice?: boolean }).isUsingGpuDevice !== true;
 }

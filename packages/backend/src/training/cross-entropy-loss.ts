@@ -3,13 +3,12 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import { patchRegisteredClass } from './class-patch.js';
 import { CATEGORICAL_CROSSENTROPY, crossEntropyFromOps } from './cross-entropy-kernels.js';
-import { fusedTrainingFlags } from './flags.js';
+import { fusedPathInEffect } from './in-effect.js';
 
 function fusable(target: Tensor, probs: Tensor): boolean {
   if (target.dtype !== 'float32' || probs.dtype !== 'float32' || probs.rank < 1) return false;
   if (!tf.util.arraysEqual(target.shape, probs.shape)) return false;
-  if (!fusedTrainingFlags().crossEntropy) return false;
-  return tf.getKernel(CATEGORICAL_CROSSENTROPY, tf.getBackend()) !== undefined;
+  return fusedPathInEffect('crossEntropy');
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { GradConfig, KernelFunc, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedPathInEffect } from './in-effect.js';
 import { RELU_GRAD } from './relu-grad.js';
 
 /**
@@ -30,7 +31,7 @@ export const compositeDense: KernelFunc = ({ inputs, attrs }) => {
 
 /** `dy · (y > 0)` for y = relu(z), TensorFlow's `ReluGrad` where the backend has it. */
 function reluGradFromOutput(dy: Tensor, y: Tensor): Tensor {
-  if (tf.getKernel(RELU_GRAD, tf.getBackend()) !== undefined) {
+  if (fusedPathInEffect('reluGrad')) {
     return tf.engine().runKernel(RELU_GRAD, { dy, x: y }) as Tensor;
   }
   return tf.mul(dy, tf.step(y));

@@ -2,7 +2,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import { onlyTensor, patchRegisteredClass } from './class-patch.js';
 import { DENSE, DENSE_ACTIVATIONS, type DenseAttrs } from './dense-kernels.js';
-import { fusedTrainingFlags } from './flags.js';
+import { fusedPathInEffect } from './in-effect.js';
 
 /** The members of tfjs-layers' `Dense` layer used here. */
 interface DenseLayerLike {
@@ -23,8 +23,7 @@ const PATCHED = Symbol.for('@onerun/backend/fused-dense-call');
 /** Whether this call can take the fused kernel; otherwise the stock call runs. */
 function fusable(x: Tensor | undefined, kernel: Tensor): x is Tensor {
   if (x === undefined || x.dtype !== 'float32' || x.rank !== 2 || kernel.rank !== 2) return false;
-  if (!fusedTrainingFlags().dense) return false;
-  return tf.getKernel(DENSE, tf.getBackend()) !== undefined;
+  return fusedPathInEffect('dense');
 }
 
 /**

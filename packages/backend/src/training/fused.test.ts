@@ -5,7 +5,8 @@ import { CATEGORICAL_CROSSENTROPY } from './cross-entropy-kernels.js';
 import { categoricalCrossentropy } from './cross-entropy-loss.js';
 import { DENSE } from './dense-kernels.js';
 import { fusedTrainingFlags, parseFusedTraining, setFusedTraining } from './flags.js';
-import { fusedTrainingInEffect, registerFusedTraining } from './register.js';
+import { fusedTrainingInEffect } from './in-effect.js';
+import { registerFusedTraining } from './register.js';
 import { RELU_GRAD } from './relu-grad.js';
 
 // The fused paths against tfjs's stock ones on the backend the suite runs on: the pure-JS cpu

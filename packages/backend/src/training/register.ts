@@ -18,7 +18,6 @@ import {
 import { patchCompiledCrossEntropy } from './cross-entropy-loss.js';
 import { compositeDense, DENSE, denseGradConfig } from './dense-kernels.js';
 import { patchDenseLayer } from './dense-layer.js';
-import { type FusedTrainingFlags, fusedTrainingFlags } from './flags.js';
 import {
   nativeBatchNormTraining,
   nativeBatchNormTrainingGrad,
@@ -107,26 +106,4 @@ export function registerFusedTraining(
     denseLayerPatched: patchDenseLayer(),
     compiledCrossEntropyPatched: patchCompiledCrossEntropy(),
   };
-}
-
-/** The kernel each fused path needs on a backend. */
-const PATH_KERNELS: Record<keyof FusedTrainingFlags, string> = {
-  batchNorm: BATCH_NORM_TRAINING,
-  reluGrad: RELU_GRAD,
-  dense: DENSE,
-  crossEntropy: CATEGORICAL_CROSSENTROPY,
-};
-
-/**
- * The fused training paths in effect on a backend (default: the active one): turned on (see
- * `setFusedTraining`) and with their kernels registered there — on wasm, say, `dense` and
- * `crossEntropy` only. For logs and run records.
- */
-export function fusedTrainingInEffect(
-  backend: string = tf.getBackend(),
-): (keyof FusedTrainingFlags)[] {
-  const flags = fusedTrainingFlags();
-  return (Object.keys(PATH_KERNELS) as (keyof FusedTrainingFlags)[]).filter(
-    (path) => flags[path] && tf.getKernel(PATH_KERNELS[path], backend) !== undefined,
-  );
 }

@@ -1,6 +1,6 @@
 import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedTrainingFlags } from './flags.js';
+import { fusedPathInEffect } from './in-effect.js';
 
 /** The fused ReLU gradient kernel: inputs `dy, x`; output `dy · (x > 0)`. */
 export const RELU_GRAD = 'OnerunReluGrad';
@@ -21,11 +21,8 @@ export function overrideReluGradient(): void {
     inputsToSave: ['x'],
     gradFunc: (dy, saved, attrs) => {
       const [x] = saved as [Tensor];
-      const fused =
-        fusedTrainingFlags().reluGrad &&
-        x.dtype === 'float32' &&
-        tf.getKernel(RELU_GRAD, tf.getBackend()) !== undefined;
-      if (!fused) return stock.gradFunc(dy, saved, attrs as NamedAttrMap);
+      if (x.dtype !== 'float32' || !fusedPathInEffect('reluGrad'))
+        return stock.gradFunc(dy, saved, attrs as NamedAttrMap);
       return { x: () => tf.engine().runKernel(RELU_GRAD, { dy: dy as Tensor, x }) as Tensor };
     },
     [OVERRIDE]: true,
