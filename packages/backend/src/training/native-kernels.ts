@@ -36,17 +36,22 @@ export interface NativeBackendLike {
   isUsingGpuDevice?: boolean;
 }
 
-function floatType(b: NativeBackendLike, name: string): OpAttr {
-  return { name, type: b.binding.TF_ATTR_TYPE, value: b.binding.TF_FLOAT };
+/** A type attribute (`T`, `Tidx`…): float32 unless another of the binding's dtypes is given. */
+function typeAttr(b: NativeBackendLike, name: string, dtype = b.binding.TF_FLOAT): OpAttr {
+  return { name, type: b.binding.TF_ATTR_TYPE, value: dtype };
+}
+
+function boolAttr(b: NativeBackendLike, name: string, value: boolean): OpAttr {
+  return { name, type: b.binding.TF_ATTR_BOOL, value };
 }
 
 function batchNormAttrs(b: NativeBackendLike, epsilon: number): OpAttr[] {
   return [
-    floatType(b, 'T'),
-    floatType(b, 'U'),
+    typeAttr(b, 'T'),
+    typeAttr(b, 'U'),
     { name: 'epsilon', type: b.binding.TF_ATTR_FLOAT, value: epsilon },
     { name: 'data_format', type: b.binding.TF_ATTR_STRING, value: 'NHWC' },
-    { name: 'is_training', type: b.binding.TF_ATTR_BOOL, value: true },
+    boolAttr(b, 'is_training', true),
   ];
 }
 
@@ -117,7 +122,7 @@ export const nativeBatchNormTrainingGrad: KernelFunc = ({ inputs, attrs, backend
 export const nativeReluGrad: KernelFunc = ({ inputs, backend }) => {
   const b = backend as NativeBackendLike;
   const { dy, x } = inputs as { dy: Tensor; x: Tensor };
-  return b.executeSingleOutput('ReluGrad', [floatType(b, 'T')], [dy, x]);
+  return b.executeSingleOutput('ReluGrad', [typeAttr(b, 'T')], [dy, x]);
 };
 
 /** A dense layer's forward as TensorFlow's `MatMul`, `BiasAdd` and `Relu` (see `DENSE`). */
@@ -125,44 +130,29 @@ export const nativeDense: KernelFunc = ({ inputs, attrs, backend }) => {
   const b = backend as NativeBackendLike;
   const { x, kernel, bias } = inputs as { x: Tensor; kernel: Tensor; bias?: Tensor };
   const { activation } = attrs as unknown as DenseAttrs;
-  const t = [floatType(b, 'T')];
-  let y = b.executeSingleOutput(
-    'MatMul',
-    [
-      ...t,
-      { name: 'transpose_a', type: b.binding.TF_ATTR_BOOL, value: false },
-      { name: 'transpose_b', type: b.binding.TF_ATTR_BOOL, value: false },
-    ],
-    [x, kernel],
-  );
-  if (bias !== undefined) {
-    const z = y;
-    y = b.executeSingleOutput(
-      'BiasAdd',
-      [...t, { name: 'data_format', type: b.binding.TF_ATTR_STRING, value: 'NHWC' }],
-      [z, bias],
-    );
-    z.dispose();
-  }
-  if (activation === 'relu') {
-    const z = y;
-    y = b.executeSingleOutput('Relu', t, [z]);
-    z.dispose();
-  }
-  return y;
+  const t = typeAttr(b, 'T');
+  return tf.tidy(() => {
+    const product = [t, boolAttr(b, 'transpose_a', false), boolAttr(b, 'transpose_b', false)];
+    let y = b.executeSingleOutput('MatMul', product, [x, kernel]);
+    if (bias !== undefined) {
+      const nhwc = { name: 'data_format', type: b.binding.TF_ATTR_STRING, value: 'NHWC' };
+      y = b.executeSingleOutput('BiasAdd', [t, nhwc], [y, bias]);
+    }
+    return activation === 'relu' ? b.executeSingleOutput('Relu', [t], [y]) : y;
+  });
 };
 
 /** TensorFlow ops on float32 tensors through the binding, for the kernels below. */
 function floatOps(b: NativeBackendLike) {
-  const t = [floatType(b, 'T')];
+  const t = [typeAttr(b, 'T')];
   const op = (name: string, ...inputs: Tensor[]) => b.executeSingleOutput(name, t, inputs);
   /** Σ over the last axis. */
   const sumLast = (x: Tensor, keepDims: boolean) => {
     const axis = tf.scalar(x.rank - 1, 'int32');
     const attrs = [
       ...t,
-      { name: 'Tidx', type: b.binding.TF_ATTR_TYPE, value: b.binding.TF_INT32 },
-      { name: 'keep_dims', type: b.binding.TF_ATTR_BOOL, value: keepDims },
+      typeAttr(b, 'Tidx', b.binding.TF_INT32),
+      boolAttr(b, 'keep_dims', keepDims),
     ];
     const y = b.executeSingleOutput('Sum', attrs, [x, axis]);
     axis.dispose();
@@ -198,18 +188,12 @@ export const nativeCrossEntropyGrad: KernelFunc = ({ inputs, attrs, backend }) =
     const { total, q, c } = clipped(probs, epsilon);
     const inside = b.executeSingleOutput(
       'Cast',
-      [
-        { name: 'SrcT', type: b.binding.TF_ATTR_TYPE, value: b.binding.TF_BOOL },
-        { name: 'DstT', type: b.binding.TF_ATTR_TYPE, value: b.binding.TF_FLOAT },
-      ],
-      [b.executeSingleOutput('Equal', [floatType(b, 'T')], [c, q])],
+      [typeAttr(b, 'SrcT', b.binding.TF_BOOL), typeAttr(b, 'DstT')],
+      [op('Equal', c, q)],
     );
     const dyColumn = b.executeSingleOutput(
       'ExpandDims',
-      [
-        floatType(b, 'T'),
-        { name: 'Tdim', type: b.binding.TF_ATTR_TYPE, value: b.binding.TF_INT32 },
-      ],
+      [typeAttr(b, 'T'), typeAttr(b, 'Tdim', b.binding.TF_INT32)],
       [dy, tf.scalar(-1, 'int32')],
     );
     const h = op('Mul', op('Mul', op('RealDiv', target, c), dyColumn), inside);
