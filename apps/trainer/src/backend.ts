@@ -22,9 +22,8 @@ export const BACKEND_NAMES = ['auto', ...BACKEND_CANDIDATES.map((c) => c.backend
  * present: tfjs-node-gpu, tfjs-node, wasm with its training kernels, cpu) and returns what was
  * chosen (with the TensorFlow version and thread pools on the native backends, and the fused
  * training paths in effect) and why each better one was skipped, for printing and for the run's
- * `config.json`. The native packages are
- * resolved from the app's folder; TensorFlow's informational log lines are silenced unless
- * `TF_CPP_MIN_LOG_LEVEL` is set.
+ * `config.json`. The native packages are resolved from the app's folder; TensorFlow's
+ * informational log lines are silenced unless `TF_CPP_MIN_LOG_LEVEL` is set.
  * An explicit choice that is not available rejects with `BackendUnavailableError`.
  */
 export async function chooseBackend(preference: string): Promise<BackendRecord> {
