@@ -81,7 +81,7 @@ it('a train killed mid-run (SIGKILL) resumes and ends with the weights of an uni
 
   const a = await weightsByKind(full);
   const b = await weightsByKind(cut);
-  expect([...b.keys()].sort()).toEqual(['sgd', 'swa', 'swa-no-bn']);
+  expect([...b.keys()].sort()).toEqual(['sgd', 'swa', 'swa-stale-bn']);
   for (const [kind, weights] of a) {
     const other = b.get(kind) as Float32Array[];
     expect(other).toHaveLength(weights.length);

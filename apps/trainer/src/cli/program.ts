@@ -153,6 +153,7 @@ async function runCompare(opts: CompareCli, preset?: string): Promise<void> {
   }
   print();
   print(`report: ${outcome.report}`);
+  print(`metrics: ${outcome.metricsCsv}`);
   print(`time: ${num(outcome.seconds, 1)} s; ${describeBackend(backend)}`);
 }
 
@@ -308,6 +309,7 @@ function addTrain(program: Command): void {
     );
     print(`run folder: ${outcome.dir}`);
     print(`report: ${outcome.report}`);
+    print(`metrics: ${outcome.metricsCsv}`);
     print(describeBackend(backend));
   });
 }
@@ -414,6 +416,7 @@ function addReport(program: Command): void {
       printTable(result.table);
       print();
       print(`report: ${result.report}`);
+      print(`metrics: ${result.metricsCsv}`);
     });
 }
 
