@@ -16,7 +16,13 @@ import { predictRun } from '../commands/predict.js';
 import { mergeRuns } from '../commands/report.js';
 import { trainInto } from '../commands/train.js';
 import { embeddedDataDir } from '../data/locate.js';
-import { DataNotFoundError, IdxFormatError, RunFolderError, UsageError } from '../errors.js';
+import {
+  DataFileError,
+  DataNotFoundError,
+  IdxFormatError,
+  RunFolderError,
+  UsageError,
+} from '../errors.js';
 import { num, textTable } from '../report/format.js';
 import type { Table } from '../report/html.js';
 import { RunLockedError } from '../run-folder/lock.js';
@@ -193,6 +199,7 @@ export function exitCodeOf(error: unknown): number {
     error instanceof BadArgumentError ||
     error instanceof BackendUnavailableError ||
     error instanceof DataNotFoundError ||
+    error instanceof DataFileError ||
     error instanceof IdxFormatError ||
     error instanceof RunFolderError ||
     error instanceof RunLockedError ||
