@@ -134,6 +134,13 @@ async function runCompare(opts: CompareCli, preset?: string): Promise<void> {
   }
   print();
   printTable(outcome.table);
+  if (outcome.verdicts.headline.length > 0) {
+    print();
+    print(
+      `Δ: vs the baseline on the same test examples, ${Math.round(outcome.bootstrap.level * 100)}% paired bootstrap intervals (${outcome.bootstrap.resamples} resamples); a winner only where the interval excludes 0.`,
+    );
+    for (const line of outcome.verdicts.headline) print(line);
+  }
   if (outcome.curve) {
     const c = outcome.curve;
     print();
