@@ -2,6 +2,7 @@ import {
   type ClassificationMetrics,
   classificationMetrics,
   Ensemble,
+  KIND_TAG,
   type ReliabilityBin,
   reliabilityDiagram,
 } from '@onerun/ensemble';
@@ -72,9 +73,12 @@ export interface SwaAtEpoch {
 
 const BINS = 15;
 
-/** Members of an ensemble method; the final models of SWA. */
+/**
+ * Members of an ensemble method; the final models of SWA: the snapshots whose `tags.kind` is
+ * `kind` (@onerun/ensemble's `KIND_TAG`, which `Ensemble.fromStore(store, { kind })` selects by).
+ */
 export function byKind(entries: SnapshotEntry[], kind: string): SnapshotEntry[] {
-  return entries.filter((e) => currentKind(e.tags?.kind) === kind);
+  return entries.filter((e) => currentKind(e.tags?.[KIND_TAG]) === kind);
 }
 
 async function scoreOne(store: SnapshotStore, entry: SnapshotEntry, test: Split) {
