@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { FileSnapshotStore } from '@onerun/snapshots';
-import type { DataName, LoadedData } from '../data/load.js';
+import type { LoadedData } from '../data/load.js';
 import { UsageError } from '../errors.js';
 import { type CurveResult, findCurve } from '../evaluation/find-curve.js';
 import type { RunMetrics } from '../evaluation/score-run.js';
@@ -17,42 +17,11 @@ import { ensureDir } from '../run-folder/out-dir.js';
 import type { RunFile } from '../run-folder/records.js';
 import type { BackendRecord, MethodName, RunConfig } from '../training/config.js';
 import type { ProgressSink } from '../training/loop.js';
-import type { MethodKnobs } from '../training/method-knobs.js';
-import type { ModelName } from '../training/models.js';
 import { type MethodPlan, planMethod } from '../training/plan.js';
 import { trainInWorkers } from './compare-jobs.js';
 import { methodChains, methodConfig, trainMethods } from './compare-methods.js';
+import type { CompareSettings } from './compare-settings.js';
 import { loadDataFor, type TrainOutcome } from './train.js';
-
-/** Curve-finding settings of a comparison (`false` to skip the curve). */
-export interface CompareCurveOptions {
-  epochs: number;
-  points: number;
-  evalExamples: number;
-}
-
-/** What defines a comparison; stored in `compare.json`. */
-export interface CompareSettings extends MethodKnobs {
-  budget: number;
-  model: ModelName;
-  data: DataName;
-  dataDir?: string;
-  methods: MethodName[];
-  seed: number;
-  lr?: number;
-  batchSize?: number;
-  /** SSE cycles (FGE uses its own default unless `fgeCycles`). */
-  cycles?: number;
-  fgeCycles?: number;
-  trainLimit?: number;
-  testLimit?: number;
-  valSplit?: number;
-  /** SWA's own training length as a multiple of the budget (default 1). */
-  swaBudget?: number;
-  /** Smaller multiples of the budget at which the SWA model is also scored (the SWA paper's 1 and 1.25). */
-  swaScoreBudgets?: number[];
-  curve: CompareCurveOptions | false;
-}
 
 /** Options of `compare`. */
 export interface CompareOptions extends CompareSettings {
