@@ -1,13 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BATCH_NORM_TRAINING } from './batch-norm-kernels.js';
-import { CATEGORICAL_CROSSENTROPY } from './cross-entropy-kernels.js';
 import { categoricalCrossentropy } from './cross-entropy-loss.js';
-import { DENSE } from './dense-kernels.js';
 import { fusedTrainingFlags, parseFusedTraining, setFusedTraining } from './flags.js';
 import { fusedTrainingInEffect } from './in-effect.js';
+import { BATCH_NORM_TRAINING, CATEGORICAL_CROSSENTROPY, DENSE, RELU_GRAD } from './kernel-names.js';
 import { registerFusedTraining } from './register.js';
-import { RELU_GRAD } from './relu-grad.js';
 
 // The fused paths against tfjs's stock ones on the backend the suite runs on: the pure-JS cpu
 // backend (the composed kernels) and, in the native pass (`pnpm test:native`), tfjs-node
