@@ -54,12 +54,12 @@ function byHand(steps: number, lr: number, m: number, wd: number) {
   const vb = b.map(() => 0);
   for (let s = 0; s < steps; s++) {
     const { gw, gb } = crossEntropyGrads(w, b);
-    w.forEach((row, k) =>
+    w.forEach((row, k) => {
       row.forEach((wkj, j) => {
         vw[k]![j] = m * vw[k]![j]! + gw[k]![j]! + wd * wkj;
         row[j] = wkj - lr * vw[k]![j]!;
-      }),
-    );
+      });
+    });
     b.forEach((bj, j) => {
       vb[j] = m * vb[j]! + gb[j]!;
       b[j] = bj - lr * vb[j]!;
