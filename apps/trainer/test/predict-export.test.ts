@@ -408,6 +408,25 @@ describe('bad input: exit 2, a message, nothing written', () => {
     expect(existsSync(join(root, 'never'))).toBe(false);
   });
 
+  it('names a member snapshot whose weights are missing, for predict and export', async () => {
+    const broken = join(root, 'broken');
+    await cp(runs.fge, broken, { recursive: true });
+    const manifest = JSON.parse(await readFile(join(broken, 'snapshots', 'manifest.json'), 'utf8'));
+    const last = manifest.snapshots.at(-1).id as string;
+    await rm(join(broken, 'snapshots', last, 'weights.bin'));
+    const out = join(root, 'broken.csv');
+    for (const command of [
+      ['predict', broken, '--data', inputs, '--out', out],
+      ['export', broken, '--to', join(root, 'broken-export')],
+    ]) {
+      const r = await cli(command);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`snapshot ${last} of the final model cannot be read`));
+    }
+    expect(existsSync(out)).toBe(false);
+    expect(existsSync(join(root, 'broken-export'))).toBe(false);
+  });
+
   it('export refuses a non-empty folder it did not write, and replaces its own only with --force', async () => {
     const foreign = join(root, 'foreign');
     await mkdir(foreign);

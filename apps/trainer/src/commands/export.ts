@@ -5,7 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../errors.js';
 import { buildExportModel } from '../inference/export-model.js';
-import { finalModelOf } from '../inference/final-model.js';
+import { finalModelOf, loadFinalMember } from '../inference/final-model.js';
 import { readRunClasses, readRunPreprocessing } from '../inference/run-data-info.js';
 import { writeModelArtifacts } from '../inference/write-artifacts.js';
 
@@ -68,7 +68,7 @@ export async function exportRun(
   let model: tf.LayersModel | undefined;
   const tmp = join(dirname(dir), `.${basename(dir)}.onerun-${randomBytes(4).toString('hex')}.tmp`);
   try {
-    for (const id of final.ids) members.push(await final.store.load(id));
+    for (const id of final.ids) members.push(await loadFinalMember(final, id));
     const first = members[0] as tf.LayersModel;
     const inputShape = first.inputs[0]?.shape.slice(1) as number[];
     const prep = await readRunPreprocessing(final.folder.dir, final.runFile, inputShape);

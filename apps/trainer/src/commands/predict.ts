@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { finalModelOf } from '../inference/final-model.js';
+import { finalModelOf, loadFinalMember } from '../inference/final-model.js';
 import { loadRawInputs } from '../inference/inputs.js';
 import { normalise } from '../inference/normalise.js';
 import { type FinalPrediction, predictFinal } from '../inference/predict-final.js';
@@ -70,7 +70,7 @@ export async function predictRun(dir: string, options: PredictOptions): Promise<
     );
   }
   const final = await finalModelOf(dir);
-  const first = await final.store.load(final.ids[0] as string);
+  const first = await loadFinalMember(final, final.ids[0] as string);
   const inputShape = first.inputs[0]?.shape.slice(1) as number[];
   const classCount = first.outputs[0]?.shape[1] as number;
   first.dispose();

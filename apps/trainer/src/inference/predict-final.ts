@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { FinalModel } from './final-model.js';
+import { type FinalModel, loadFinalMember } from './final-model.js';
 
 /** A run's final prediction on new examples, with its uncertainty, per example. */
 export interface FinalPrediction {
@@ -72,7 +72,7 @@ async function memberProbabilities(
  * entropy, mutual information and pairwise disagreement.
  */
 export async function predictFinal(
-  final: Pick<FinalModel, 'store' | 'ids'>,
+  final: Pick<FinalModel, 'store' | 'folder' | 'ids'>,
   inputs: Float32Array,
   shape: number[],
   count: number,
@@ -84,7 +84,7 @@ export async function predictFinal(
   const memberEntropy = new Float64Array(count);
   const votes: Int32Array[] = [];
   for (const id of final.ids) {
-    const model = await final.store.load(id);
+    const model = await loadFinalMember(final, id);
     try {
       const out = await memberProbabilities(model, inputs, shape, count, batchSize);
       classes = out.classes;
