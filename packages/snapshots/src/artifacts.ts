@@ -21,7 +21,7 @@ export interface PendingFile {
 }
 
 /** A model serialized into the files of one snapshot. */
-export interface EncodedSnapshot {
+interface EncodedSnapshot {
   /** `weights.bin` first, then `model.json`, then the optimizer files if any. */
   files: PendingFile[];
   hasOptimizer: boolean;

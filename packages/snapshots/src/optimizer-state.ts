@@ -16,7 +16,7 @@ import { OptimizerStateError, SnapshotCorruptError } from './errors.js';
 const SLOTTED_OPTIMIZERS = new Set(['Adam', 'Momentum', 'RMSProp', 'Adagrad', 'Adadelta']);
 
 /** A checked optimizer state, ready to be written into the model's optimizer. */
-export interface PreparedOptimizerState {
+interface PreparedOptimizerState {
   commit(): Promise<void>;
 }
 
