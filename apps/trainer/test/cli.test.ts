@@ -526,7 +526,7 @@ describe('onerun compare', () => {
       ],
     });
     try {
-      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       await page.goto(pathToFileURL(join(out, 'report.html')).href);
       const charts = await page.$$eval('figure > svg', (svgs) =>
         svgs.map((svg) => {
@@ -539,6 +539,24 @@ describe('onerun compare', () => {
           const legendEntries = Array.from(svg.querySelectorAll('g.role-legend-label text')).filter(
             (t) => (t as SVGGraphicsElement).getBBox().width > 0,
           ).length;
+          const axisTitles = Array.from(svg.querySelectorAll('g.role-axis-title text'))
+            .map((t) => t.textContent?.trim() ?? '')
+            .filter((t) => t.length > 0);
+          // Text drawn on the page (titles, axis titles and labels, legends, mark labels): no two
+          // boxes may overlap.
+          const boxes = Array.from(svg.querySelectorAll('text'))
+            .filter((t) => (t.textContent ?? '').trim().length > 0)
+            .map((t) => ({ text: t.textContent, r: t.getBoundingClientRect() }))
+            .filter(({ r }) => r.width > 0 && r.height > 0);
+          const overlaps: string[] = [];
+          for (let i = 0; i < boxes.length; i++)
+            for (let j = i + 1; j < boxes.length; j++) {
+              const a = boxes[i]!.r;
+              const b = boxes[j]!.r;
+              const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+              const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+              if (w > 1 && h > 1) overlaps.push(`${boxes[i]!.text} / ${boxes[j]!.text}`);
+            }
           return {
             id: svg.parentElement?.id,
             left: box.left,
@@ -547,6 +565,8 @@ describe('onerun compare', () => {
             height: box.height,
             drawn,
             legendEntries,
+            axisTitles,
+            overlaps,
           };
         }),
       );
@@ -563,13 +583,27 @@ describe('onerun compare', () => {
         expect(c.width, c.id).toBeGreaterThan(100);
         expect(c.height, c.id).toBeGreaterThan(100);
         expect(c.drawn, c.id).toBeGreaterThan(3);
-        // Every chart has a legend naming its series (four methods, or the two paths).
+        // Every chart has a legend naming its series (four methods, or the two paths), axis
+        // titles with units where there are units, and no text drawn over other text.
         expect(c.legendEntries, c.id).toBeGreaterThanOrEqual(2);
+        expect(c.axisTitles.length, c.id).toBeGreaterThanOrEqual(2);
+        expect(c.overlaps, c.id).toEqual([]);
       }
       // Two charts a row on a wide page, all the way down (not one column after the first row).
       const rows = new Map<number, number>();
       for (const c of charts) rows.set(Math.round(c.top), (rows.get(Math.round(c.top)) ?? 0) + 1);
       expect([...rows.values()].slice(0, -1).every((n) => n === 2)).toBe(true);
+      const titles = charts.flatMap((c) => c.axisTitles).join(' | ');
+      for (const unit of ['(nats)', '(%)', 'epoch', 'members in the ensemble', 'confidence'])
+        expect(titles).toContain(unit);
+      // The report answers who won before the table, in words.
+      expect(await page.$$eval('h2', (h) => h.map((e) => e.textContent))).toEqual([
+        'Who won',
+        'Results',
+        'Charts',
+      ]);
+      const verdictText = await page.$eval('ul.verdicts', (e) => e.textContent ?? '');
+      expect(verdictText).toMatch(/accuracy: (\w+ wins|no method beats the baseline beyond noise)/);
       const shot = await page.screenshot({ fullPage: true, path: join(out, 'report.png') });
       expect(shot.subarray(1, 4).toString()).toBe('PNG');
       expect(await page.$$eval('table tbody tr', (rows) => rows.length)).toBe(6);

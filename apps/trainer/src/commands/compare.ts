@@ -8,7 +8,7 @@ import { type CurveResult, findCurve } from '../evaluation/find-curve.js';
 import type { RunMetrics } from '../evaluation/score-run.js';
 import type { VersusBaseline } from '../evaluation/versus-baseline.js';
 import { curveSummary, resultsTable, runCharts, runFacts } from '../report/content.js';
-import { num } from '../report/format.js';
+import { num, pct } from '../report/format.js';
 import { type ReportContent, type Table, writeReport } from '../report/html.js';
 import { csvRun, metricsCsv } from '../report/metrics-csv.js';
 import { verdicts } from '../report/verdicts.js';
@@ -313,12 +313,17 @@ function compareReport(
   curve: CurveResult | undefined,
   seconds: number,
 ): ReportContent {
+  const branched = settings.methods.includes('baseline');
   const charts = runCharts(
     [...outcomes].map(([method, o]) => ({
       series: method,
       plan: plans.get(method) as MethodPlan,
       progress: o.progress,
       metrics: o.metrics,
+      // FGE continues the baseline: drawn from where its own training starts.
+      ...(method === 'fge' && branched
+        ? { inheritedEpochs: (plans.get('fge') as MethodPlan).phases[1]?.fromEpoch ?? 0 }
+        : {}),
     })),
   );
   const notes = [
@@ -326,6 +331,12 @@ function compareReport(
     ...[...plans].map(([method, plan]) => `${method}: ${plan.summary}.`),
     'Test metrics on the test split (the official one for Fashion-MNIST and MNIST). NLL in nats; ECE over 15 confidence bins.',
   ];
+  const fge = outcomes.get('fge')?.metrics;
+  if (fge?.start && fge.result.accuracy < fge.start.accuracy) {
+    notes.push(
+      `FGE's ensemble (${pct(fge.result.accuracy)}) is less accurate than its own start model (${pct(fge.start.accuracy)}, fge-start): at this budget its cycles' members are worse than the model they leave from, and averaging them does not make up for it (NLL ${num(fge.result.nll)} vs ${num(fge.start.nll)}). More epochs per cycle or a lower --fge-lr1 keep the members closer to the start.`,
+    );
+  }
   if (curve) {
     const { chart, note } = curveSummary(curve);
     charts.push(chart);

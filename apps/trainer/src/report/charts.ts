@@ -30,7 +30,39 @@ function base(title: string): Record<string, unknown> {
   };
 }
 
-const METHOD_COLOR = { field: 'series', type: 'nominal', title: 'method' } as const;
+/** One colour and one dash pattern per method, the same in every report. */
+export const METHOD_STYLE: Record<string, { color: string; dash: number[] }> = {
+  baseline: { color: '#4c78a8', dash: [1, 0] },
+  sse: { color: '#f58518', dash: [6, 3] },
+  fge: { color: '#54a24b', dash: [2, 2] },
+  swa: { color: '#b279a2', dash: [8, 3, 2, 3] },
+};
+const OTHER_STYLE = { color: '#7f7f7f', dash: [4, 4] };
+
+/** The method a series name belongs to (`sse`, `sse seed 1`, `swa-stale-bn`…). */
+function methodOf(series: string): string {
+  return Object.keys(METHOD_STYLE).find((m) => series === m || series.startsWith(`${m} `)) ?? '';
+}
+
+/** Colour (and dash) scales that give every series its method's fixed style. */
+function seriesScales(series: string[]) {
+  const domain = [...new Set(series)];
+  const style = (s: string) => METHOD_STYLE[methodOf(s)] ?? OTHER_STYLE;
+  return {
+    color: {
+      field: 'series',
+      type: 'nominal',
+      title: 'method',
+      scale: { domain, range: domain.map((s) => style(s).color) },
+    },
+    strokeDash: {
+      field: 'series',
+      type: 'nominal',
+      title: 'method',
+      scale: { domain, range: domain.map((s) => style(s).dash) },
+    },
+  } as const;
+}
 
 /** One learning-rate value of a method at a point of training (sampled). */
 export interface LrPoint {
@@ -42,6 +74,7 @@ export interface LrPoint {
 
 /** Learning rate over training, per method, with the collection points (snapshots or averages). */
 export function lrChart(points: LrPoint[], collections: LrPoint[]): Chart {
+  const { color, strokeDash } = seriesScales(points.map((p) => p.series));
   return {
     name: 'lr-schedule',
     title: 'Learning-rate schedule and collection points',
@@ -53,8 +86,9 @@ export function lrChart(points: LrPoint[], collections: LrPoint[]): Chart {
           mark: { type: 'line', strokeWidth: 1.5 },
           encoding: {
             x: { field: 'epoch', type: 'quantitative', title: 'epoch' },
-            y: { field: 'lr', type: 'quantitative', title: 'learning rate' },
-            color: METHOD_COLOR,
+            y: { field: 'lr', type: 'quantitative', title: 'learning rate (per update)' },
+            color,
+            strokeDash,
           },
         },
         {
@@ -63,7 +97,7 @@ export function lrChart(points: LrPoint[], collections: LrPoint[]): Chart {
           encoding: {
             x: { field: 'epoch', type: 'quantitative' },
             y: { field: 'lr', type: 'quantitative' },
-            color: METHOD_COLOR,
+            color,
             tooltip: [
               { field: 'series', title: 'method' },
               { field: 'epoch', type: 'quantitative', format: '.2f' },
@@ -77,17 +111,27 @@ export function lrChart(points: LrPoint[], collections: LrPoint[]): Chart {
 
 /** Training loss (window means) over training, per method. */
 export function lossChart(points: { series: string; epoch: number; loss: number }[]): Chart {
+  const { color, strokeDash } = seriesScales(points.map((p) => p.series));
   return {
     name: 'training-loss',
     title: 'Training loss',
     spec: {
       ...base('Training loss (cross-entropy, window means)'),
       data: { values: points },
-      mark: { type: 'line', strokeWidth: 1.2 },
+      // Linear, fitted to the data (a log axis spread 0.1–2 over 0.01–10); dashes, markers and
+      // fixed colours tell the methods apart.
+      mark: { type: 'line', strokeWidth: 1.5, point: { size: 12, filled: true } },
       encoding: {
         x: { field: 'epoch', type: 'quantitative', title: 'epoch' },
-        y: { field: 'loss', type: 'quantitative', title: 'loss', scale: { type: 'log' } },
-        color: METHOD_COLOR,
+        y: {
+          field: 'loss',
+          type: 'quantitative',
+          title: 'training loss (nats)',
+          scale: { zero: false, nice: true },
+        },
+        color,
+        strokeDash,
+        shape: { field: 'series', type: 'nominal', title: 'method' },
       },
     } as TopLevelSpec,
   };
@@ -103,6 +147,7 @@ export interface EpochPoint {
 /** A per-epoch test metric of the current iterate, per method (test error or NLL). */
 export function epochMetricChart(metric: 'test-error' | 'test-nll', points: EpochPoint[]): Chart {
   const error = metric === 'test-error';
+  const { color, strokeDash } = seriesScales(points.map((p) => p.series));
   return {
     name: `${metric}-by-epoch`,
     title: error ? 'Test error by epoch' : 'Test NLL by epoch',
@@ -113,42 +158,84 @@ export function epochMetricChart(metric: 'test-error' | 'test-nll', points: Epoc
           : 'Test NLL of the current model after each epoch',
       ),
       data: { values: points },
-      mark: { type: 'line', point: { size: 20 } },
+      mark: { type: 'line', point: { size: 24, filled: true } },
       encoding: {
         x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1 } },
         y: {
           field: 'value',
           type: 'quantitative',
-          title: error ? 'test error' : 'test NLL (nats)',
+          title: error ? 'test error (%)' : 'test NLL (nats)',
           scale: { zero: false },
           ...(error ? { axis: { format: '.1%' } } : {}),
         },
-        color: METHOD_COLOR,
+        color,
+        strokeDash,
+        shape: { field: 'series', type: 'nominal', title: 'method' },
       },
     } as TopLevelSpec,
   };
 }
 
-/** Test error of the ensemble of the first k members, per k. */
+/**
+ * Test error of the ensemble of the first k members, per k, for the ensemble methods; methods
+ * with one final model (baseline, SWA) are horizontal reference lines across the chart (labelled
+ * at the right), not dots at k = 1. The y-axis spans every line and reference.
+ */
 export function sizeCurveChart(points: { series: string; size: number; error: number }[]): Chart {
+  const counts = new Map<string, number>();
+  for (const p of points) counts.set(p.series, (counts.get(p.series) ?? 0) + 1);
+  const curves = points.filter((p) => (counts.get(p.series) ?? 0) > 1);
+  const references = points.filter((p) => counts.get(p.series) === 1);
+  const { color, strokeDash } = seriesScales(points.map((p) => p.series));
+  const errors = points.map((p) => p.error);
+  const span = Math.max(...errors) - Math.min(...errors);
+  const pad = Math.max(span * 0.25, 0.002);
+  const domain = [Math.max(0, Math.min(...errors) - pad), Math.max(...errors) + pad];
+  const y = {
+    field: 'error',
+    type: 'quantitative',
+    title: 'test error (%)',
+    scale: { domain },
+    axis: { format: '.1%' },
+  };
   return {
     name: 'ensemble-size',
     title: 'Ensemble size',
     spec: {
-      ...base('Test error vs ensemble size'),
-      data: { values: points },
-      mark: { type: 'line', point: true },
-      encoding: {
-        x: { field: 'size', type: 'quantitative', title: 'members', axis: { tickMinStep: 1 } },
-        y: {
-          field: 'error',
-          type: 'quantitative',
-          title: 'test error',
-          scale: { zero: false },
-          axis: { format: '.1%' },
+      ...base('Test error vs ensemble size (lines across: single-model results)'),
+      layer: [
+        {
+          data: { values: curves },
+          mark: { type: 'line', point: { size: 30, filled: true } },
+          encoding: {
+            x: {
+              field: 'size',
+              type: 'quantitative',
+              title: 'members in the ensemble',
+              axis: { tickMinStep: 1 },
+              scale: { domainMin: 1 },
+            },
+            y,
+            color,
+            strokeDash,
+          },
         },
-        color: METHOD_COLOR,
-      },
+        {
+          data: { values: references },
+          mark: { type: 'rule', strokeWidth: 1.5 },
+          encoding: { y, color, strokeDash },
+        },
+        {
+          data: { values: references },
+          mark: { type: 'text', align: 'right', dy: -6, fontSize: 10 },
+          encoding: {
+            x: { value: WIDTH - 4 },
+            y,
+            text: { field: 'series' },
+            color,
+          },
+        },
+      ],
     } as TopLevelSpec,
   };
 }
@@ -172,6 +259,8 @@ export interface ReliabilityPoint {
  */
 export function reliabilityChart(points: ReliabilityPoint[]): Chart {
   const filled = points.filter((p) => p.count > 0 && p.accuracy !== undefined);
+  const { color, strokeDash } = seriesScales(points.map((p) => p.series));
+
   const { width, height, title, ...rest } = base(
     'Reliability diagram (dashed: perfect calibration); below: examples per bin',
   );
@@ -211,11 +300,20 @@ export function reliabilityChart(points: ReliabilityPoint[]): Chart {
             },
             {
               data: { values: filled },
-              mark: { type: 'line', point: true },
+              mark: { type: 'line', point: { filled: true } },
               encoding: {
                 x: { field: 'confidence', type: 'quantitative' },
                 y: { field: 'accuracy', type: 'quantitative' },
-                color: { field: 'series', type: 'nominal', title: 'model' },
+                color,
+                strokeDash,
+                // A bin with few examples can sit far from the diagonal by chance: its point is
+                // small, and the size legend says how many examples a size stands for.
+                size: {
+                  field: 'count',
+                  type: 'quantitative',
+                  title: 'examples in bin',
+                  scale: { type: 'sqrt', range: [6, 160] },
+                },
                 tooltip: [
                   { field: 'series', title: 'model' },
                   { field: 'count', type: 'quantitative', title: 'examples' },
@@ -230,18 +328,18 @@ export function reliabilityChart(points: ReliabilityPoint[]): Chart {
           width,
           height: 110,
           data: { values: points },
-          mark: { type: 'bar', opacity: 0.4 },
+          // One step line per model (overlaid translucent bars blended into one colour).
+          mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.5 },
           encoding: {
             x: {
               field: 'lower',
               type: 'quantitative',
-              title: 'confidence (bins)',
+              title: 'confidence (bins of width 1/15)',
               scale: { domain: [0, 1] },
             },
-            x2: { field: 'upper' },
-            y: { field: 'count', type: 'quantitative', title: 'examples', stack: null },
-            y2: { datum: 0 },
-            color: { field: 'series', type: 'nominal', title: 'model' },
+            y: { field: 'count', type: 'quantitative', title: 'examples per bin' },
+            color,
+            strokeDash,
             tooltip: [
               { field: 'series', title: 'model' },
               { field: 'count', type: 'quantitative', title: 'examples' },
@@ -253,29 +351,41 @@ export function reliabilityChart(points: ReliabilityPoint[]): Chart {
   };
 }
 
-/** Loss (and error) along the found curve and along the straight line between two models. */
+/**
+ * Along the found curve and along the straight line between two models: training loss (nats)
+ * and test error (%) in two panels, each with its own axis.
+ */
 export function curveChart(
   points: { path: string; t: number; metric: string; value: number }[],
 ): Chart {
+  const panel = (metric: string, title: string, format?: string) => ({
+    width: WIDTH,
+    height: 150,
+    data: { values: points.filter((p) => p.metric === metric) },
+    mark: { type: 'line', point: { size: 18, filled: true } },
+    encoding: {
+      x: { field: 't', type: 'quantitative', title: 't (0 = model A, 1 = model B)' },
+      y: {
+        field: 'value',
+        type: 'quantitative',
+        title,
+        scale: { zero: false },
+        ...(format ? { axis: { format } } : {}),
+      },
+      color: { field: 'path', type: 'nominal', title: 'path' },
+      strokeDash: { field: 'path', type: 'nominal', title: 'path' },
+    },
+  });
+  const { width: _w, height: _h, ...rest } = base('Along the curve vs the straight line');
   return {
     name: 'curve',
     title: 'Mode connectivity',
     spec: {
-      ...base('Along the curve vs the straight line'),
-      data: { values: points },
-      mark: { type: 'line', point: { size: 18 } },
-      encoding: {
-        x: { field: 't', type: 'quantitative', title: 't (0 = model A, 1 = model B)' },
-        y: { field: 'value', type: 'quantitative', title: 'value' },
-        color: { field: 'path', type: 'nominal', title: 'path' },
-        strokeDash: {
-          field: 'metric',
-          type: 'nominal',
-          title: 'metric (line style)',
-          // vega draws the dash symbols without a stroke colour unless told.
-          legend: { encode: { symbols: { update: { stroke: { value: '#444' } } } } },
-        },
-      },
+      ...rest,
+      vconcat: [
+        panel('train loss', 'training loss (nats)'),
+        panel('test error', 'test error (%)', '.1%'),
+      ],
     } as TopLevelSpec,
   };
 }

@@ -27,6 +27,11 @@ export interface ChartedRun {
   plan: MethodPlan;
   progress: RunProgress;
   metrics: RunMetrics;
+  /**
+   * Epochs at the start of its history that another run trained (FGE branched off the baseline):
+   * drawn from its own start, so the baseline is not hidden under it.
+   */
+  inheritedEpochs?: number;
 }
 
 /**
@@ -42,14 +47,17 @@ export function runCharts(runs: ChartedRun[]): Chart[] {
   const testNll: EpochPoint[] = [];
   const size: { series: string; size: number; error: number }[] = [];
   const reliability: ReliabilityPoint[] = [];
-  for (const { series, plan, progress, metrics } of runs) {
+  for (const { series, plan, progress, metrics, inheritedEpochs = 0 } of runs) {
     const epochOf = (step: number) => step / plan.stepsPerEpoch;
+    const own = (epoch: number) => epoch >= inheritedEpochs;
     for (const p of sampleSchedule(plan.schedule, { steps: plan.totalSteps, points: 300 }))
-      lr.push({ series, epoch: epochOf(p.step + 1), lr: p.lr });
+      if (own(epochOf(p.step + 1))) lr.push({ series, epoch: epochOf(p.step + 1), lr: p.lr });
     for (const c of progress.collections)
       collections.push({ series, epoch: epochOf(c.step), lr: c.lr });
-    for (const p of progress.lossCurve) loss.push({ series, epoch: epochOf(p.step), loss: p.loss });
+    for (const p of progress.lossCurve)
+      if (own(epochOf(p.step))) loss.push({ series, epoch: epochOf(p.step), loss: p.loss });
     for (const e of progress.history) {
+      if (!own(e.epoch)) continue;
       if (e.testAccuracy !== undefined)
         testError.push({ series, epoch: e.epoch, value: 1 - e.testAccuracy });
       if (e.testLoss !== undefined) testNll.push({ series, epoch: e.epoch, value: e.testLoss });
