@@ -50,7 +50,9 @@ describe('workerEnv', () => {
 });
 
 describe('compare --jobs', () => {
-  it('trains the methods in worker processes with the same results as in one process', async () => {
+  it('trains the methods in worker processes with the same results as in one process', {
+    timeout: 300_000,
+  }, async () => {
     const methods = ['--methods', 'baseline,sse,fge'];
     const one = await onerunHere([
       'compare',
@@ -77,7 +79,9 @@ describe('compare --jobs', () => {
 });
 
 describe('onerun report', () => {
-  it('merges comparisons made by separate processes into one table and report', async () => {
+  it('merges comparisons made by separate processes into one table and report', {
+    timeout: 300_000,
+  }, async () => {
     const a = join(root, 'job-a');
     const b = join(root, 'job-b');
     expect(
