@@ -14,7 +14,14 @@ import { evalRuns } from '../commands/eval-runs.js';
 import { mergeRuns } from '../commands/report.js';
 import { trainInto } from '../commands/train.js';
 import { embeddedDataDir } from '../data/locate.js';
-import { DataNotFoundError, IdxFormatError, RunFolderError, UsageError } from '../errors.js';
+import {
+  DataFormatError,
+  DataNotFoundError,
+  IdxFormatError,
+  ModelFitError,
+  RunFolderError,
+  UsageError,
+} from '../errors.js';
 import { num, textTable } from '../report/format.js';
 import type { Table } from '../report/html.js';
 import { RunLockedError } from '../run-folder/lock.js';
@@ -190,6 +197,8 @@ export function exitCodeOf(error: unknown): number {
     error instanceof BackendUnavailableError ||
     error instanceof DataNotFoundError ||
     error instanceof IdxFormatError ||
+    error instanceof DataFormatError ||
+    error instanceof ModelFitError ||
     error instanceof RunFolderError ||
     error instanceof RunLockedError ||
     error instanceof CommanderError

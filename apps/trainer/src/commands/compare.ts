@@ -2,10 +2,11 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { FileSnapshotStore } from '@onerun/snapshots';
-import type { DataName, LoadedData } from '../data/load.js';
+import type { LoadedData } from '../data/load.js';
 import { UsageError } from '../errors.js';
 import { type CurveResult, findCurve } from '../evaluation/find-curve.js';
 import type { RunMetrics } from '../evaluation/score-run.js';
+import { buildModel } from '../models/registry.js';
 import { curveSummary, resultsTable, runCharts, runFacts } from '../report/content.js';
 import { num } from '../report/format.js';
 import { type ReportContent, type Table, writeReport } from '../report/html.js';
@@ -18,7 +19,6 @@ import type { RunFile } from '../run-folder/records.js';
 import type { BackendRecord, MethodName, RunConfig } from '../training/config.js';
 import type { ProgressSink } from '../training/loop.js';
 import type { MethodKnobs } from '../training/method-knobs.js';
-import type { ModelName } from '../training/models.js';
 import { type MethodPlan, planMethod } from '../training/plan.js';
 import { trainInWorkers } from './compare-jobs.js';
 import { methodChains, methodConfig, trainMethods } from './compare-methods.js';
@@ -34,9 +34,12 @@ export interface CompareCurveOptions {
 /** What defines a comparison; stored in `compare.json`. */
 export interface CompareSettings extends MethodKnobs {
   budget: number;
-  model: ModelName;
-  data: DataName;
+  model: string;
+  data: string;
   dataDir?: string;
+  imageSize?: [number, number];
+  testSplit?: number;
+  labelColumn?: string;
   methods: MethodName[];
   seed: number;
   lr?: number;
@@ -177,6 +180,13 @@ export async function compare(options: CompareOptions): Promise<CompareOutcome> 
     // Refuse bad budgets before anything is written.
     const plans = new Map<MethodName, MethodPlan>();
     for (const [m, c] of configs) plans.set(m, planInCompare(m, c, data.train.size));
+    // So is a model that does not fit the data (ModelFitError).
+    const probe = await buildModel(settings.model, {
+      inputShape: data.inputShape,
+      classes: data.classes,
+      seed: settings.seed,
+    });
+    probe.dispose();
     await prepareCompareOut(dir, settings, force);
     log?.(
       `backend: ${backend.backend}${backend.skipped.length > 0 ? `; skipped ${backend.skipped.map((s) => `${s.backend} (${s.reason})`).join(', ')}` : ''}`,

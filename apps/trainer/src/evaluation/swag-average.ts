@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { DataSource } from '@onerun/core';
 import {
   type ClassificationMetrics,
   classificationMetrics,
@@ -20,7 +21,7 @@ export interface SwagScoring {
   samples: number;
   seed: number;
   /** Training inputs for the batch-norm recompute of every draw. */
-  bnData: tf.Tensor;
+  bnData: DataSource;
   bnBatchSize: number;
 }
 
@@ -35,7 +36,7 @@ export function swagScoringFor(
     dir: swagDir,
     samples: config.swagSamples,
     seed: config.seed,
-    bnData: train.xs,
+    bnData: train.batches(Math.max(config.batchSize, 256)),
     bnBatchSize: Math.max(config.batchSize, 256),
   };
 }
@@ -83,11 +84,12 @@ export async function scoreSwag(
   }
   const model = await store.load(modelId);
   let sum: tf.Tensor | undefined;
+  const testXs = test.inputs();
   try {
     for (let s = 0; s < scoring.samples; s++) {
       swag.sampleInto(model, { seed: scoring.seed * 1000 + s });
       await recomputeBatchNorm(model, scoring.bnData, { batchSize: scoring.bnBatchSize });
-      const probs = model.predict(test.xs, { batchSize: 512 }) as tf.Tensor;
+      const probs = model.predict(testXs, { batchSize: 512 }) as tf.Tensor;
       const next = sum ? tf.add(sum, probs) : probs;
       if (sum) tf.dispose([sum, probs]);
       sum = next;
@@ -106,6 +108,7 @@ export async function scoreSwag(
     }
   } finally {
     sum?.dispose();
+    testXs.dispose();
     model.dispose();
     swag.dispose();
   }

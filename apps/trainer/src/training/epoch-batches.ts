@@ -59,8 +59,8 @@ export async function trainEpochBatches(
     tally.callbackMs += performance.now() - t0;
     lr = getOptimizerLearningRate(optimizer);
     const ce = tf.tidy(() => {
-      const idx = tf.tensor1d(order.subarray(begin, begin + size), 'int32');
-      return update.step(tf.gather(train.xs, idx), tf.gather(train.ys, idx));
+      const batch = train.take(order.subarray(begin, begin + size));
+      return update.step(batch.xs, batch.ys);
     });
     window.add(ce);
     const before = at.collected();
