@@ -94,7 +94,11 @@ async function measureTraining() {
   // Reports the process's peak RSS when it exits.
   await writeFile(
     hook,
-    "import { writeSync } from 'node:fs';\nprocess.on('exit', () => writeSync(2, `\\nPEAK_RSS_KB ${process.resourceUsage().maxRSS}\\n`));\n",
+    [
+      "import { writeSync } from 'node:fs';",
+      "process.on('exit', () => writeSync(2, '\\nPEAK_RSS_KB ' + process.resourceUsage().maxRSS + '\\n'));",
+      '',
+    ].join('\n'),
   );
   const args = [
     '--import',

@@ -50,5 +50,5 @@ describe('README: Your own model and data', () => {
       await readFile(join(cwd, 'runs', 'iris-swa', 'classes.json'), 'utf8'),
     );
     expect(classes).toEqual({ classes: ['setosa', 'versicolor', 'virginica'] });
-  });
+  }, 300_000);
 });

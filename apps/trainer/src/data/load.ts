@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import { requireInRange, requireInteger, seededRandom } from '@onerun/core';
 import { UsageError } from '../errors.js';
 import { checkIdxFiles } from './checks.js';
-import { readIdxFile } from './idx.js';
+import { contentHash } from './content-hash.js';
+import { type IdxArray, parseIdx, readIdxBytes } from './idx.js';
 import { type DataLocation, type IdxDataName, locateData } from './locate.js';
 import { type DataFormat, readDataPath } from './path-data.js';
 import {
@@ -43,6 +44,12 @@ export interface LoadedData {
   /** Where the examples came from: a folder, a file, or `synthetic(seed=…)`. */
   source: string;
   origin: DataLocation['origin'] | 'synthetic' | 'path';
+  /**
+   * SHA-256 of the examples' source (the data files' bytes; the generated arrays of the synthetic
+   * set; the decoded examples and labels of `--data PATH`), as `sha256:<hex>`: a resume refuses
+   * data whose hash differs from the recorded one.
+   */
+  contentHash: string;
   /** Shape of one example as the model takes it (`[h, w, c]` images, `[f]` features). */
   inputShape: number[];
   classes: number;
@@ -150,13 +157,15 @@ function valCount(trainN: number, valSplit: number | undefined): number {
 
 async function loadIdxData(name: IdxDataName, options: LoadDataOptions): Promise<LoadedData> {
   const location = locateData(name, options);
-  const [trI, trL, teI, teL] = await Promise.all([
-    readIdxFile(location.files.trainImages),
-    readIdxFile(location.files.trainLabels),
-    readIdxFile(location.files.testImages),
-    readIdxFile(location.files.testLabels),
-  ]);
   const f = location.files;
+  const paths = [f.trainImages, f.trainLabels, f.testImages, f.testLabels];
+  const bytes = await Promise.all(paths.map((path) => readIdxBytes(path)));
+  const [trI, trL, teI, teL] = bytes.map((b, i) => parseIdx(b, paths[i])) as [
+    IdxArray,
+    IdxArray,
+    IdxArray,
+    IdxArray,
+  ];
   const classes = 10;
   checkIdxFiles(
     {
@@ -199,13 +208,23 @@ async function loadIdxData(name: IdxDataName, options: LoadDataOptions): Promise
     name === 'fashion-mnist'
       ? [...FASHION_MNIST_CLASSES]
       : Array.from({ length: classes }, (_, i) => String(i));
-  return finish(name, location.dir, location.origin, classNames, prep, train!, val!, test!);
+  return finish(
+    { name, source: location.dir, origin: location.origin, contentHash: contentHash(bytes) },
+    classNames,
+    prep,
+    train!,
+    val!,
+    test!,
+  );
 }
 
 function finish(
-  name: LoadedData['name'],
-  source: string,
-  origin: LoadedData['origin'],
+  {
+    name,
+    source,
+    origin,
+    contentHash,
+  }: Pick<LoadedData, 'name' | 'source' | 'origin' | 'contentHash'>,
   classNames: string[],
   preprocessing: Preprocessing,
   train: Split,
@@ -217,6 +236,7 @@ function finish(
     name,
     source,
     origin,
+    contentHash,
     inputShape: [...preprocessing.inputShape],
     classes: classNames.length,
     classNames,
@@ -285,10 +305,19 @@ function loadSynthetic(options: LoadDataOptions): LoadedData {
   ]);
   const [test] = makeSplits(te.pixels, te.labels, shape, classes, prep, [{ start: 0, end: testN }]);
   const classNames = Array.from({ length: classes }, (_, i) => `class-${i}`);
+  const hash = contentHash([
+    new Uint8Array(tr.pixels.buffer),
+    new Uint8Array(tr.labels.buffer),
+    new Uint8Array(te.pixels.buffer),
+    new Uint8Array(te.labels.buffer),
+  ]);
   return finish(
-    'synthetic',
-    `synthetic(seed=${seed})`,
-    'synthetic',
+    {
+      name: 'synthetic',
+      source: `synthetic(seed=${seed})`,
+      origin: 'synthetic',
+      contentHash: hash,
+    },
     classNames,
     prep,
     train!,
@@ -348,7 +377,23 @@ async function loadPathData(path: string, options: LoadDataOptions): Promise<Loa
     prep,
     [{ start: 0, end: testN }],
   );
-  return finish(read.format, read.data.source, 'path', classNames, prep, train!, val!, test!);
+  const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  // The examples as read (all of them, before the limits), their labels and the class names.
+  const hash = contentHash([
+    bytesOf(trainSet.raw),
+    bytesOf(trainSet.labels),
+    bytesOf(testSet.raw),
+    bytesOf(testSet.labels),
+    new TextEncoder().encode(JSON.stringify(classNames)),
+  ]);
+  return finish(
+    { name: read.format, source: read.data.source, origin: 'path', contentHash: hash },
+    classNames,
+    prep,
+    train!,
+    val!,
+    test!,
+  );
 }
 
 /**
