@@ -1,5 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { DataFormatError } from '../errors.js';
+import { readDataFile } from './read-file.js';
+
+/** Most bytes a CSV file may hold (1 GiB: its text is one string in memory). */
+export const MAX_CSV_BYTES = 2 ** 30;
 
 /**
  * Splits CSV text into rows of cells (RFC 4180: `,` separated, `"` quoted, `""` an escaped quote,
@@ -68,12 +71,9 @@ export interface CsvTable {
  * of numbers alone has no header). Every row must have the header's number of cells.
  */
 export async function readCsv(path: string): Promise<CsvTable> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new DataFormatError(path, `${path} cannot be read (${(error as Error).message}).`);
-  }
+  const text = new TextDecoder().decode(
+    await readDataFile(path, { maxBytes: MAX_CSV_BYTES, what: 'CSV file' }),
+  );
   const all = parseCsvRows(text);
   if (all.length === 0) throw new DataFormatError(path, `${path} is empty; expected CSV rows.`);
   const first = all[0]!;

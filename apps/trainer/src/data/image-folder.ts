@@ -1,8 +1,12 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataFormatError } from '../errors.js';
 import { type DecodedImage, decodeImage, isImageFile, pixelsOf, resizeBilinear } from './images.js';
 import { type LabelledSet, type SourceData, shuffled, splitTrainTest } from './labelled.js';
+import { readDataFile } from './read-file.js';
+
+/** Most bytes one image file may hold (256 MiB). */
+export const MAX_IMAGE_BYTES = 2 ** 28;
 
 /** Options of `loadImageFolder`. */
 export interface ImageFolderOptions {
@@ -73,11 +77,13 @@ async function decodeAll(
   each: (image: DecodedImage, path: string, i: number) => void,
 ) {
   const ahead = 32;
-  const reads: Promise<Buffer>[] = [];
-  const readAt = (i: number) =>
-    readFile(paths[i]!).catch((error: Error) => {
-      throw new DataFormatError(paths[i]!, `${paths[i]} cannot be read (${error.message}).`);
-    });
+  const reads: Promise<Uint8Array>[] = [];
+  const readAt = (i: number) => {
+    const read = readDataFile(paths[i]!, { maxBytes: MAX_IMAGE_BYTES, what: 'image file' });
+    // Awaited in order below; a read ahead that fails first must not count as unhandled.
+    read.catch(() => {});
+    return read;
+  };
   for (let i = 0; i < Math.min(ahead, paths.length); i++) reads.push(readAt(i));
   for (let i = 0; i < paths.length; i++) {
     const bytes = await reads[i]!;

@@ -1,6 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { unzipSync } from 'fflate';
 import { DataFormatError } from '../errors.js';
+import { readDataFile } from './read-file.js';
+
+/** Most bytes a `.npy`/`.npz` file may hold (2 GiB, as for IDX files). */
+export const MAX_NPY_BYTES = 2 ** 31;
 
 /** A NumPy array read from `.npy`: its shape, element type and values (C order). */
 export interface NpyArray {
@@ -176,10 +179,6 @@ export async function readNpz(path: string): Promise<Map<string, NpyArray>> {
   return parseNpz(await readBytes(path), path);
 }
 
-async function readBytes(path: string): Promise<Uint8Array> {
-  try {
-    return new Uint8Array(await readFile(path));
-  } catch (error) {
-    throw new DataFormatError(path, `${path} cannot be read (${(error as Error).message}).`);
-  }
+function readBytes(path: string): Promise<Uint8Array> {
+  return readDataFile(path, { maxBytes: MAX_NPY_BYTES, what: 'NumPy file' });
 }
