@@ -170,6 +170,34 @@ describe('your own data and model, end to end', () => {
     });
   });
 
+  it('refuses to resume a run whose model file changed since', async () => {
+    const model = join(root, 'changing.mjs');
+    await writeFile(model, moduleSource());
+    const out = join(root, 'runs', 'changing');
+    const args = ['train', ...CPU, '--data', join(root, 'iris.csv'), '--model', model];
+    const first = await onerunHere([
+      ...args,
+      '--method',
+      'baseline',
+      '--epochs',
+      '2',
+      '--out',
+      out,
+    ]);
+    expect(first.code, first.stderr).toBe(0);
+    // As if the run had been stopped before it finished, then the module edited.
+    const progressPath = join(out, 'progress.json');
+    const progress = await json(progressPath);
+    await writeFile(progressPath, JSON.stringify({ ...progress, status: 'running' }));
+    await writeFile(model, moduleSource().replace('units: 16', 'units: 17'));
+    // A new process, as a real resume is (this one has the module cached).
+    const again = await onerun([...args, '--method', 'baseline', '--epochs', '2', '--out', out]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(
+      /was trained with .*changing.mjs of SHA-256 [0-9a-f]{12}…, but that file now hashes to/,
+    );
+  });
+
   it('fine-tunes a saved model.json: its weights are the starting point', async () => {
     // A model.json written by tfjs: the first SSE snapshot of the CSV run.
     const snapshot = join(root, 'runs', 'csv', 'snapshots');
