@@ -7,9 +7,10 @@ import { evaluateRun, type RunMetrics } from '../evaluation/score-run.js';
 import { swagScoringFor } from '../evaluation/swag-average.js';
 import { buildModel, modelSource } from '../models/registry.js';
 import { runReport } from '../report/content.js';
+import { fanOut } from '../report/fan-out.js';
 import { writeReport } from '../report/html.js';
-import { metricsCsv } from '../report/metrics-csv.js';
-import { fanOut, tensorboardSink } from '../report/tensorboard.js';
+import { csvRun, metricsCsv } from '../report/metrics-csv.js';
+import { runEvents } from '../report/tensorboard/run-events.js';
 import { writeDataRecords } from '../run-folder/data-records.js';
 import { writeFileAtomic, writeJson } from '../run-folder/files.js';
 import { prepareOut, RunFolder } from '../run-folder/folder.js';
@@ -77,6 +78,8 @@ export interface TrainOutcome {
   /** What the user should know about how the run resumed (a checkpoint fallback, a restart). */
   notes: string[];
   report: string;
+  /** Path of the run's `metrics.csv`. */
+  metricsCsv: string;
   examplesPerSecond: number;
 }
 
@@ -161,10 +164,8 @@ async function trainLocked(options: TrainIntoOptions): Promise<TrainOutcome> {
       await writeDataRecords(folder, data);
     }
     const stores = folder.stores();
-    const sink = fanOut([
-      options.progress,
-      await tensorboardSink(options.backend, folder.dir, config.method),
-    ]);
+    const events = runEvents(folder.dir, config.method);
+    const sink = fanOut([options.progress, events.sink]);
     const result = await trainRun({
       config,
       data,
@@ -192,11 +193,13 @@ async function trainLocked(options: TrainIntoOptions): Promise<TrainOutcome> {
       (entry) => stepOf.get(entry.id) ?? entry.step + 1,
       swagScoringFor(config, folder.path('swag'), data.train),
     );
+    events.evaluation(result.progress, metrics);
     await writeJson(folder.path('metrics'), metrics);
     await writeTestScores(folder, examples);
+    const csv = folder.path('metricsCsv');
     await writeFileAtomic(
-      folder.path('metricsCsv'),
-      metricsCsv([{ method: config.method, progress: result.progress, metrics }]),
+      csv,
+      metricsCsv([csvRun(await folder.requireRunFile(), plan, result.progress, metrics)]),
     );
     let report = '';
     if (options.report ?? true) {
@@ -221,6 +224,7 @@ async function trainLocked(options: TrainIntoOptions): Promise<TrainOutcome> {
       ...(resumedFrom !== undefined && resumedFrom > 0 ? { resumedFrom } : {}),
       notes: result.notes,
       report,
+      metricsCsv: csv,
       examplesPerSecond: result.examplesPerSecond,
     };
   } finally {
