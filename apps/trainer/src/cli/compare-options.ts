@@ -107,7 +107,10 @@ export function withCompareOptions(cmd: Command, defaults: CompareDefaults): Com
       integer(1, MAX.examples),
       defaults.evalExamples,
     )
-    .option('--force', 'overwrite a finished comparison in --out')
+    .option(
+      '--force',
+      'start the comparison in --out over (deletes only the files compare recorded writing)',
+    )
     .option(
       '--jobs <n>',
       'worker processes training methods at the same time (default: one per core on wasm/cpu, 1 on a native backend)',

@@ -358,7 +358,10 @@ function addCurve(program: Command): void {
     )
     .option('--lr <rate>', "peak learning rate of curve training (default: run A's)", positive)
     .option('--data-dir <dir>', 'read the data from this folder instead')
-    .option('--force', 'overwrite a non-empty --out')
+    .option(
+      '--force',
+      'replace an earlier curve output in --out (only the files it recorded writing)',
+    )
     .action(async (a: string, b: string, own: CurveCli, cmd: Command) => {
       const opts: CurveCli = { ...own, ...commonOf(cmd) };
       const backend = await backendFor(opts);
@@ -392,7 +395,7 @@ function addReport(program: Command): void {
   )
     .argument('<dirs...>', 'run folders (onerun train) or comparison folders (onerun compare)')
     .requiredOption('--out <dir>', 'folder for the merged report')
-    .option('--force', 'replace the report in a non-empty --out')
+    .option('--force', 'replace an earlier report in --out (only the files it recorded writing)')
     .action(async (dirs: string[], own: { out: string; force?: boolean }, cmd: Command) => {
       const opts = { ...own, ...commonOf(cmd) };
       const result = await mergeRuns({ dirs, out: own.out, force: Boolean(own.force) });

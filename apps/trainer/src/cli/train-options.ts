@@ -65,7 +65,10 @@ export function withTrainOptions(cmd: Command): Command {
       'SWA: also save and score the SWA model after these epochs (comma-separated)',
       listOf(integer(1, MAX.epochs)),
     )
-    .option('--force', 'overwrite an existing run folder');
+    .option(
+      '--force',
+      'start the run in --out over (deletes only the files train recorded writing)',
+    );
 }
 
 /** `train`'s options as the run's config input (defaults are filled by `resolveConfig`). */

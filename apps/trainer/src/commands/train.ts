@@ -53,6 +53,22 @@ function architectureWeights(config: RunConfig, data: LoadedData): RunFile['weig
   }
 }
 
+/**
+ * A finished run whose `metrics.json` is missing: nothing to train; the final steps below score
+ * its stored models again and rewrite the metrics and the report.
+ */
+function rescored(progress: RunProgress) {
+  return {
+    model: undefined,
+    progress,
+    startEpoch: progress.history.length,
+    notes: [
+      `metrics.json was missing from this finished run: its stored models were scored again (nothing was trained).`,
+    ],
+    examplesPerSecond: 0,
+  };
+}
+
 /** What a finished `train` reports. */
 export interface TrainOutcome {
   dir: string;
@@ -107,14 +123,13 @@ export async function trainInto(options: TrainIntoOptions): Promise<TrainOutcome
 async function trainLocked(options: TrainIntoOptions): Promise<TrainOutcome> {
   const folder = new RunFolder(options.out);
   const decision = await prepareOut(folder, { force: options.force, given: options.given });
-  const config =
-    decision.kind === 'resume' ? decision.runFile.config : resolveConfig(options.input);
+  const config = decision.kind === 'fresh' ? resolveConfig(options.input) : decision.runFile.config;
   const data = options.data ?? (await loadDataFor(config));
   try {
     const plan = planMethod(config, data.train.size);
     const weights = architectureWeights(config, data);
     let progress: RunProgress | undefined;
-    if (decision.kind === 'resume') {
+    if (decision.kind !== 'fresh') {
       const stored = JSON.stringify(decision.runFile.weights);
       if (stored !== JSON.stringify(weights)) {
         throw new RunFolderError(
@@ -145,24 +160,27 @@ async function trainLocked(options: TrainIntoOptions): Promise<TrainOutcome> {
       options.progress,
       await tensorboardSink(options.backend, folder.dir, config.method),
     ]);
-    const result = await trainRun({
-      config,
-      data,
-      stores,
-      ...(progress?.checkpoint ? { resume: progress } : {}),
-      ...(options.branch && !progress?.checkpoint
-        ? { branch: { store: options.branch.store, progress: options.branch.progress } }
-        : {}),
-      ...(options.keepAtEpochs
-        ? {
-            keepAtEpochs: options.keepAtEpochs,
-            keepStore: new FileSnapshotStore(folder.path('branches')),
-          }
-        : {}),
-      ...(sink ? { progress: sink } : {}),
-      label: options.label ?? config.method,
-    });
-    result.model.dispose();
+    const result =
+      decision.kind === 'rescore'
+        ? rescored(decision.progress)
+        : await trainRun({
+            config,
+            data,
+            stores,
+            ...(progress?.checkpoint ? { resume: progress } : {}),
+            ...(options.branch && !progress?.checkpoint
+              ? { branch: { store: options.branch.store, progress: options.branch.progress } }
+              : {}),
+            ...(options.keepAtEpochs
+              ? {
+                  keepAtEpochs: options.keepAtEpochs,
+                  keepStore: new FileSnapshotStore(folder.path('branches')),
+                }
+              : {}),
+            ...(sink ? { progress: sink } : {}),
+            label: options.label ?? config.method,
+          });
+    result.model?.dispose();
     const resumedFrom = progress?.checkpoint ? result.startEpoch : undefined;
     const stepOf = new Map(result.progress.collections.map((c) => [c.id, c.step]));
     const metrics = await evaluateMembers(
