@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { batchNormLayers } from '@onerun/core';
 import {
   type ClassificationMetrics,
   classificationMetrics,
@@ -82,11 +83,14 @@ export async function scoreSwag(
     throw error;
   }
   const model = await store.load(modelId);
+  const hasBatchNorm = batchNormLayers(model).length > 0;
   let sum: tf.Tensor | undefined;
   try {
     for (let s = 0; s < scoring.samples; s++) {
       swag.sampleInto(model, { seed: scoring.seed * 1000 + s });
-      await recomputeBatchNorm(model, scoring.bnData, { batchSize: scoring.bnBatchSize });
+      if (hasBatchNorm) {
+        await recomputeBatchNorm(model, scoring.bnData, { batchSize: scoring.bnBatchSize });
+      }
       const probs = model.predict(test.xs, { batchSize: 512 }) as tf.Tensor;
       const next = sum ? tf.add(sum, probs) : probs;
       if (sum) tf.dispose([sum, probs]);
