@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import { weightSpecs } from '@onerun/core';
 import { FileSnapshotStore, type SnapshotStore } from '@onerun/snapshots';
 import { type LoadedData, loadData } from '../data/load.js';
@@ -10,7 +9,7 @@ import { writeReport } from '../report/html.js';
 import { metricsCsv } from '../report/metrics-csv.js';
 import { fanOut, tensorboardSink } from '../report/tensorboard.js';
 import { writeFileAtomic, writeJson } from '../run-folder/files.js';
-import { prepareOut, RunFolder } from '../run-folder/folder.js';
+import { prepareOut, RunFolder, recordFreshRun } from '../run-folder/folder.js';
 import { lockRunFolder } from '../run-folder/lock.js';
 import type { RunFile, RunProgress } from '../run-folder/records.js';
 import { writeTestScores } from '../run-folder/test-scores.js';
@@ -140,7 +139,7 @@ async function trainLocked(options: TrainIntoOptions): Promise<TrainOutcome> {
       }
       progress = decision.progress;
     } else {
-      await mkdir(folder.dir, { recursive: true });
+      await recordFreshRun(folder);
       const runFile: RunFile & { branchedFrom?: string } = {
         onerun: 1,
         config,

@@ -124,7 +124,7 @@ function forceAdvice(record: WrittenRecord | undefined): string {
 /**
  * Decides between a fresh run, a resume, or an error. Nothing is deleted unless `force`, and
  * then only what `onerun train` recorded writing (`.onerun-written.json`):
- * - missing or empty folder → fresh (and the record of what train writes is started);
+ * - missing or empty folder → fresh;
  * - a finished run → error, unless `--force` (then its recorded files are deleted);
  * - an unfinished run → resume, if every option given on the command line matches its config;
  * - a damaged `config.json` → error naming it; `--force` starts over only in a folder train
@@ -175,10 +175,19 @@ export async function prepareOut(
   return { kind: 'resume', runFile, progress };
 }
 
+/**
+ * A fresh run. The record of what train writes is started by `recordFreshRun` just before the
+ * first write, so that a run refused before it (bad data, a budget too small) leaves no folder.
+ */
 async function startFresh(folder: RunFolder): Promise<OutDecision> {
+  await assertNoLinks(folder.dir, Object.values(RUN_LAYOUT));
+  return { kind: 'fresh' };
+}
+
+/** Records, before a fresh run's first write, what `onerun train` writes into its folder. */
+export async function recordFreshRun(folder: RunFolder): Promise<void> {
   await ensureDir(folder.dir);
   await startWritten(folder.dir, 'train', Object.values(RUN_LAYOUT));
-  return { kind: 'fresh' };
 }
 
 /** Refuses to resume a run folder with options that contradict its config. */
