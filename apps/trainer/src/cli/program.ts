@@ -289,6 +289,7 @@ function addTrain(program: Command): void {
     const outcome = await trainInto({
       out: opts.out,
       force: Boolean(opts.force),
+      allowBackendChange: Boolean(opts.allowBackendChange),
       input,
       given: givenFields(cmd, input),
       backend,

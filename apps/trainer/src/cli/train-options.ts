@@ -35,6 +35,7 @@ export interface TrainCli extends Common, ModelAndDataCli, MethodKnobs {
   momentum: number;
   swaScoreAt?: number[];
   force?: boolean;
+  allowBackendChange?: boolean;
 }
 
 /** `train`'s options, added to `cmd` (the order is the order of `onerun help train`). */
@@ -68,6 +69,10 @@ export function withTrainOptions(cmd: Command): Command {
     .option(
       '--force',
       'start the run in --out over (deletes only the files train recorded writing)',
+    )
+    .option(
+      '--allow-backend-change',
+      'resume an unfinished run on another backend than it trained on (recorded in config.json)',
     );
 }
 

@@ -1,7 +1,7 @@
 import { weightSpecs } from '@onerun/core';
 import { FileSnapshotStore, type SnapshotStore } from '@onerun/snapshots';
 import { type LoadedData, loadData } from '../data/load.js';
-import { RunFolderError } from '../errors.js';
+import { RunFolderError, UsageError } from '../errors.js';
 import { evaluateRun, type RunMetrics } from '../evaluation/score-run.js';
 import { swagScoringFor } from '../evaluation/swag-average.js';
 import { runReport } from '../report/content.js';
@@ -11,7 +11,7 @@ import { fanOut, tensorboardSink } from '../report/tensorboard.js';
 import { writeFileAtomic, writeJson } from '../run-folder/files.js';
 import { prepareOut, RunFolder, recordFreshRun } from '../run-folder/folder.js';
 import { lockRunFolder } from '../run-folder/lock.js';
-import type { RunFile, RunProgress } from '../run-folder/records.js';
+import type { BackendChange, RunFile, RunProgress } from '../run-folder/records.js';
 import { writeTestScores } from '../run-folder/test-scores.js';
 import {
   architectureOf,
@@ -69,6 +69,44 @@ function rescored(progress: RunProgress) {
   };
 }
 
+/** A resume refuses other data: the content hash recorded when the run started must match. */
+async function assertSameData(folder: RunFolder, runFile: RunFile, data: LoadedData) {
+  if (runFile.dataHash === undefined || runFile.dataHash === data.contentHash) return;
+  throw new RunFolderError(
+    `${folder.dir} was trained on data with content hash ${runFile.dataHash} (${runFile.dataSource}), but the data found now (${data.source}) hashes to ${data.contentHash}; resume it with the same data (--data-dir or $ONERUN_DATA_DIR), or choose another --out.`,
+  );
+}
+
+/**
+ * A resume on another backend changes the run's numbers: refused unless
+ * `--allow-backend-change`, and then recorded in `config.json` (`backendChanges`).
+ */
+async function checkBackend(
+  folder: RunFolder,
+  runFile: RunFile,
+  progress: RunProgress | undefined,
+  options: TrainIntoOptions,
+) {
+  const last = runFile.backendChanges?.at(-1)?.to ?? runFile.backend.backend;
+  const now = options.backend.backend;
+  if (last === now) return;
+  if (!options.allowBackendChange) {
+    throw new UsageError(
+      `${folder.dir} holds an unfinished run trained on the ${last} backend, not ${now}: resuming on another backend changes its numbers. Pass --backend ${last}, or --allow-backend-change to go on on ${now} (recorded in config.json).`,
+    );
+  }
+  const change: BackendChange = {
+    atEpoch: progress?.checkpoint?.epoch ?? 0,
+    from: last,
+    to: now,
+    at: new Date().toISOString(),
+  };
+  await writeJson(folder.path('config'), {
+    ...runFile,
+    backendChanges: [...(runFile.backendChanges ?? []), change],
+  });
+}
+
 /** What a finished `train` reports. */
 export interface TrainOutcome {
   dir: string;
@@ -89,6 +127,8 @@ export interface TrainOutcome {
 export interface TrainIntoOptions {
   out: string;
   force: boolean;
+  /** Resume an unfinished run on another backend than it trained on (recorded in config.json). */
+  allowBackendChange?: boolean;
   /** Options as given; on a resume only those explicitly given are checked against the folder. */
   input: RunConfigInput;
   given: Partial<RunConfig>;
@@ -137,6 +177,10 @@ async function trainLocked(options: TrainIntoOptions): Promise<TrainOutcome> {
             'choose another --out, or pass --force to start over.',
         );
       }
+      await assertSameData(folder, decision.runFile, data);
+      if (decision.kind === 'resume') {
+        await checkBackend(folder, decision.runFile, decision.progress, options);
+      }
       progress = decision.progress;
     } else {
       await recordFreshRun(folder);
@@ -147,6 +191,7 @@ async function trainLocked(options: TrainIntoOptions): Promise<TrainOutcome> {
         weights,
         backend: options.backend,
         dataSource: data.source,
+        dataHash: data.contentHash,
         trainSize: data.train.size,
         testSize: data.test.size,
         valSize: data.val?.size ?? 0,
