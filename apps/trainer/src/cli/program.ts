@@ -340,10 +340,15 @@ function addEval(program: Command): void {
       const result = await evalRun(dirs[0] as string, dataDir);
       if (opts.json) {
         print(
-          JSON.stringify({ command: 'eval', dir: result.dir, metrics: result.metrics }, null, 2),
+          JSON.stringify(
+            { command: 'eval', dir: result.dir, metrics: result.metrics, notes: result.notes },
+            null,
+            2,
+          ),
         );
         return;
       }
+      for (const line of result.notes) note(line);
       printTable(result.table);
     });
 }
