@@ -35,7 +35,7 @@ import {
   withCompareOptions,
 } from './compare-options.js';
 import { integer, MAX, positive } from './parse-values.js';
-import { epochLines, progressSink } from './progress.js';
+import { epochLines, progressSink, withResumeNotice } from './progress.js';
 import { type Common, commonOf, withCommon } from './shared-options.js';
 import { givenFields, type TrainCli, trainInput, withTrainOptions } from './train-options.js';
 
@@ -124,10 +124,13 @@ async function runCompare(opts: CompareCli, preset?: string): Promise<void> {
     backend,
     jobs,
     // Bars of parallel runs would redraw over each other: plain epoch lines then.
-    progress:
-      jobs > 1 && !opts.json && !opts.quiet
-        ? (label) => epochLines(label, process.stderr)
-        : bars(opts),
+    progress: (label) => {
+      const sink =
+        jobs > 1 && !opts.json && !opts.quiet
+          ? epochLines(label, process.stderr)
+          : bars(opts)(label);
+      return opts.json ? sink : withResumeNotice(sink, note);
+    },
     ...(opts.json ? {} : { log: note }),
   });
   if (opts.json) {
@@ -152,6 +155,7 @@ async function runCompare(opts: CompareCli, preset?: string): Promise<void> {
   }
   print();
   print(`report: ${outcome.report}`);
+  print(`metrics: ${outcome.metricsCsv}`);
   print(`time: ${num(outcome.seconds, 1)} s; ${describeBackend(backend)}`);
 }
 
@@ -285,7 +289,10 @@ function addTrain(program: Command): void {
     const opts: TrainCli = { ...own, ...commonOf(cmd) };
     const input = trainInput(opts);
     const backend = await backendFor(opts);
-    const progress = bars(opts)(opts.method);
+    // Named by the method of the run in --out (a resume may name none), and a resume says so
+    // before it trains.
+    const bar = bars(opts)('train');
+    const progress = opts.json ? bar : withResumeNotice(bar, note);
     const outcome = await trainInto({
       out: opts.out,
       force: Boolean(opts.force),
@@ -300,8 +307,6 @@ function addTrain(program: Command): void {
       return;
     }
     for (const line of outcome.notes) note(`onerun: ${line}`);
-    if (outcome.resumedFrom !== undefined)
-      note(`resumed from the checkpoint after epoch ${outcome.resumedFrom}`);
     const m = outcome.metrics;
     print(`${outcome.config.method} (${outcome.plan.summary})`);
     print(
@@ -309,6 +314,7 @@ function addTrain(program: Command): void {
     );
     print(`run folder: ${outcome.dir}`);
     print(`report: ${outcome.report}`);
+    print(`metrics: ${outcome.metricsCsv}`);
     print(describeBackend(backend));
   });
 }
@@ -423,6 +429,7 @@ function addReport(program: Command): void {
       printTable(result.table);
       print();
       print(`report: ${result.report}`);
+      print(`metrics: ${result.metricsCsv}`);
     });
 }
 

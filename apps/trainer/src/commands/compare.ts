@@ -9,7 +9,7 @@ import type { VersusBaseline } from '../evaluation/versus-baseline.js';
 import { curveSummary, resultsTable, runCharts, runFacts } from '../report/content.js';
 import { num } from '../report/format.js';
 import { type ReportContent, type Table, writeReport } from '../report/html.js';
-import { metricsCsv } from '../report/metrics-csv.js';
+import { csvRun, metricsCsv } from '../report/metrics-csv.js';
 import { verdicts } from '../report/verdicts.js';
 import { readJsonIfExists, writeFileAtomic, writeJson } from '../run-folder/files.js';
 import { RunFolder } from '../run-folder/folder.js';
@@ -75,6 +75,8 @@ export interface CompareOutcome {
   curve?: CurveResult;
   table: Table;
   report: string;
+  /** Path of `metrics.csv` (every measurement, one a row). */
+  metricsCsv: string;
   seconds: number;
   backend: BackendRecord;
 }
@@ -269,12 +271,13 @@ export async function compare(options: CompareOptions): Promise<CompareOutcome> 
       seconds,
       backend,
     });
-    await writeFileAtomic(
-      join(dir, 'metrics.csv'),
-      metricsCsv(
-        [...outcomes].map(([method, o]) => ({ method, progress: o.progress, metrics: o.metrics })),
-      ),
-    );
+    const csvRuns = [];
+    for (const [method, o] of outcomes) {
+      const runOf = await new RunFolder(o.dir).requireRunFile();
+      csvRuns.push(csvRun(runOf, plans.get(method) as MethodPlan, o.progress, o.metrics));
+    }
+    const csv = join(dir, 'metrics.csv');
+    await writeFileAtomic(csv, metricsCsv(csvRuns));
     await writeJson(join(dir, 'compare.json'), {
       onerunCompare: 1,
       settings,
@@ -288,6 +291,7 @@ export async function compare(options: CompareOptions): Promise<CompareOutcome> 
       ...(curve ? { curve } : {}),
       table,
       report,
+      metricsCsv: csv,
       seconds,
       backend,
     };

@@ -6,7 +6,7 @@ import { evaluateRun, type RunMetrics } from '../evaluation/score-run.js';
 import { swagScoringFor } from '../evaluation/swag-average.js';
 import { runReport } from '../report/content.js';
 import { writeReport } from '../report/html.js';
-import { metricsCsv } from '../report/metrics-csv.js';
+import { csvRun, metricsCsv } from '../report/metrics-csv.js';
 import { fanOut, tensorboardSink } from '../report/tensorboard.js';
 import { writeFileAtomic, writeJson } from '../run-folder/files.js';
 import { prepareOut, RunFolder, recordFreshRun } from '../run-folder/folder.js';
@@ -120,6 +120,8 @@ export interface TrainOutcome {
   /** What the user should know about how the run resumed (a checkpoint fallback, a restart). */
   notes: string[];
   report: string;
+  /** Path of the run's `metrics.csv`. */
+  metricsCsv: string;
   examplesPerSecond: number;
 }
 
@@ -237,9 +239,10 @@ async function trainLocked(options: TrainIntoOptions): Promise<TrainOutcome> {
     );
     await writeJson(folder.path('metrics'), metrics);
     await writeTestScores(folder, examples);
+    const csv = folder.path('metricsCsv');
     await writeFileAtomic(
-      folder.path('metricsCsv'),
-      metricsCsv([{ method: config.method, progress: result.progress, metrics }]),
+      csv,
+      metricsCsv([csvRun(await folder.requireRunFile(), plan, result.progress, metrics)]),
     );
     let report = '';
     if (options.report ?? true) {
@@ -264,6 +267,7 @@ async function trainLocked(options: TrainIntoOptions): Promise<TrainOutcome> {
       ...(resumedFrom !== undefined && resumedFrom > 0 ? { resumedFrom } : {}),
       notes: result.notes,
       report,
+      metricsCsv: csv,
       examplesPerSecond: result.examplesPerSecond,
     };
   } finally {
