@@ -472,6 +472,11 @@ function addPredict(program: Command): void {
     )
     .option('--force', 'replace an existing --out file')
     .option('--batch-size <n>', 'examples per forward pass', integer(1, MAX.batchSize), 256)
+    .option(
+      '--swag',
+      "SWA runs fitted with --swag-rank: SWAG's model average instead of the SWA model",
+    )
+    .option('--data-dir <dir>', "where the run's training data is (SWAG's batch-norm recompute)")
     .action(
       async (
         run: string,
@@ -481,6 +486,8 @@ function addPredict(program: Command): void {
           format?: 'csv' | 'json';
           force?: boolean;
           batchSize: number;
+          swag?: boolean;
+          dataDir?: string;
         },
         cmd: Command,
       ) => {
@@ -488,7 +495,7 @@ function addPredict(program: Command): void {
         await backendFor(opts);
         const outcome = await predictRun(run, {
           data: opts.data,
-          ...pickDefined(opts, ['out', 'format', 'force']),
+          ...pickDefined(opts, ['out', 'format', 'force', 'swag', 'dataDir']),
           batchSize: opts.batchSize,
         });
         const summary = `${outcome.prediction.count} examples, ${outcome.source.method} run: ${outcome.source.model}`;
@@ -536,17 +543,32 @@ function addExport(program: Command): void {
       'a new or empty folder for model.json, weight shards and classes.json',
     )
     .option('--force', 'replace an earlier export in --to')
-    .action(async (run: string, own: { to: string; force?: boolean }, cmd: Command) => {
-      const opts = { ...own, ...commonOf(cmd) };
-      await backendFor(opts);
-      const outcome = await exportRun(run, { to: opts.to, force: Boolean(opts.force) });
-      if (opts.json) {
-        print(JSON.stringify({ command: 'export', ...outcome }, null, 2));
-        return;
-      }
-      print(
-        `exported ${outcome.method} run: ${outcome.model}, input [${outcome.inputShape.join(', ')}] raw, ${outcome.classes.length} classes`,
-      );
-      print(`folder: ${outcome.dir} (${outcome.files.join(', ')})`);
-    });
+    .option(
+      '--swag',
+      "SWA runs fitted with --swag-rank: SWAG's draws as the branches instead of the SWA model",
+    )
+    .option('--data-dir <dir>', "where the run's training data is (SWAG's batch-norm recompute)")
+    .action(
+      async (
+        run: string,
+        own: { to: string; force?: boolean; swag?: boolean; dataDir?: string },
+        cmd: Command,
+      ) => {
+        const opts = { ...own, ...commonOf(cmd) };
+        await backendFor(opts);
+        const outcome = await exportRun(run, {
+          to: opts.to,
+          force: Boolean(opts.force),
+          ...pickDefined(opts, ['swag', 'dataDir']),
+        });
+        if (opts.json) {
+          print(JSON.stringify({ command: 'export', ...outcome }, null, 2));
+          return;
+        }
+        print(
+          `exported ${outcome.method} run: ${outcome.model}, input [${outcome.inputShape.join(', ')}] raw, ${outcome.classes.length} classes`,
+        );
+        print(`folder: ${outcome.dir} (${outcome.files.join(', ')})`);
+      },
+    );
 }
