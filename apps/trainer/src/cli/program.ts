@@ -198,7 +198,38 @@ export function buildProgram(): Command {
   addCompare(program);
   addPredict(program);
   addExport(program);
+  deferRequiredOptions(program);
   return program;
+}
+
+/**
+ * Commander checks required options before unknown ones, so `train --methd sse` would answer
+ * "required option '--out <dir>' not specified" and hide the typo. Every required option becomes
+ * an ordinary one marked "(required)" in help, checked before the action — after commander has
+ * named any unknown option (with the nearest known one).
+ */
+function deferRequiredOptions(program: Command): void {
+  const required = new Map<Command, Option[]>();
+  const visit = (cmd: Command) => {
+    for (const option of cmd.options) {
+      if (!option.mandatory) continue;
+      option.mandatory = false;
+      option.description = `(required) ${option.description}`;
+      required.set(cmd, [...(required.get(cmd) ?? []), option]);
+    }
+    for (const sub of cmd.commands) visit(sub);
+  };
+  visit(program);
+  program.hook('preAction', (_root, action) => {
+    for (const option of required.get(action) ?? []) {
+      if (action.getOptionValue(option.attributeName()) === undefined) {
+        action.error(`error: required option '${option.flags}' not specified`, {
+          code: 'commander.missingMandatoryOptionValue',
+          exitCode: 2,
+        });
+      }
+    }
+  });
 }
 
 /**
@@ -389,6 +420,7 @@ function addCurve(program: Command): void {
       const opts: CurveCli = { ...own, ...commonOf(cmd) };
       const backend = await backendFor(opts);
       const result = await curveBetween(a, b, {
+        ...(opts.json ? {} : { log: note }),
         out: opts.out,
         force: Boolean(opts.force),
         epochs: opts.epochs,
@@ -421,7 +453,12 @@ function addReport(program: Command): void {
     .option('--force', 'replace an earlier report in --out (only the files it recorded writing)')
     .action(async (dirs: string[], own: { out: string; force?: boolean }, cmd: Command) => {
       const opts = { ...own, ...commonOf(cmd) };
-      const result = await mergeRuns({ dirs, out: own.out, force: Boolean(own.force) });
+      const result = await mergeRuns({
+        dirs,
+        out: own.out,
+        force: Boolean(own.force),
+        ...(opts.json ? {} : { log: note }),
+      });
       if (opts.json) {
         print(JSON.stringify({ command: 'report', ...result }, null, 2));
         return;
