@@ -1,6 +1,7 @@
 import { requireInRange, requireInteger, requirePositive } from '@onerun/core';
-import type { SyntheticOptions } from '../data/load.js';
+import { parseDataName, type SyntheticOptions } from '../data/load.js';
 import { UsageError } from '../errors.js';
+import { parseModelName } from '../models/registry.js';
 
 /** The training methods of the three papers, plus the plain baseline. */
 export const METHOD_NAMES = ['baseline', 'sse', 'fge', 'swa'] as const;
@@ -106,9 +107,10 @@ export const DEFAULT_CYCLES: Record<MethodName, number> = { baseline: 1, sse: 5,
 export function resolveConfig(input: RunConfigInput): RunConfig {
   const lr = requirePositive('lr', input.lr ?? 0.05);
   const config: RunConfig = {
-    method: input.method,
-    model: input.model,
-    data: input.data,
+    // Checked here too: a config.json edited by hand reaches this without the CLI's parsers.
+    method: parseMethodName(String(input.method)),
+    model: parseModelName(String(input.model)),
+    data: parseDataName(String(input.data)),
     ...(input.dataDir !== undefined ? { dataDir: input.dataDir } : {}),
     ...(input.imageSize !== undefined ? { imageSize: input.imageSize } : {}),
     ...(input.testSplit !== undefined
