@@ -108,7 +108,10 @@ export function withCompareOptions(cmd: Command, defaults: CompareDefaults): Com
       integer(1, MAX.examples),
       defaults.evalExamples,
     )
-    .option('--force', 'overwrite a finished comparison in --out')
+    .option(
+      '--force',
+      'start the comparison in --out over (deletes only the files compare recorded writing)',
+    )
     .option(
       '--jobs <n>',
       `worker processes training methods at the same time (default: one per CPU core — ${availableParallelism()} here — at most one per independent method, FGE sharing the baseline's; 1 on tensorflow-gpu)`,

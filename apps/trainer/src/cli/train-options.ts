@@ -35,6 +35,7 @@ export interface TrainCli extends Common, ModelAndDataCli, MethodKnobs {
   momentum: number;
   swaScoreAt?: number[];
   force?: boolean;
+  allowBackendChange?: boolean;
 }
 
 /** `train`'s options, added to `cmd` (the order is the order of `onerun help train`). */
@@ -65,7 +66,14 @@ export function withTrainOptions(cmd: Command): Command {
       'SWA: also save and score the SWA model after these epochs (comma-separated)',
       listOf(integer(1, MAX.epochs)),
     )
-    .option('--force', 'overwrite an existing run folder');
+    .option(
+      '--force',
+      'start the run in --out over (deletes only the files train recorded writing)',
+    )
+    .option(
+      '--allow-backend-change',
+      'resume an unfinished run on another backend than it trained on (recorded in config.json)',
+    );
 }
 
 /** `train`'s options as the run's config input (defaults are filled by `resolveConfig`). */

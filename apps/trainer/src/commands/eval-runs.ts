@@ -5,6 +5,7 @@ import { byKind, pick } from '../evaluation/score-run.js';
 import { METRIC_COLUMNS, metricCells } from '../report/format.js';
 import type { Table } from '../report/html.js';
 import { RunFolder } from '../run-folder/folder.js';
+import { checkMembers } from '../run-folder/members-check.js';
 import { architectureOf, type RunConfig } from '../training/config.js';
 import { loadDataFor } from './train.js';
 
@@ -57,6 +58,7 @@ export async function evalRuns(
   const runs = [];
   for (const folder of folders) {
     const runFile = await folder.requireRunFile();
+    await checkMembers(folder, await folder.readProgress());
     const store = folder.members();
     const entry = finalModel(runFile.config, await store.list());
     if (!entry) {

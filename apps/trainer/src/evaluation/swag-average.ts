@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { batchNormLayers } from '@onerun/core';
 import {
   type ClassificationMetrics,
   classificationMetrics,
@@ -72,7 +73,7 @@ async function loadSwag(scoring: SwagScoring, stateFile: string): Promise<Swag> 
 /**
  * SWAG's draws, one at a time: `scoring.samples` seeded draws (seed `scoring.seed · 1000 + s`)
  * from the SWAG Gaussian written into the SWA model (architecture from the snapshot `modelId`),
- * batch-norm statistics recomputed over the training data for each, handed to `use` — the
+ * batch-norm statistics (where the model has batch norm) recomputed over the training data for each, handed to `use` — the
  * models whose averaged probabilities are SWAG's Bayesian model average. The model is reused
  * between draws and disposed at the end.
  */
@@ -87,10 +88,13 @@ export async function forEachSwagDraw(
   const swag = await loadSwag(scoring, stateFile);
   try {
     const model = await store.load(modelId);
+    const hasBatchNorm = batchNormLayers(model).length > 0;
     try {
       for (let s = 0; s < scoring.samples; s++) {
         swag.sampleInto(model, { seed: scoring.seed * 1000 + s });
-        await recomputeBatchNorm(model, scoring.bnData, { batchSize: scoring.bnBatchSize });
+        if (hasBatchNorm) {
+          await recomputeBatchNorm(model, scoring.bnData, { batchSize: scoring.bnBatchSize });
+        }
         await use(model, s);
       }
     } finally {

@@ -70,8 +70,24 @@ export interface RunFile {
   weights: { name: string; shape: number[] }[];
   backend: BackendRecord;
   dataSource: string;
+  /**
+   * The data's content hash (`LoadedData.contentHash`) when the run started: a resume refuses
+   * data that hashes otherwise. Absent in folders written before it was recorded.
+   */
+  dataHash?: string;
+  /** Resumes on another backend than the run trained on (`--allow-backend-change`), in order. */
+  backendChanges?: BackendChange[];
   trainSize: number;
   testSize: number;
   valSize: number;
   createdAt: string;
+}
+
+/** A resume on another backend, allowed with `--allow-backend-change`. */
+export interface BackendChange {
+  /** Epochs done when the run went on on `to`. */
+  atEpoch: number;
+  from: string;
+  to: string;
+  at: string;
 }

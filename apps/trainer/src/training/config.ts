@@ -1,7 +1,7 @@
 import { requireInRange, requireInteger, requirePositive } from '@onerun/core';
-import type { DataName, SyntheticOptions } from '../data/load.js';
+import { type DataName, parseDataName, type SyntheticOptions } from '../data/load.js';
 import { UsageError } from '../errors.js';
-import type { ModelName } from './models.js';
+import { type ModelName, parseModelName } from './models.js';
 
 /** The training methods of the three papers, plus the plain baseline. */
 export const METHOD_NAMES = ['baseline', 'sse', 'fge', 'swa'] as const;
@@ -99,9 +99,10 @@ export const DEFAULT_CYCLES: Record<MethodName, number> = { baseline: 1, sse: 5,
 export function resolveConfig(input: RunConfigInput): RunConfig {
   const lr = requirePositive('lr', input.lr ?? 0.05);
   const config: RunConfig = {
-    method: input.method,
-    model: input.model,
-    data: input.data,
+    // Checked here too: a config.json edited by hand reaches this without the CLI's parsers.
+    method: parseMethodName(String(input.method)),
+    model: parseModelName(String(input.model)),
+    data: parseDataName(String(input.data)),
     ...(input.dataDir !== undefined ? { dataDir: input.dataDir } : {}),
     ...(input.trainLimit !== undefined
       ? { trainLimit: requireInteger('trainLimit', input.trainLimit, 1) }

@@ -62,11 +62,21 @@ export function buildMlp(options: ModelOptions): tf.Sequential {
   return model;
 }
 
+/** Smallest image side the CNN takes: two 2×2 max-pools leave at least one pixel. */
+export const CNN_MIN_SIDE = 4;
+
 /**
  * Small CNN: [conv 3×3 16 → BN → ReLU → max-pool 2] → [conv 3×3 32 → BN → ReLU → max-pool 2]
  * → flatten → [dense 64 → BN → ReLU] → dense softmax.
  */
 export function buildCnn(options: ModelOptions): tf.Sequential {
+  const [rows, cols] = options.inputShape;
+  if (rows < CNN_MIN_SIDE || cols < CNN_MIN_SIDE) {
+    // Smaller images pool away to nothing: the head would see no features (and 1×1 fails in tfjs).
+    throw new UsageError(
+      `--model cnn needs images of at least ${CNN_MIN_SIDE}×${CNN_MIN_SIDE} (its two 2×2 max-pools halve each side twice); these are ${rows}×${cols}: use --model mlp, or larger images.`,
+    );
+  }
   const init = initializers(options.seed);
   const model = tf.sequential({ name: 'cnn' });
   for (const [i, filters] of [16, 32].entries()) {
