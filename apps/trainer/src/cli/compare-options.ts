@@ -3,12 +3,13 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { CompareSettings } from '../commands/compare-settings.js';
 import { parseDataName } from '../data/load.js';
+import { parseModelName } from '../models/registry.js';
 import { METHOD_NAMES, parseMethodName } from '../training/config.js';
 import { METHOD_KNOB_KEYS, type MethodKnobs, pickDefined } from '../training/method-knobs.js';
-import { parseModelName } from '../training/models.js';
 import { fraction, integer, listOf, MAX, positive, positiveUpTo } from './parse-values.js';
 import {
   type Common,
+  dataFields,
   type ModelAndDataCli,
   resolvedDataDir,
   withCommon,
@@ -127,6 +128,7 @@ export function compareSettings(opts: CompareCli): CompareSettings {
     model: parseModelName(opts.model),
     data: parseDataName(opts.data),
     ...resolvedDataDir(opts),
+    ...dataFields(opts),
     methods,
     seed: opts.seed,
     ...pickDefined(opts, ['lr', 'batchSize', 'cycles', 'fgeCycles', 'trainLimit', 'testLimit']),

@@ -18,8 +18,10 @@ import { trainInto } from '../commands/train.js';
 import { embeddedDataDir } from '../data/locate.js';
 import {
   DataFileError,
+  DataFormatError,
   DataNotFoundError,
   IdxFormatError,
+  ModelFitError,
   RunFolderError,
   UsageError,
 } from '../errors.js';
@@ -243,6 +245,8 @@ export function exitCodeOf(error: unknown): number {
     error instanceof DataNotFoundError ||
     error instanceof DataFileError ||
     error instanceof IdxFormatError ||
+    error instanceof DataFormatError ||
+    error instanceof ModelFitError ||
     error instanceof RunFolderError ||
     error instanceof RunLockedError ||
     error instanceof CommanderError

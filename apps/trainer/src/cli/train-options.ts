@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 import { parseDataName } from '../data/load.js';
+import { parseModelName } from '../models/registry.js';
 import {
   METHOD_NAMES,
   parseMethodName,
@@ -7,10 +8,10 @@ import {
   type RunConfigInput,
 } from '../training/config.js';
 import { type MethodKnobs, methodFields, pickDefined } from '../training/method-knobs.js';
-import { parseModelName } from '../training/models.js';
 import { fraction, integer, listOf, MAX, positive } from './parse-values.js';
 import {
   type Common,
+  dataFields,
   type ModelAndDataCli,
   resolvedDataDir,
   withCommon,
@@ -83,6 +84,7 @@ export function trainInput(opts: TrainCli): RunConfigInput {
     model: parseModelName(opts.model),
     data: parseDataName(opts.data),
     ...resolvedDataDir(opts),
+    ...dataFields(opts),
     epochs: opts.epochs,
     batchSize: opts.batchSize,
     lr: opts.lr,
@@ -102,6 +104,9 @@ const SAME_NAME = [
   'model',
   'data',
   'dataDir',
+  'imageSize',
+  'testSplit',
+  'labelColumn',
   'epochs',
   'batchSize',
   'lr',

@@ -6,6 +6,7 @@ import { UsageError } from '../errors.js';
 import { type CurveResult, findCurve } from '../evaluation/find-curve.js';
 import type { RunMetrics } from '../evaluation/score-run.js';
 import type { VersusBaseline } from '../evaluation/versus-baseline.js';
+import { buildModel } from '../models/registry.js';
 import { curveSummary, resultsTable, runCharts, runFacts } from '../report/content.js';
 import { num } from '../report/format.js';
 import { type ReportContent, type Table, writeReport } from '../report/html.js';
@@ -189,6 +190,13 @@ export async function compare(options: CompareOptions): Promise<CompareOutcome> 
     // Refuse bad budgets before anything is written.
     const plans = new Map<MethodName, MethodPlan>();
     for (const [m, c] of configs) plans.set(m, planInCompare(m, c, data.train.size));
+    // So is a model that does not fit the data (ModelFitError).
+    const probe = await buildModel(settings.model, {
+      inputShape: data.inputShape,
+      classes: data.classes,
+      seed: settings.seed,
+    });
+    probe.dispose();
     await prepareCompareOut(dir, settings, force);
     log?.(
       `backend: ${backend.backend}${backend.skipped.length > 0 ? `; skipped ${backend.skipped.map((s) => `${s.backend} (${s.reason})`).join(', ')}` : ''}`,

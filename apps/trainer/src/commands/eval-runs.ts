@@ -84,7 +84,10 @@ export async function evalRuns(
     );
     const ensemble = await Ensemble.fromStore(source, { stream: true });
     try {
-      const evaluation = await ensemble.evaluate(data.test.xs, data.test.labels, { bins: 15 });
+      const xs = data.test.inputs();
+      const evaluation = await ensemble
+        .evaluate(xs, data.test.labels, { bins: 15 })
+        .finally(() => xs.dispose());
       const members = runs.map((run, i) => ({
         dir: run.folder.dir,
         method: run.config.method,

@@ -4,11 +4,13 @@ import { type LoadedData, loadData } from '../data/load.js';
 import { RunFolderError, UsageError } from '../errors.js';
 import { evaluateRun, type RunMetrics } from '../evaluation/score-run.js';
 import { swagScoringFor } from '../evaluation/swag-average.js';
+import { buildModel, modelSource } from '../models/registry.js';
 import { runReport } from '../report/content.js';
 import { fanOut } from '../report/fan-out.js';
 import { writeReport } from '../report/html.js';
 import { csvRun, metricsCsv } from '../report/metrics-csv.js';
 import { runEvents } from '../report/tensorboard/run-events.js';
+import { writeDataRecords } from '../run-folder/data-records.js';
 import { writeFileAtomic, writeJson } from '../run-folder/files.js';
 import { prepareOut, RunFolder, recordFreshRun } from '../run-folder/folder.js';
 import { lockRunFolder } from '../run-folder/lock.js';
@@ -22,7 +24,6 @@ import {
   resolveConfig,
 } from '../training/config.js';
 import { type ProgressSink, trainRun } from '../training/loop.js';
-import { buildModel } from '../training/models.js';
 import { type MethodPlan, planMethod } from '../training/plan.js';
 
 /** Loads the data set a configuration names. */
@@ -32,6 +33,9 @@ export function loadDataFor(config: RunConfig, dataDir?: string): Promise<Loaded
     data: config.data,
     ...(dir !== undefined ? { dataDir: dir } : {}),
     valSplit: config.valSplit,
+    ...(config.imageSize !== undefined ? { imageSize: config.imageSize } : {}),
+    ...(config.testSplit !== undefined ? { testSplit: config.testSplit } : {}),
+    ...(config.labelColumn !== undefined ? { labelColumn: config.labelColumn } : {}),
     ...(config.trainLimit !== undefined ? { trainLimit: config.trainLimit } : {}),
     ...(config.testLimit !== undefined ? { testLimit: config.testLimit } : {}),
     // The synthetic set is data: its seed does not follow the training seed.
@@ -40,9 +44,15 @@ export function loadDataFor(config: RunConfig, dataDir?: string): Promise<Loaded
   });
 }
 
-/** The weight list of the architecture a config builds (for `config.json`). */
-function architectureWeights(config: RunConfig, data: LoadedData): RunFile['weights'] {
-  const model = buildModel(config.model, {
+/**
+ * The weight list of the architecture a config builds (for `config.json`). Building it also
+ * checks that the model fits the data (`ModelFitError` before anything is written).
+ */
+async function architectureWeights(
+  config: RunConfig,
+  data: LoadedData,
+): Promise<RunFile['weights']> {
+  const model = await buildModel(config.model, {
     inputShape: data.inputShape,
     classes: data.classes,
     seed: config.seed,
@@ -170,9 +180,16 @@ async function trainLocked(options: TrainIntoOptions): Promise<TrainOutcome> {
   const data = options.data ?? (await loadDataFor(config));
   try {
     const plan = planMethod(config, data.train.size);
-    const weights = architectureWeights(config, data);
+    const weights = await architectureWeights(config, data);
+    const source = await modelSource(config.model);
     let progress: RunProgress | undefined;
     if (decision.kind !== 'fresh') {
+      const recorded = decision.runFile.modelSource;
+      if (recorded?.sha256 !== undefined && recorded.sha256 !== source.sha256) {
+        throw new RunFolderError(
+          `${folder.dir} was trained with ${recorded.name} of SHA-256 ${recorded.sha256.slice(0, 12)}…, but that file now hashes to ${source.sha256?.slice(0, 12)}…; restore the model file, choose another --out, or pass --force to start over.`,
+        );
+      }
       const stored = JSON.stringify(decision.runFile.weights);
       if (stored !== JSON.stringify(weights)) {
         throw new RunFolderError(
@@ -191,6 +208,7 @@ async function trainLocked(options: TrainIntoOptions): Promise<TrainOutcome> {
         onerun: 1,
         config,
         architecture: architectureOf(config),
+        modelSource: source,
         weights,
         backend: options.backend,
         dataSource: data.source,
@@ -202,6 +220,7 @@ async function trainLocked(options: TrainIntoOptions): Promise<TrainOutcome> {
         ...(options.branch ? { branchedFrom: options.branch.from } : {}),
       };
       await writeJson(folder.path('config'), runFile);
+      await writeDataRecords(folder, data);
     }
     const stores = folder.stores();
     const events = runEvents(folder.dir, config.method);

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { batchNormLayers } from '@onerun/core';
+import { batchNormLayers, type DataSource } from '@onerun/core';
 import {
   type ClassificationMetrics,
   classificationMetrics,
@@ -21,7 +21,7 @@ export interface SwagScoring {
   samples: number;
   seed: number;
   /** Training inputs for the batch-norm recompute of every draw. */
-  bnData: tf.Tensor;
+  bnData: DataSource;
   bnBatchSize: number;
 }
 
@@ -36,7 +36,7 @@ export function swagScoringFor(
     dir: swagDir,
     samples: config.swagSamples,
     seed: config.seed,
-    bnData: train.xs,
+    bnData: train.batches(Math.max(config.batchSize, 256)),
     bnBatchSize: Math.max(config.batchSize, 256),
   };
 }
@@ -120,13 +120,14 @@ export async function scoreSwag(
   stateFile = 'swag.json',
 ): Promise<SwagScore> {
   let sum: tf.Tensor | undefined;
+  const testXs = test.inputs();
   try {
     const fitted = await forEachSwagDraw(
       store,
       modelId,
       scoring,
       (model) => {
-        const probs = model.predict(test.xs, { batchSize: 512 }) as tf.Tensor;
+        const probs = model.predict(testXs, { batchSize: 512 }) as tf.Tensor;
         const next = sum ? tf.add(sum, probs) : probs;
         if (sum) tf.dispose([sum, probs]);
         sum = next;
@@ -146,5 +147,6 @@ export async function scoreSwag(
     }
   } finally {
     sum?.dispose();
+    testXs.dispose();
   }
 }

@@ -33,6 +33,8 @@ export const RUN_LAYOUT = {
   swag: 'swag',
   tensorboard: 'tensorboard',
   branches: 'branches',
+  classes: 'classes.json',
+  preprocessing: 'preprocessing.json',
 } as const;
 
 /** Paths of one run folder. */

@@ -1,3 +1,4 @@
+import type { ModelSourceRecord } from '../models/registry.js';
 import type { BackendRecord, RunConfig } from '../training/config.js';
 
 /** What one epoch left behind. `epoch` counts completed epochs (1-based). */
@@ -66,6 +67,8 @@ export interface RunFile {
   onerun: 1;
   config: RunConfig;
   architecture: string;
+  /** Where the model came from (a file's SHA-256 too); absent in folders written before it was recorded. */
+  modelSource?: ModelSourceRecord;
   /** Name, shape and dtype of every weight, to refuse a folder of another architecture. */
   weights: { name: string; shape: number[] }[];
   backend: BackendRecord;

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { Swag, WeightAverager } from '@onerun/swa';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildModel } from '../models/registry.js';
 import { AveragerStateError, loadAverager, saveAverager } from './averager-state.js';
-import { buildModel } from './models.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -17,7 +17,7 @@ afterAll(async () => {
 
 /** A small model whose weights are moved to a new seeded point before each update. */
 async function iterates(n: number, update: (model: tf.LayersModel) => Promise<void>) {
-  const model = buildModel('mlp', { inputShape: [4, 4, 1], classes: 3, seed: 1 });
+  const model = await buildModel('mlp', { inputShape: [4, 4, 1], classes: 3, seed: 1 });
   for (let i = 0; i < n; i++) {
     model.setWeights(
       model.getWeights().map((w, k) => tf.randomNormal(w.shape, 0, 1, 'float32', 10 * i + k)),
