@@ -18,6 +18,8 @@ import { DataNotFoundError, IdxFormatError, RunFolderError, UsageError } from '.
 import { num, textTable } from '../report/format.js';
 import type { Table } from '../report/html.js';
 import { RunLockedError } from '../run-folder/lock.js';
+import { StudyPlanError } from '../study/plan.js';
+import type { RunCli } from '../study/run-one.js';
 import type { BackendRecord } from '../training/config.js';
 import { pickDefined } from '../training/method-knobs.js';
 import {
@@ -29,6 +31,7 @@ import {
 import { integer, MAX, positive } from './parse-values.js';
 import { epochLines, progressSink } from './progress.js';
 import { type Common, commonOf, withCommon } from './shared-options.js';
+import { addStudy } from './study-commands.js';
 import { givenFields, type TrainCli, trainInput, withTrainOptions } from './train-options.js';
 
 // tfjs prints a long "install tfjs-node" banner on first use of the cpu backend in Node.
@@ -140,6 +143,21 @@ async function runCompare(opts: CompareCli, preset?: string): Promise<void> {
   print(`time: ${num(outcome.seconds, 1)} s; ${describeBackend(backend)}`);
 }
 
+/** `onerun ARGS…` in this process, its output captured (a study job). */
+const runInProcess: RunCli = async (args) => {
+  let out = '';
+  let err = '';
+  const code = await main(['node', 'onerun', ...args], {
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
+  });
+  return { code, out, err };
+};
+
 /** `curve`'s options as commander parses them. */
 interface CurveCli extends Common {
   out: string;
@@ -177,6 +195,7 @@ export function buildProgram(): Command {
   addCurve(program);
   addReport(program);
   addCompare(program);
+  addStudy(program, { print, note, runCli: runInProcess });
   return program;
 }
 
@@ -192,6 +211,7 @@ export function exitCodeOf(error: unknown): number {
     error instanceof IdxFormatError ||
     error instanceof RunFolderError ||
     error instanceof RunLockedError ||
+    error instanceof StudyPlanError ||
     error instanceof CommanderError
     ? 2
     : 1;
@@ -203,6 +223,8 @@ export function exitCodeOf(error: unknown): number {
  * Errors are one line on `err`; with `--json` also a JSON object on `out`.
  */
 export async function main(argv: string[], output: CliIO = processIO): Promise<number> {
+  // `study run-one` runs a command through here inside a running command: restore the caller's.
+  const previous = io;
   io = output;
   const program = buildProgram();
   const json = argv.includes('--json');
@@ -226,7 +248,7 @@ export async function main(argv: string[], output: CliIO = processIO): Promise<n
     if (!(error instanceof OnerunError) && process.env.ONERUN_DEBUG) console.error(error);
     return exitCodeOf(error);
   } finally {
-    io = processIO;
+    io = previous;
   }
 }
 

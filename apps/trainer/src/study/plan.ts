@@ -1,0 +1,218 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { OnerunError } from '@onerun/core';
+import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+import { appDir } from '../app-dir.js';
+
+/** A `compare` option's value in a plan: a list is joined with commas, `false` is `--no-<name>`. */
+export type OptionValue = string | number | boolean | (string | number)[];
+
+/** `compare` options by their camelCase names (`batchSize` is `--batch-size`). */
+export type PlanOptions = Record<string, OptionValue>;
+
+/** Where the data comes from: `--data`, `--data-dir`, `--train-limit`, `--test-limit`. */
+export interface PlanData {
+  name: string;
+  dir?: string;
+  trainLimit?: number;
+  testLimit?: number;
+}
+
+/** One group of jobs: one `compare` (or deep ensemble) per model × budget × seed. */
+export interface PlanGroup {
+  id: string;
+  kind?: 'compare' | 'deep-ensemble';
+  setting?: string;
+  arm?: string;
+  models?: string[];
+  budgets: number[];
+  seeds: { count: number; start?: number; step?: number } | number[];
+  methods?: ('baseline' | 'sse' | 'fge' | 'swa')[];
+  options?: PlanOptions;
+  byBudget?: Record<string, PlanOptions>;
+  curve?: false | { epochs?: number; points?: number; seeds?: number };
+  of?: string;
+  members?: number;
+}
+
+/** Which scored model of which runs: rows matching every field given (setting default `primary`). */
+export interface Selector {
+  model?: string;
+  budget?: number;
+  setting?: string;
+  method: string;
+  variant: string;
+}
+
+/** The metrics a claim can test; all are lower-is-better. */
+export type Metric = 'error' | 'nll' | 'ece' | 'brier' | 'barrier';
+
+/** How a claim's verdict is decided from its paired differences `d = method − comparator`. */
+export type VerdictRule =
+  | { test: 'superiority'; level?: number; margin: number; everySeed?: boolean }
+  | { test: 'equivalence'; level?: number; margin: number }
+  | { test: 'sign'; alpha?: number };
+
+/** A pre-registered claim. */
+export interface PlanClaim {
+  id: string;
+  claim: string;
+  paper?: string;
+  primary?: boolean;
+  method: Selector;
+  comparator: Selector;
+  metric: Metric;
+  rule: VerdictRule;
+}
+
+/** A secondary comparison: reported with intervals, no verdict. */
+export interface PlanComparison {
+  label: string;
+  comparatorLabel?: string;
+  method: Selector;
+  comparator: Selector;
+}
+
+/** A study plan (`apps/trainer/schema/study-plan.schema.json`). */
+export interface StudyPlan {
+  onerunStudy: 1;
+  name: string;
+  description?: string;
+  data: PlanData;
+  model: string;
+  options?: PlanOptions;
+  groups: PlanGroup[];
+  claims: PlanClaim[];
+  comparisons?: PlanComparison[];
+  variants?: { method: string; variant: string; label: string }[];
+}
+
+/** One problem in a plan: where (a JSON pointer into the plan, `/` for the whole) and what. */
+export interface PlanProblem {
+  path: string;
+  message: string;
+}
+
+/** A plan file that cannot be read or does not follow the schema; each problem names its path. */
+export class StudyPlanError extends OnerunError {
+  readonly file: string;
+  readonly problems: readonly PlanProblem[];
+
+  constructor(file: string, problems: PlanProblem[]) {
+    super(
+      'STUDY_PLAN',
+      `${file}: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')} (the plan format: apps/trainer/schema/study-plan.schema.json)`,
+    );
+    this.file = file;
+    this.problems = problems;
+  }
+}
+
+/** The published schema's location inside the app. */
+export function planSchemaPath(): string {
+  return join(appDir(), 'schema', 'study-plan.schema.json');
+}
+
+let compiled: ReturnType<Ajv2020['compile']> | undefined;
+
+function validator() {
+  if (!compiled) {
+    const schema = JSON.parse(readFileSync(planSchemaPath(), 'utf8'));
+    compiled = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
+  }
+  return compiled;
+}
+
+/** Ajv's errors as one line each; of a `oneOf`'s branch errors only the most specific ones. */
+function problemsOf(errors: ErrorObject[]): PlanProblem[] {
+  const seen = new Set<string>();
+  const out: PlanProblem[] = [];
+  // A failed oneOf/if reports every branch: keep the deepest paths, they say what to fix.
+  const deepest = Math.max(...errors.map((e) => e.instancePath.split('/').length));
+  const useful = errors.filter(
+    (e) =>
+      !['oneOf', 'if', 'not', 'anyOf'].includes(e.keyword) ||
+      e.instancePath.split('/').length === deepest,
+  );
+  for (const e of useful.length > 0 ? useful : errors) {
+    let message = e.message ?? 'is invalid';
+    if (e.keyword === 'additionalProperties')
+      message = `unknown field '${String(e.params.additionalProperty)}'`;
+    if (e.keyword === 'enum')
+      message = `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    if (e.keyword === 'not' && e.schemaPath.includes('options'))
+      message =
+        'sets an option the study sets itself (out, seed, budget, methods, model, data, json, force, jobs)';
+    const problem = { path: e.instancePath || '/', message };
+    const key = `${problem.path} ${problem.message}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(problem);
+    }
+  }
+  return out;
+}
+
+/** Checks the cross-references the schema cannot: group ids unique, `of` names a compare group. */
+function crossCheck(plan: StudyPlan): PlanProblem[] {
+  const problems: PlanProblem[] = [];
+  const ids = new Map<string, number>();
+  plan.groups.forEach((g, i) => {
+    if (ids.has(g.id))
+      problems.push({
+        path: `/groups/${i}/id`,
+        message: `'${g.id}' is also group ${ids.get(g.id)}'s id`,
+      });
+    ids.set(g.id, i);
+  });
+  plan.groups.forEach((g, i) => {
+    if (g.kind !== 'deep-ensemble') return;
+    const of = plan.groups.find((o) => o.id === g.of);
+    if (!of || of.kind === 'deep-ensemble' || !(of.methods ?? []).includes('baseline'))
+      problems.push({
+        path: `/groups/${i}/of`,
+        message: `'${g.of}' is not a compare group with the baseline method (groups: ${plan.groups.map((o) => o.id).join(', ')})`,
+      });
+  });
+  const claimIds = new Set<string>();
+  plan.claims.forEach((c, i) => {
+    if (claimIds.has(c.id))
+      problems.push({ path: `/claims/${i}/id`, message: `'${c.id}' is used twice` });
+    claimIds.add(c.id);
+  });
+  return problems;
+}
+
+/** Validates a parsed plan; `file` names it in errors. */
+export function validatePlan(value: unknown, file = 'plan'): StudyPlan {
+  const validate = validator();
+  if (!validate(value)) throw new StudyPlanError(file, problemsOf(validate.errors ?? []));
+  const plan = value as StudyPlan;
+  const problems = crossCheck(plan);
+  if (problems.length > 0) throw new StudyPlanError(file, problems);
+  return plan;
+}
+
+/** Reads and validates a plan file. */
+export function loadPlan(file: string): StudyPlan {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new StudyPlanError(file, [
+      {
+        path: '/',
+        message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      },
+    ]);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new StudyPlanError(file, [
+      { path: '/', message: `is not JSON (${(error as Error).message})` },
+    ]);
+  }
+  return validatePlan(value, file);
+}
