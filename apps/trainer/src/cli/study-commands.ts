@@ -1,11 +1,17 @@
+import { existsSync } from 'node:fs';
+import { chmod, mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { OnerunError } from '@onerun/core';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
+import { writeFileAtomic } from '../run-folder/files.js';
+import { initPlan } from '../study/init.js';
 import { expandPlan, type StudyJob } from '../study/jobs.js';
 import { loadPlan } from '../study/plan.js';
 import { runPool } from '../study/pool.js';
+import { studyReport } from '../study/report.js';
 import { type RunCli, runStudyJob } from '../study/run-one.js';
+import { type SlurmOptions, slurmScript } from '../study/slurm.js';
 import { integer, MAX } from './parse-values.js';
 
 /** What the study commands need from the program: its output and an in-process `onerun`. */
@@ -34,12 +40,13 @@ function pickJob(jobs: StudyJob[], index: number | undefined, name: string | und
 
 /** `onerun study …`: plans of many jobs with pre-registered claims. */
 export function addStudy(program: Command, ctx: StudyCliContext): void {
-  const study = program
+  const study: Command = program
     .command('study')
     .description(
       'studies: a plan of many jobs (train/compare runs) with claims and their verdict rules, run here, on a Redis queue or on Slurm, and one report',
     );
 
+  addInit(study, ctx);
   study
     .command('list')
     .description("print the plan's jobs: index, name and command")
@@ -105,6 +112,140 @@ export function addStudy(program: Command, ctx: StudyCliContext): void {
           : `study: ${job.name} done in ${result.record?.seconds.toFixed(1)} s`,
       );
     });
+  addReport(study, ctx);
+  addSlurm(study, ctx);
+}
+
+/** `onerun study slurm`: an `sbatch --array` script. */
+function addSlurm(study: Command, ctx: StudyCliContext): void {
+  study
+    .command('slurm')
+    .description(
+      'write an sbatch --array script whose task i runs job i of the plan (study run-one)',
+    )
+    .argument('<plan>', 'study plan (JSON)')
+    .requiredOption('--runs <dir>', 'runs folder on a filesystem every node shares')
+    .option('--out <file>', 'where the script goes', 'study.sbatch')
+    .option('--cpus <n>', 'CPUs per task (TensorFlow threads)', integer(1, MAX.jobs), 1)
+    .option('--partition <name>', 'Slurm partition')
+    .option('--time <limit>', 'wall time per task, e.g. 02:00:00')
+    .option('--mem <size>', 'memory per task, e.g. 8G')
+    .option('--max-parallel <k>', 'tasks running at once', integer(1))
+    .option('--force', 'overwrite an existing script')
+    .action(
+      async (
+        planFile: string,
+        opts: SlurmOptions & { runs: string; out: string; force?: boolean },
+      ) => {
+        const plan = loadPlan(planFile);
+        const jobs = expandPlan(plan);
+        if (existsSync(opts.out) && !opts.force)
+          throw new UsageError(
+            `${opts.out} exists; pass --force to overwrite it, or choose another --out`,
+          );
+        await mkdir(resolve(opts.runs), { recursive: true });
+        await writeFileAtomic(
+          opts.out,
+          slurmScript(plan, planFile, opts.runs, jobs, opts, opts.out),
+        );
+        await chmod(opts.out, 0o755);
+        ctx.print(`wrote ${opts.out}: ${jobs.length} array tasks; submit with sbatch ${opts.out}`);
+      },
+    );
+}
+
+/** `onerun study report`: results.json, verdicts, HTML and Markdown. */
+function addReport(study: Command, ctx: StudyCliContext): void {
+  study
+    .command('report')
+    .description(
+      "collect the plan's finished runs into results.json, judge its claims, write report.html and summary.md",
+    )
+    .argument('[runs]', 'runs folder of the study (not needed with --from)')
+    .requiredOption('--plan <file>', 'the study plan')
+    .option(
+      '--from <results.json>',
+      'judge a results.json collected before instead of the runs folder',
+    )
+    .option(
+      '--out <dir>',
+      'where results.json, report.html, summary.md go (default: the runs folder)',
+    )
+    .option('--into <file.md>', 'also write the summary between the markers of this Markdown file')
+    .option('--json', 'print the verdicts as JSON')
+    .action(
+      async (
+        runs: string | undefined,
+        opts: { plan: string; from?: string; out?: string; into?: string; json?: boolean },
+      ) => {
+        const out = opts.out ?? runs;
+        if (!out) throw new UsageError('pass the runs folder, or --out with --from');
+        if (!runs && !opts.from)
+          throw new UsageError('pass the runs folder, or --from results.json');
+        const outcome = await studyReport({
+          plan: loadPlan(opts.plan),
+          ...(runs && !opts.from ? { runs } : {}),
+          ...(opts.from ? { from: opts.from } : {}),
+          out,
+          ...(opts.into ? { into: opts.into } : {}),
+        });
+        if (opts.json) {
+          ctx.print(
+            JSON.stringify(
+              {
+                command: 'study report',
+                ...outcome,
+                claims: outcome.claims.map((c) => ({
+                  id: c.claim.id,
+                  claim: c.claim.claim,
+                  metric: c.claim.metric,
+                  n: c.stats.n,
+                  mean: c.stats.mean,
+                  ci95: c.stats.ci95,
+                  negative: c.stats.negative,
+                  verdict: c.verdict.verdict,
+                })),
+              },
+              null,
+              2,
+            ),
+          );
+          return;
+        }
+        for (const c of outcome.claims)
+          ctx.print(
+            `${c.claim.id}\t${outcome.pending ? 'waits for every job' : c.verdict.verdict}\t${c.claim.claim}`,
+          );
+        ctx.print(
+          `${outcome.finished} jobs finished${outcome.pending ? `, ${outcome.pending} still to run (no verdicts yet)` : ''}; results: ${outcome.results}; report: ${outcome.html}; summary: ${outcome.markdown}${outcome.into ? `; updated ${outcome.into}` : ''}`,
+        );
+      },
+    );
+}
+
+/** `onerun study init FILE`: the Results v2 plan as a start, for the user's own model and data. */
+function addInit(study: Command, ctx: StudyCliContext): void {
+  study
+    .command('init')
+    .description(
+      "write a starting plan: the papers' claims as Results v2 tests them, for your model and data",
+    )
+    .argument('<file>', 'the plan file to write')
+    .option('--model <name|file>', "the model every group trains (default: the plan's mlp and cnn)")
+    .option('--data <name|path>', 'the data set (default fashion-mnist)')
+    .option('--data-dir <dir>', 'where the data set is')
+    .option('--force', 'overwrite an existing file')
+    .action(
+      async (
+        file: string,
+        opts: { model?: string; data?: string; dataDir?: string; force?: boolean },
+      ) => {
+        const written = await initPlan(file, opts);
+        ctx.print(
+          `wrote ${written.file}: ${written.jobs} jobs, ${written.claims} claims; check it with onerun study list ${file}`,
+        );
+      },
+    );
 }
 
 /** Some jobs of a study failed or could not start (exit 1). */

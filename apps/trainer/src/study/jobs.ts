@@ -140,8 +140,14 @@ function deepEnsembleJobs(
   model: string,
   budget: number,
 ): Omit<StudyJob, 'index'>[] {
-  const of = plan.groups.find((g) => g.id === group.of) as PlanGroup;
-  if (!of.budgets.includes(budget)) return [];
+  const of = plan.groups.find(
+    (g) =>
+      g.id === group.of &&
+      g.kind !== 'deep-ensemble' &&
+      g.budgets.includes(budget) &&
+      (g.models ?? [plan.model]).includes(model),
+  );
+  if (!of) return [];
   const all = seedsOf(of);
   const size = group.members as number;
   const windows = all.length > size ? all : all.slice(0, 1);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { OnerunError } from '@onerun/core';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import { appDir } from '../app-dir.js';
+import { expandPlan } from './jobs.js';
 
 /** A `compare` option's value in a plan: a list is joined with commas, `false` is `--no-<name>`. */
 export type OptionValue = string | number | boolean | (string | number)[];
@@ -75,6 +76,7 @@ export interface PlanComparison {
 
 /** A study plan (`apps/trainer/schema/study-plan.schema.json`). */
 export interface StudyPlan {
+  $schema?: string;
   onerunStudy: 1;
   name: string;
   description?: string;
@@ -123,24 +125,34 @@ function validator() {
   return compiled;
 }
 
-/** Ajv's errors as one line each; of a `oneOf`'s branch errors only the most specific ones. */
+/**
+ * Ajv's errors as one line each. A failed `oneOf` reports every branch: its own error and the
+ * `const` mismatches of the branches not meant (`test: must be equal to constant`) are dropped
+ * when a more specific error at or below the same place says what to fix.
+ */
 function problemsOf(errors: ErrorObject[]): PlanProblem[] {
+  const parent = (path: string) => path.slice(0, path.lastIndexOf('/'));
+  const under = (e: ErrorObject, path: string) =>
+    e.instancePath === path || e.instancePath.startsWith(`${path}/`);
+  const specific = (e: ErrorObject) =>
+    !['oneOf', 'anyOf', 'if', 'const', 'type'].includes(e.keyword);
+  const useful = errors.filter((e) => {
+    if (e.keyword === 'oneOf' || e.keyword === 'anyOf' || e.keyword === 'if')
+      return !errors.some((o) => o !== e && specific(o) && under(o, e.instancePath));
+    if (e.keyword === 'const' || e.keyword === 'type')
+      return !errors.some((o) => o !== e && specific(o) && under(o, parent(e.instancePath)));
+    return true;
+  });
   const seen = new Set<string>();
   const out: PlanProblem[] = [];
-  // A failed oneOf/if reports every branch: keep the deepest paths, they say what to fix.
-  const deepest = Math.max(...errors.map((e) => e.instancePath.split('/').length));
-  const useful = errors.filter(
-    (e) =>
-      !['oneOf', 'if', 'not', 'anyOf'].includes(e.keyword) ||
-      e.instancePath.split('/').length === deepest,
-  );
-  for (const e of useful.length > 0 ? useful : errors) {
+  for (const e of useful) {
     let message = e.message ?? 'is invalid';
     if (e.keyword === 'additionalProperties')
       message = `unknown field '${String(e.params.additionalProperty)}'`;
     if (e.keyword === 'enum')
       message = `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
-    if (e.keyword === 'not' && e.schemaPath.includes('options'))
+    // The one `not` in the schema: options the study sets itself.
+    if (e.keyword === 'not')
       message =
         'sets an option the study sets itself (out, seed, budget, methods, model, data, json, force, jobs)';
     const problem = { path: e.instancePath || '/', message };
@@ -153,25 +165,20 @@ function problemsOf(errors: ErrorObject[]): PlanProblem[] {
   return out;
 }
 
-/** Checks the cross-references the schema cannot: group ids unique, `of` names a compare group. */
+/**
+ * Checks what the schema cannot: a deep ensemble's `of` names a compare group with the baseline
+ * method, claim ids are unique, and no two jobs share a name (a group id may repeat across
+ * models and budgets).
+ */
 function crossCheck(plan: StudyPlan): PlanProblem[] {
   const problems: PlanProblem[] = [];
-  const ids = new Map<string, number>();
-  plan.groups.forEach((g, i) => {
-    if (ids.has(g.id))
-      problems.push({
-        path: `/groups/${i}/id`,
-        message: `'${g.id}' is also group ${ids.get(g.id)}'s id`,
-      });
-    ids.set(g.id, i);
-  });
   plan.groups.forEach((g, i) => {
     if (g.kind !== 'deep-ensemble') return;
-    const of = plan.groups.find((o) => o.id === g.of);
-    if (!of || of.kind === 'deep-ensemble' || !(of.methods ?? []).includes('baseline'))
+    const of = plan.groups.filter((o) => o.id === g.of && o.kind !== 'deep-ensemble');
+    if (!of.some((o) => (o.methods ?? []).includes('baseline')))
       problems.push({
         path: `/groups/${i}/of`,
-        message: `'${g.of}' is not a compare group with the baseline method (groups: ${plan.groups.map((o) => o.id).join(', ')})`,
+        message: `'${g.of}' is not a compare group with the baseline method (groups: ${[...new Set(plan.groups.map((o) => o.id))].join(', ')})`,
       });
   });
   const claimIds = new Set<string>();
@@ -180,6 +187,22 @@ function crossCheck(plan: StudyPlan): PlanProblem[] {
       problems.push({ path: `/claims/${i}/id`, message: `'${c.id}' is used twice` });
     claimIds.add(c.id);
   });
+  if (problems.length > 0) return problems;
+  const names = new Map<string, number>();
+  for (const job of expandPlan(plan)) {
+    const group = plan.groups.findIndex(
+      (g) =>
+        g.id === job.group &&
+        (g.models ?? [plan.model]).includes(job.model) &&
+        g.budgets.includes(job.budget),
+    );
+    if (names.has(job.name))
+      problems.push({
+        path: `/groups/${group}`,
+        message: `job ${job.name} also comes from group ${names.get(job.name)}; give the groups different ids`,
+      });
+    names.set(job.name, group);
+  }
   return problems;
 }
 

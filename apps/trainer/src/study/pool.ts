@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -120,6 +120,12 @@ export async function runPool(options: {
   return outcome;
 }
 
+/** Workers still running: ended with this process (Ctrl-C, kill), so none trains on orphaned. */
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGTERM');
+});
+
 function runChild(
   planFile: string,
   runs: string,
@@ -133,6 +139,7 @@ function runChild(
       [cliScript(), 'study', 'run-one', planFile, '--runs', runs, '--index', String(job.index)],
       { env, stdio: ['ignore', 'ignore', 'pipe'] },
     );
+    running.add(child);
     let tail = '';
     child.stderr.on('data', (chunk: Buffer) => {
       log.write(chunk);
@@ -140,6 +147,7 @@ function runChild(
     });
     child.on('error', (error) => resolveResult({ ok: false, message: error.message }));
     child.on('close', (code, signal) => {
+      running.delete(child);
       log.end();
       if (code === 0) resolveResult({ ok: true });
       else {
