@@ -185,7 +185,7 @@ describe('onerun train / eval / curve', () => {
     const { metrics } = JSON.parse(e.stdout);
     expect(metrics.members.map((m: { kind: string }) => m.kind)).toEqual([
       'sgd',
-      'swa-no-bn',
+      'swa-stale-bn',
       'swa',
     ]);
     expect(metrics.swa.averaged).toBe(2);
@@ -195,8 +195,8 @@ describe('onerun train / eval / curve', () => {
     const e = await onerunHere(['eval', sse(), '--backend', 'cpu']);
     expect(e.code, e.stderr).toBe(0);
     expect(e.stdout).toMatch(/sse: ensemble of 2/);
-    expect(e.stdout).toMatch(/first 2 members/);
-    expect(e.stdout).toMatch(/last 1 members/);
+    expect(e.stdout).toMatch(/^first-2 /m);
+    expect(e.stdout).toMatch(/^last-1 /m);
     const json = JSON.parse(
       (await onerunHere(['eval', sse(), '--backend', 'cpu', '--json'])).stdout,
     );
@@ -353,7 +353,9 @@ describe('onerun train / eval / curve', () => {
 });
 
 describe('onerun compare', () => {
-  it('compares the four methods, prints one table and draws the report in Chromium', async () => {
+  it('compares the four methods, prints one table and draws the report in Chromium', {
+    timeout: 300_000,
+  }, async () => {
     const out = join(root, 'compare');
     const r = await onerunHere([
       'compare',
@@ -383,11 +385,35 @@ describe('onerun compare', () => {
       'baseline',
       'sse',
       'fge',
-      'fge,',
+      'fge-start',
       'swa',
-      'swa,',
+      'swa-stale-bn',
     ]);
-    expect(lines[header + 5]).toMatch(/^ {2}fge, start model\s+single model\s+\d+\.\d+%/);
+    expect(lines[header + 5]).toMatch(/^ {2}fge-start\s+single model\s+\d+\.\d+%/);
+    // Each method against the baseline, with a paired bootstrap interval and a verdict in words.
+    expect(lines[header]).toMatch(/Δ acc vs baseline, 95% CI\s+Δ NLL, 95% CI\s+train s$/);
+    expect(lines[header + 2]).toMatch(/\(reference\)\s+\(reference\)/);
+    expect(lines[header + 3]).toMatch(
+      /[+-]\d+\.\d\d \[[+-]\d+\.\d\d, [+-]\d+\.\d\d\]\s+[+-]\d\.\d{3} \[/,
+    );
+    expect(r.stdout).toMatch(
+      /^accuracy: (\w+ wins, [+-]\d|no method beats the baseline beyond noise)/m,
+    );
+    expect(r.stdout).toMatch(/^NLL: (\w+ wins, [+-]\d|no method beats the baseline beyond noise)/m);
+    const json = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'));
+    expect(json.bootstrap).toEqual({ resamples: 2000, level: 0.95, seed: 0 });
+    for (const row of json.rows.slice(1)) {
+      const { accuracy, nll } = row.vsBaseline;
+      expect(accuracy.lower).toBeLessThanOrEqual(accuracy.difference);
+      expect(accuracy.upper).toBeGreaterThanOrEqual(accuracy.difference);
+      expect(accuracy.difference).toBeCloseTo(
+        row.metrics.accuracy - json.rows[0].metrics.accuracy,
+        10,
+      );
+      expect(nll.difference).toBeCloseTo(row.metrics.nll - json.rows[0].metrics.nll, 4);
+      expect(['better', 'worse', 'within noise']).toContain(accuracy.verdict);
+    }
+    expect(json.rows[0].vsBaseline).toBeUndefined();
     expect(r.stdout).toMatch(
       /curve baseline .* sse .*: training-loss barrier -?\d+\.\d+ along the straight line/,
     );
@@ -398,16 +424,26 @@ describe('onerun compare', () => {
     expect(fge.history).toHaveLength(5);
     // metrics.csv: one measurement a row, the per-epoch test accuracy as in progress.json.
     const csv = (await readFile(join(out, 'metrics.csv'), 'utf8')).trim().split('\n');
-    expect(csv[0]).toBe('method,epoch,step,model,metric,value');
+    expect(csv[0]).toBe('method,variant,seed,epoch,step,metric,value,backend');
     const cells = csv.slice(1).map((l) => l.split(','));
-    for (const method of ['baseline', 'sse', 'fge', 'swa'])
-      expect(cells.some((c) => c[0] === method && c[3] === 'result')).toBe(true);
-    const baseAcc = cells
-      .filter((c) => c[0] === 'baseline' && c[3] === 'current' && c[4] === 'test_accuracy')
-      .map((c) => [Number(c[1]), Number(c[5])]);
-    expect(baseAcc).toEqual(
+    for (const [method, seed] of [
+      ['baseline', '0'],
+      ['sse', '1'],
+      ['fge', '0'],
+      ['swa', '2'],
+    ])
+      expect(cells.some((c) => c[0] === method && c[1] === method && c[2] === seed)).toBe(true);
+    const iterate = (method: string, metric: string) =>
+      cells
+        .filter((c) => c[0] === method && c[1] === 'iterate' && c[5] === metric)
+        .map((c) => [Number(c[3]), Number(c[6])]);
+    expect(iterate('baseline', 'test_accuracy')).toEqual(
       base.history.map((e: { epoch: number; testAccuracy: number }) => [e.epoch, e.testAccuracy]),
     );
+    // FGE trained only its last epoch (it branched off the baseline after epoch 4).
+    expect(iterate('fge', 'train_seconds').map(([e]) => e)).toEqual([5]);
+    expect(new Set(cells.map((c) => c[7]))).toEqual(new Set(['cpu']));
+    expect(r.stdout).toContain(`metrics: ${join(out, 'metrics.csv')}`);
     expectUsageError(
       await onerunHere([
         'compare',

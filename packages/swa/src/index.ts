@@ -22,9 +22,11 @@ export {
   swaCallback,
 } from './callback.js';
 export {
+  BatchNormInternalsError,
   BatchNormNotReachedError,
   EmptyAverageError,
   EmptyDataError,
   MissingBatchNormDataError,
 } from './errors.js';
+export { type SwaResult, type SwaRunOptions, swa } from './preset.js';
 export { Swag, type SwagOptions, type SwagSampleOptions, type SwagState } from './swag.js';

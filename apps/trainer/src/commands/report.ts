@@ -7,7 +7,7 @@ import type { RunMetrics } from '../evaluation/score-run.js';
 import { curveSummary, resultsTable, runCharts, runFacts } from '../report/content.js';
 import { num } from '../report/format.js';
 import { type Table, writeReport } from '../report/html.js';
-import { metricsCsv } from '../report/metrics-csv.js';
+import { csvRun, metricsCsv } from '../report/metrics-csv.js';
 import { readJsonIfExists, writeFileAtomic, writeJson } from '../run-folder/files.js';
 import { RunFolder } from '../run-folder/folder.js';
 import type { RunFile, RunProgress } from '../run-folder/records.js';
@@ -36,6 +36,8 @@ export interface MergeOutcome {
   }[];
   table: Table;
   report: string;
+  /** Path of the merged `metrics.csv`. */
+  metricsCsv: string;
   curve?: CurveResult;
 }
 
@@ -214,9 +216,10 @@ export async function mergeRuns(options: {
     metrics: r.metrics.result,
   }));
   await writeJson(join(out, 'metrics.json'), { runs: summary, ...(curve ? { curve } : {}) });
+  const csv = join(out, 'metrics.csv');
   await writeFileAtomic(
-    join(out, 'metrics.csv'),
-    metricsCsv(runs.map((r) => ({ method: r.name, progress: r.progress, metrics: r.metrics }))),
+    csv,
+    metricsCsv(runs.map((r) => csvRun(r.runFile, r.plan, r.progress, r.metrics))),
   );
-  return { dir: out, runs: summary, table, report, ...(curve ? { curve } : {}) };
+  return { dir: out, runs: summary, table, report, metricsCsv: csv, ...(curve ? { curve } : {}) };
 }

@@ -3,16 +3,17 @@ import { weightSpecs } from '@onerun/core';
 import { FileSnapshotStore, type SnapshotStore } from '@onerun/snapshots';
 import { type LoadedData, loadData } from '../data/load.js';
 import { RunFolderError } from '../errors.js';
-import { evaluateMembers, type RunMetrics } from '../evaluation/score-run.js';
+import { evaluateRun, type RunMetrics } from '../evaluation/score-run.js';
 import { swagScoringFor } from '../evaluation/swag-average.js';
 import { runReport } from '../report/content.js';
 import { writeReport } from '../report/html.js';
-import { metricsCsv } from '../report/metrics-csv.js';
+import { csvRun, metricsCsv } from '../report/metrics-csv.js';
 import { fanOut, tensorboardSink } from '../report/tensorboard.js';
 import { writeFileAtomic, writeJson } from '../run-folder/files.js';
 import { prepareOut, RunFolder } from '../run-folder/folder.js';
 import { lockRunFolder } from '../run-folder/lock.js';
 import type { RunFile, RunProgress } from '../run-folder/records.js';
+import { writeTestScores } from '../run-folder/test-scores.js';
 import {
   architectureOf,
   type BackendRecord,
@@ -66,6 +67,8 @@ export interface TrainOutcome {
   /** What the user should know about how the run resumed (a checkpoint fallback, a restart). */
   notes: string[];
   report: string;
+  /** Path of the run's `metrics.csv`. */
+  metricsCsv: string;
   examplesPerSecond: number;
 }
 
@@ -165,7 +168,7 @@ async function trainLocked(options: TrainIntoOptions): Promise<TrainOutcome> {
     result.model.dispose();
     const resumedFrom = progress?.checkpoint ? result.startEpoch : undefined;
     const stepOf = new Map(result.progress.collections.map((c) => [c.id, c.step]));
-    const metrics = await evaluateMembers(
+    const { metrics, examples } = await evaluateRun(
       config.method,
       stores.members,
       data.test,
@@ -173,9 +176,11 @@ async function trainLocked(options: TrainIntoOptions): Promise<TrainOutcome> {
       swagScoringFor(config, folder.path('swag'), data.train),
     );
     await writeJson(folder.path('metrics'), metrics);
+    await writeTestScores(folder, examples);
+    const csv = folder.path('metricsCsv');
     await writeFileAtomic(
-      folder.path('metricsCsv'),
-      metricsCsv([{ method: config.method, progress: result.progress, metrics }]),
+      csv,
+      metricsCsv([csvRun(await folder.requireRunFile(), plan, result.progress, metrics)]),
     );
     let report = '';
     if (options.report ?? true) {
@@ -200,6 +205,7 @@ async function trainLocked(options: TrainIntoOptions): Promise<TrainOutcome> {
       ...(resumedFrom !== undefined && resumedFrom > 0 ? { resumedFrom } : {}),
       notes: result.notes,
       report,
+      metricsCsv: csv,
       examplesPerSecond: result.examplesPerSecond,
     };
   } finally {

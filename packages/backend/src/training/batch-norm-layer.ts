@@ -1,8 +1,8 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
-import { BATCH_NORM_TRAINING } from './batch-norm-kernels.js';
-import { onlyTensor, patchRegisteredClass } from './class-patch.js';
+import { onlyTensor, patchRegisteredClass, unpatchRegisteredClass } from './class-patch.js';
 import { fusedPathInEffect } from './in-effect.js';
+import { BATCH_NORM_TRAINING } from './kernel-names.js';
 
 /** The members of tfjs-layers' `LayerVariable` used here. */
 interface LayerVariableLike {
@@ -79,4 +79,9 @@ export function patchBatchNormLayer(): boolean {
         });
       },
   );
+}
+
+/** Undoes {@link patchBatchNormLayer}: tfjs-layers' own `BatchNormalization.call` again. Returns whether it was patched. */
+export function unpatchBatchNormLayer(): boolean {
+  return unpatchRegisteredClass('BatchNormalization', 'call', PATCHED);
 }

@@ -1,8 +1,8 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
-import { onlyTensor, patchRegisteredClass } from './class-patch.js';
-import { DENSE, DENSE_ACTIVATIONS, type DenseAttrs } from './dense-kernels.js';
+import { onlyTensor, patchRegisteredClass, unpatchRegisteredClass } from './class-patch.js';
 import { fusedPathInEffect } from './in-effect.js';
+import { DENSE, DENSE_ACTIVATIONS, type DenseAttrs } from './kernel-names.js';
 
 /** The members of tfjs-layers' `Dense` layer used here. */
 interface DenseLayerLike {
@@ -58,4 +58,9 @@ export function patchDenseLayer(): boolean {
         });
       },
   );
+}
+
+/** Undoes {@link patchDenseLayer}: tfjs-layers' own `Dense.call` again. Returns whether it was patched. */
+export function unpatchDenseLayer(): boolean {
+  return unpatchRegisteredClass('Dense', 'call', PATCHED);
 }
