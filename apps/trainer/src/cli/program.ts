@@ -27,7 +27,8 @@ import { num, textTable } from '../report/format.js';
 import type { Table } from '../report/html.js';
 import { RunLockedError } from '../run-folder/lock.js';
 import { StudyPlanError } from '../study/plan.js';
-import type { RunCli } from '../study/run-one.js';
+import { WAITING_EXIT } from '../study/pool.js';
+import { JobNeedsPendingError, type RunCli } from '../study/run-one.js';
 import type { BackendRecord } from '../training/config.js';
 import { pickDefined } from '../training/method-knobs.js';
 import {
@@ -39,7 +40,7 @@ import {
 import { integer, MAX, positive } from './parse-values.js';
 import { epochLines, progressSink, withResumeNotice } from './progress.js';
 import { type Common, commonOf, withCommon } from './shared-options.js';
-import { addStudy } from './study-commands.js';
+import { addStudy, addWorker } from './study-commands.js';
 import { givenFields, type TrainCli, trainInput, withTrainOptions } from './train-options.js';
 
 // tfjs prints a long "install tfjs-node" banner on first use of the cpu backend in Node.
@@ -217,12 +218,14 @@ export function buildProgram(): Command {
   addPredict(program);
   addExport(program);
   addStudy(program, { print, note, runCli: runInProcess });
+  addWorker(program, { print, note, runCli: runInProcess });
   return program;
 }
 
 /**
  * Exit status: 2 for bad input (usage, option values, data files, run folder, a run folder in
- * use), 1 for anything else that failed (divergence included).
+ * use), 75 for a study job that waits for other jobs, 1 for anything else that failed (divergence
+ * included).
  */
 export function exitCodeOf(error: unknown): number {
   return error instanceof UsageError ||
@@ -236,7 +239,9 @@ export function exitCodeOf(error: unknown): number {
     error instanceof StudyPlanError ||
     error instanceof CommanderError
     ? 2
-    : 1;
+    : error instanceof JobNeedsPendingError
+      ? WAITING_EXIT
+      : 1;
 }
 
 /**

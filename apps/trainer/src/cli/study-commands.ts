@@ -9,6 +9,14 @@ import { initPlan } from '../study/init.js';
 import { expandPlan, type StudyJob } from '../study/jobs.js';
 import { loadPlan } from '../study/plan.js';
 import { runPool } from '../study/pool.js';
+import {
+  DEFAULT_QUEUE,
+  enqueuePlan,
+  planForQueue,
+  redisConnection,
+  startWorker,
+  waitForJobs,
+} from '../study/queue.js';
 import { studyReport } from '../study/report.js';
 import { type RunCli, runStudyJob } from '../study/run-one.js';
 import { type SlurmOptions, slurmScript } from '../study/slurm.js';
@@ -64,35 +72,81 @@ export function addStudy(program: Command, ctx: StudyCliContext): void {
   study
     .command('run')
     .description(
-      'run every unfinished job of the plan on this machine (finished ones are skipped, interrupted ones resume)',
+      'run every unfinished job of the plan on this machine (finished ones are skipped, interrupted ones resume), or queue them on Redis for onerun worker processes',
     )
     .argument('<plan>', 'study plan (JSON)')
-    .requiredOption('--runs <dir>', 'runs folder: one run folder per job')
+    .option(
+      '--runs <dir>',
+      'runs folder: one run folder per job (with --queue: skip the jobs done there)',
+    )
     .option(
       '--jobs <n>',
       'jobs at a time (TensorFlow threads split between them)',
       integer(1, MAX.jobs),
       1,
     )
+    .option(
+      '--queue <redis-url>',
+      'enqueue the jobs on this Redis (redis://HOST:PORT) for onerun worker',
+    )
+    .option('--queue-name <name>', 'BullMQ queue name', DEFAULT_QUEUE)
+    .option('--no-wait', 'with --queue: return once the jobs are queued')
     .option('--quiet', 'no progress lines')
-    .action(async (planFile: string, opts: { runs: string; jobs: number; quiet?: boolean }) => {
-      const jobs = expandPlan(loadPlan(planFile));
-      const outcome = await runPool({
-        planFile: resolve(planFile),
-        runs: opts.runs,
-        jobs,
-        workers: opts.jobs,
-        ...(opts.quiet ? {} : { progress: (line: string) => ctx.note(line) }),
-      });
-      ctx.print(
-        `study: ${outcome.ran.length} ran, ${outcome.skipped.length} already done, ${outcome.failed.length} failed, ${outcome.blocked.length} not started, in ${outcome.seconds.toFixed(0)} s`,
-      );
-      if (outcome.failed.length > 0 || outcome.blocked.length > 0) {
-        throw new StudyFailed(
-          `${outcome.failed.map((f) => f.name).join(', ')}${outcome.blocked.length ? `; not started: ${outcome.blocked.join(', ')}` : ''} — fix the cause and run the same command again (finished jobs are kept)`,
+    .action(
+      async (
+        planFile: string,
+        opts: {
+          runs?: string;
+          jobs: number;
+          queue?: string;
+          queueName: string;
+          wait: boolean;
+          quiet?: boolean;
+        },
+      ) => {
+        const progress = opts.quiet ? {} : { progress: (line: string) => ctx.note(line) };
+        if (opts.queue) {
+          const plan = planForQueue(planFile, opts.queue);
+          const queued = await enqueuePlan({
+            plan,
+            url: opts.queue,
+            queueName: opts.queueName,
+            ...(opts.runs ? { runs: opts.runs } : {}),
+          });
+          ctx.note(
+            `study: ${queued.ids.length} jobs on ${opts.queue} (queue ${opts.queueName})${queued.skipped.length ? `, ${queued.skipped.length} already done` : ''}; start workers with onerun worker --queue ${opts.queue} --runs DIR`,
+          );
+          if (!opts.wait) return;
+          const { failed } = await waitForJobs({
+            url: opts.queue,
+            queueName: opts.queueName,
+            ids: queued.ids,
+            ...progress,
+          });
+          ctx.print(`study: ${queued.ids.length - failed.length} done, ${failed.length} failed`);
+          if (failed.length > 0)
+            throw new StudyFailed(failed.map((f) => `${f.name} (${f.message})`).join(', '));
+          return;
+        }
+        if (!opts.runs) throw new UsageError('pass --runs DIR (or --queue redis://HOST:PORT)');
+        const jobs = expandPlan(loadPlan(planFile));
+        const outcome = await runPool({
+          planFile: resolve(planFile),
+          runs: opts.runs,
+          jobs,
+          workers: opts.jobs,
+          ...progress,
+        });
+        ctx.print(
+          `study: ${outcome.ran.length} ran, ${outcome.skipped.length} already done, ${outcome.failed.length} failed, ${outcome.blocked.length} not started, in ${outcome.seconds.toFixed(0)} s`,
         );
-      }
-    });
+        if (outcome.failed.length > 0 || outcome.blocked.length > 0) {
+          throw new StudyFailed(
+            `${outcome.failed.map((f) => f.name).join(', ')}${outcome.blocked.length ? `; not started: ${outcome.blocked.join(', ')}` : ''} — fix the cause and run the same command again (finished jobs are kept)`,
+          );
+        }
+      },
+    );
 
   study
     .command('run-one')
@@ -105,6 +159,8 @@ export function addStudy(program: Command, ctx: StudyCliContext): void {
     .option('--name <job>', "the job's name")
     .action(async (planFile: string, opts: { runs: string; index?: number; name?: string }) => {
       const job = pickJob(expandPlan(loadPlan(planFile)), opts.index, opts.name);
+      // Started by a pool or a queue worker (an IPC channel): end with it, even when it is killed.
+      if (process.send) process.once('disconnect', () => process.exit(143));
       const result = await runStudyJob(job, opts.runs, ctx.runCli);
       ctx.note(
         result.skipped
@@ -114,6 +170,54 @@ export function addStudy(program: Command, ctx: StudyCliContext): void {
     });
   addReport(study, ctx);
   addSlurm(study, ctx);
+}
+
+/** `onerun worker`: takes study jobs from a Redis queue. */
+export function addWorker(program: Command, ctx: StudyCliContext): void {
+  program
+    .command('worker')
+    .description(
+      'take study jobs from a Redis queue (onerun study run --queue) and train them into a shared runs folder',
+    )
+    .requiredOption('--queue <redis-url>', 'the Redis the jobs are queued on (redis://HOST:PORT)')
+    .requiredOption('--runs <dir>', 'runs folder every worker shares')
+    .option('--queue-name <name>', 'BullMQ queue name', DEFAULT_QUEUE)
+    .option(
+      '--concurrency <n>',
+      'jobs at a time in this worker (TensorFlow threads split between them)',
+      integer(1, MAX.jobs),
+      1,
+    )
+    .option(
+      '--lock-seconds <s>',
+      "how long a job stays this worker's without a sign of life before another worker takes it",
+      integer(1),
+      30,
+    )
+    .action(
+      async (opts: {
+        queue: string;
+        runs: string;
+        queueName: string;
+        concurrency: number;
+        lockSeconds: number;
+      }) => {
+        redisConnection(opts.queue);
+        const { worker } = startWorker({
+          url: opts.queue,
+          runs: opts.runs,
+          queueName: opts.queueName,
+          concurrency: opts.concurrency,
+          lockMs: opts.lockSeconds * 1000,
+          log: (line) => ctx.note(line),
+        });
+        ctx.note(
+          `worker: waiting for jobs on ${opts.queue} (queue ${opts.queueName}); runs in ${resolve(opts.runs)}`,
+        );
+        // Runs until the process is stopped (Ctrl-C, SIGTERM): a job it held is taken by another.
+        await new Promise<void>((done) => worker.on('closed', () => done()));
+      },
+    );
 }
 
 /** `onerun study slurm`: an `sbatch --array` script. */

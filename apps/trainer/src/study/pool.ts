@@ -126,26 +126,41 @@ process.on('exit', () => {
   for (const child of running) child.kill('SIGTERM');
 });
 
-function runChild(
+/** How a job's process ended: done, failed (with the last error line), or waiting for its needs. */
+export type ChildResult =
+  | { ok: true }
+  | { ok: false; message: string; waiting: boolean; code: number | null };
+
+/** Exit status of `study run-one` when the job waits for other jobs (EX_TEMPFAIL). */
+export const WAITING_EXIT = 75;
+
+/**
+ * Runs `onerun study run-one PLAN --runs DIR --index I` as a child process, its stderr appended
+ * to `<runs>/<name>.log`. The child holds an IPC channel and exits when it closes, so a worker
+ * killed with SIGKILL leaves no training process behind.
+ */
+export function runChild(
   planFile: string,
   runs: string,
   job: StudyJob,
   env: NodeJS.ProcessEnv,
-): Promise<{ ok: true } | { ok: false; message: string }> {
+): Promise<ChildResult> {
   return new Promise((resolveResult) => {
     const log = createWriteStream(join(runs, `${job.name}.log`), { flags: 'a' });
     const child = spawn(
       process.execPath,
       [cliScript(), 'study', 'run-one', planFile, '--runs', runs, '--index', String(job.index)],
-      { env, stdio: ['ignore', 'ignore', 'pipe'] },
+      { env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] },
     );
     running.add(child);
     let tail = '';
-    child.stderr.on('data', (chunk: Buffer) => {
+    child.stderr?.on('data', (chunk: Buffer) => {
       log.write(chunk);
       tail = (tail + chunk.toString()).slice(-2000);
     });
-    child.on('error', (error) => resolveResult({ ok: false, message: error.message }));
+    child.on('error', (error) =>
+      resolveResult({ ok: false, message: error.message, waiting: false, code: null }),
+    );
     child.on('close', (code, signal) => {
       running.delete(child);
       log.end();
@@ -154,6 +169,8 @@ function runChild(
         const last = tail.trim().split('\n').at(-1) ?? '';
         resolveResult({
           ok: false,
+          waiting: code === WAITING_EXIT,
+          code,
           message: `${signal ?? `exit ${code}`}${last ? `: ${last.replace(/^onerun: error: /, '')}` : ''}; see ${join(runs, `${job.name}.log`)}`,
         });
       }
