@@ -62,8 +62,10 @@ async function redisReady(port: number): Promise<void> {
   await until('redis', () => {
     try {
       return (
-        execFileSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).trim() ===
-        'PONG'
+        execFileSync('redis-cli', ['-p', String(port), 'ping'], {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'ignore'],
+        }).trim() === 'PONG'
       );
     } catch {
       return false;
