@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -239,6 +239,10 @@ describe('onerun train / eval / curve', () => {
     for (const name of ['curve.json', 'curve.bin', 'result.json', 'report.html']) {
       expect(existsSync(join(out, name)), name).toBe(true);
     }
+    // Both runs have the default seed: the report says why the barrier may be ~0.
+    expect(await readFile(join(out, 'report.html'), 'utf8')).toMatch(
+      /both runs have seed 0: they start from the same initial weights.*barrier near 0/,
+    );
   });
 
   it('refuses bad input with one line naming the problem and the fix', async () => {
@@ -352,6 +356,37 @@ describe('onerun train / eval / curve', () => {
   });
 });
 
+describe('CLI traps', () => {
+  it('names an unknown option (and the nearest one) before a missing required one', async () => {
+    const typo = await onerunHere(['train', '--methd', 'sse']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/unknown option '--methd'/);
+    expect(typo.stderr).toMatch(/--method/);
+    expect(typo.stderr).not.toMatch(/required option/);
+    const budget = await onerunHere(['compare', '--budgt', '3']);
+    expect(budget.code).toBe(2);
+    expect(budget.stderr).toMatch(/unknown option '--budgt'[\s\S]*--budget/);
+    // Without a typo, the missing one is named as before.
+    const missing = await onerunHere(['train', '--method', 'sse']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/required option '--out <dir>' not specified/);
+  });
+
+  it('marks required options in help, and --jobs says the default that runs', async () => {
+    for (const command of ['train', 'compare', 'curve', 'report']) {
+      const help = await onerunHere([command, '--help']);
+      expect(help.stdout.replace(/\s+/g, ' '), command).toMatch(/--out <dir> \(required\)/);
+    }
+    const help = (await onerunHere(['compare', '--help'])).stdout.replace(/\s+/g, ' ');
+    expect(help).toContain(
+      `one per CPU core — ${availableParallelism()} here — at most one per independent method`,
+    );
+    expect((await onerunHere(['--help'])).stdout.replace(/\s+/g, ' ')).not.toMatch(
+      /--out <dir> \(required\)/,
+    );
+  });
+});
+
 describe('onerun compare', () => {
   it('compares the four methods, prints one table and draws the report in Chromium', {
     timeout: 300_000,
@@ -402,6 +437,25 @@ describe('onerun compare', () => {
     expect(r.stdout).toMatch(/^NLL: (\w+ wins, [+-]\d|no method beats the baseline beyond noise)/m);
     const json = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'));
     expect(json.bootstrap).toEqual({ resamples: 2000, level: 0.95, seed: 0 });
+    // No --jobs: what help says runs (one per core, at most one per independent method).
+    expect(json.jobs).toBe(Math.min(availableParallelism(), 3));
+    // Merged with a run of another backend: the times are not comparable, and it says so.
+    const native = join(root, 'sse-on-native');
+    await cp(join(out, 'sse'), native, { recursive: true });
+    const config = JSON.parse(await readFile(join(native, 'config.json'), 'utf8'));
+    config.backend.backend = 'tensorflow';
+    await writeFile(join(native, 'config.json'), JSON.stringify(config));
+    const mixed = await onerunHere([
+      'report',
+      join(out, 'baseline'),
+      native,
+      '--out',
+      join(root, 'mixed'),
+    ]);
+    expect(mixed.code, mixed.stderr).toBe(0);
+    expect(mixed.stderr).toMatch(
+      /runs of different backends merged \(cpu: baseline; tensorflow: sse\): their training times are not comparable/,
+    );
     for (const row of json.rows.slice(1)) {
       const { accuracy, nll } = row.vsBaseline;
       expect(accuracy.lower).toBeLessThanOrEqual(accuracy.difference);

@@ -67,6 +67,7 @@ export {
 } from './training/unregister.js';
 export {
   registerWasmTrainingKernels,
+  unregisterWasmTrainingKernels,
   WASM_TRAINING_KERNELS,
   type WasmKernelRegistration,
 } from './wasm/register.js';

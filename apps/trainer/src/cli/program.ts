@@ -219,7 +219,38 @@ export function buildProgram(): Command {
   addExport(program);
   addStudy(program, { print, note, runCli: runInProcess });
   addWorker(program, { print, note, runCli: runInProcess });
+  deferRequiredOptions(program);
   return program;
+}
+
+/**
+ * Commander checks required options before unknown ones, so `train --methd sse` would answer
+ * "required option '--out <dir>' not specified" and hide the typo. Every required option becomes
+ * an ordinary one marked "(required)" in help, checked before the action — after commander has
+ * named any unknown option (with the nearest known one).
+ */
+function deferRequiredOptions(program: Command): void {
+  const required = new Map<Command, Option[]>();
+  const visit = (cmd: Command) => {
+    for (const option of cmd.options) {
+      if (!option.mandatory) continue;
+      option.mandatory = false;
+      option.description = `(required) ${option.description}`;
+      required.set(cmd, [...(required.get(cmd) ?? []), option]);
+    }
+    for (const sub of cmd.commands) visit(sub);
+  };
+  visit(program);
+  program.hook('preAction', (_root, action) => {
+    for (const option of required.get(action) ?? []) {
+      if (action.getOptionValue(option.attributeName()) === undefined) {
+        action.error(`error: required option '${option.flags}' not specified`, {
+          code: 'commander.missingMandatoryOptionValue',
+          exitCode: 2,
+        });
+      }
+    }
+  });
 }
 
 /**
@@ -407,6 +438,7 @@ function addCurve(program: Command): void {
       const opts: CurveCli = { ...own, ...commonOf(cmd) };
       const backend = await backendFor(opts);
       const result = await curveBetween(a, b, {
+        ...(opts.json ? {} : { log: note }),
         out: opts.out,
         force: Boolean(opts.force),
         epochs: opts.epochs,
@@ -439,7 +471,12 @@ function addReport(program: Command): void {
     .option('--force', 'replace the report in a non-empty --out')
     .action(async (dirs: string[], own: { out: string; force?: boolean }, cmd: Command) => {
       const opts = { ...own, ...commonOf(cmd) };
-      const result = await mergeRuns({ dirs, out: own.out, force: Boolean(own.force) });
+      const result = await mergeRuns({
+        dirs,
+        out: own.out,
+        force: Boolean(own.force),
+        ...(opts.json ? {} : { log: note }),
+      });
       if (opts.json) {
         print(JSON.stringify({ command: 'report', ...result }, null, 2));
         return;
@@ -490,6 +527,11 @@ function addPredict(program: Command): void {
     )
     .option('--force', 'replace an existing --out file')
     .option('--batch-size <n>', 'examples per forward pass', integer(1, MAX.batchSize), 256)
+    .option(
+      '--swag',
+      "SWA runs fitted with --swag-rank: SWAG's model average instead of the SWA model",
+    )
+    .option('--data-dir <dir>', "where the run's training data is (SWAG's batch-norm recompute)")
     .action(
       async (
         run: string,
@@ -499,6 +541,8 @@ function addPredict(program: Command): void {
           format?: 'csv' | 'json';
           force?: boolean;
           batchSize: number;
+          swag?: boolean;
+          dataDir?: string;
         },
         cmd: Command,
       ) => {
@@ -506,7 +550,7 @@ function addPredict(program: Command): void {
         await backendFor(opts);
         const outcome = await predictRun(run, {
           data: opts.data,
-          ...pickDefined(opts, ['out', 'format', 'force']),
+          ...pickDefined(opts, ['out', 'format', 'force', 'swag', 'dataDir']),
           batchSize: opts.batchSize,
         });
         const summary = `${outcome.prediction.count} examples, ${outcome.source.method} run: ${outcome.source.model}`;
@@ -554,17 +598,32 @@ function addExport(program: Command): void {
       'a new or empty folder for model.json, weight shards and classes.json',
     )
     .option('--force', 'replace an earlier export in --to')
-    .action(async (run: string, own: { to: string; force?: boolean }, cmd: Command) => {
-      const opts = { ...own, ...commonOf(cmd) };
-      await backendFor(opts);
-      const outcome = await exportRun(run, { to: opts.to, force: Boolean(opts.force) });
-      if (opts.json) {
-        print(JSON.stringify({ command: 'export', ...outcome }, null, 2));
-        return;
-      }
-      print(
-        `exported ${outcome.method} run: ${outcome.model}, input [${outcome.inputShape.join(', ')}] raw, ${outcome.classes.length} classes`,
-      );
-      print(`folder: ${outcome.dir} (${outcome.files.join(', ')})`);
-    });
+    .option(
+      '--swag',
+      "SWA runs fitted with --swag-rank: SWAG's draws as the branches instead of the SWA model",
+    )
+    .option('--data-dir <dir>', "where the run's training data is (SWAG's batch-norm recompute)")
+    .action(
+      async (
+        run: string,
+        own: { to: string; force?: boolean; swag?: boolean; dataDir?: string },
+        cmd: Command,
+      ) => {
+        const opts = { ...own, ...commonOf(cmd) };
+        await backendFor(opts);
+        const outcome = await exportRun(run, {
+          to: opts.to,
+          force: Boolean(opts.force),
+          ...pickDefined(opts, ['swag', 'dataDir']),
+        });
+        if (opts.json) {
+          print(JSON.stringify({ command: 'export', ...outcome }, null, 2));
+          return;
+        }
+        print(
+          `exported ${outcome.method} run: ${outcome.model}, input [${outcome.inputShape.join(', ')}] raw, ${outcome.classes.length} classes`,
+        );
+        print(`folder: ${outcome.dir} (${outcome.files.join(', ')})`);
+      },
+    );
 }

@@ -239,6 +239,7 @@ export async function compare(options: CompareOptions): Promise<CompareOutcome> 
     const report = await writeReport(dir, content);
     await writeJson(join(dir, 'metrics.json'), {
       settings,
+      jobs,
       rows,
       bootstrap,
       verdicts: said,

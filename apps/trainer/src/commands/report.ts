@@ -38,6 +38,8 @@ export interface MergeOutcome {
   report: string;
   /** Path of the merged `metrics.csv`. */
   metricsCsv: string;
+  /** What the reader should know (runs of different backends merged). */
+  warnings?: string[];
   curve?: CurveResult;
 }
 
@@ -141,6 +143,21 @@ function nameRuns(runs: Omit<FoundRun, 'name'>[]): FoundRun[] {
 }
 
 /**
+ * Runs trained on different backends (wasm, native TensorFlow, cpu) give the same kind of
+ * numbers but not comparable times: say which ran where.
+ */
+export function backendMix(runs: FoundRun[]): string | undefined {
+  const by = new Map<string, string[]>();
+  for (const r of runs) {
+    const backend = r.runFile.backend.backend;
+    by.set(backend, [...(by.get(backend) ?? []), r.name]);
+  }
+  if (by.size < 2) return undefined;
+  const which = [...by].map(([backend, names]) => `${backend}: ${names.join(', ')}`).join('; ');
+  return `runs of different backends merged (${which}): their training times are not comparable.`;
+}
+
+/**
  * `onerun report DIR… --out OUT`: one table and one HTML report over finished runs made by
  * separate processes or machines (run folders of `onerun train`, or folders of `onerun compare`,
  * e.g. one `compare --methods X` per job). Refuses runs of different data, architecture or budget.
@@ -149,6 +166,8 @@ export async function mergeRuns(options: {
   dirs: string[];
   out: string;
   force: boolean;
+  /** Notes for the user (runs of different backends merged). */
+  log?: (line: string) => void;
 }): Promise<MergeOutcome> {
   if (options.dirs.length === 0) {
     throw new UsageError('No folders to report on; pass run or comparison folders.');
@@ -180,7 +199,10 @@ export async function mergeRuns(options: {
   const charts = runCharts(
     runs.map((r) => ({ series: r.name, plan: r.plan, progress: r.progress, metrics: r.metrics })),
   );
+  const mixed = backendMix(runs);
+  if (mixed) options.log?.(`onerun: ${mixed}`);
   const notes = [
+    ...(mixed ? [mixed] : []),
     `${runs.length} runs from ${options.dirs.length} folders: ${runs.map((r) => `${r.name} (${r.dir})`).join('; ')}.`,
     'Test metrics on the test split (the official one for Fashion-MNIST and MNIST). NLL in nats; ECE over 15 confidence bins.',
   ];
@@ -221,5 +243,13 @@ export async function mergeRuns(options: {
     csv,
     metricsCsv(runs.map((r) => csvRun(r.runFile, r.plan, r.progress, r.metrics))),
   );
-  return { dir: out, runs: summary, table, report, metricsCsv: csv, ...(curve ? { curve } : {}) };
+  return {
+    dir: out,
+    runs: summary,
+    table,
+    report,
+    metricsCsv: csv,
+    ...(mixed ? { warnings: [mixed] } : {}),
+    ...(curve ? { curve } : {}),
+  };
 }

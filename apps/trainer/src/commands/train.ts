@@ -6,9 +6,10 @@ import { RunFolderError } from '../errors.js';
 import { evaluateRun, type RunMetrics } from '../evaluation/score-run.js';
 import { swagScoringFor } from '../evaluation/swag-average.js';
 import { runReport } from '../report/content.js';
+import { fanOut } from '../report/fan-out.js';
 import { writeReport } from '../report/html.js';
 import { csvRun, metricsCsv } from '../report/metrics-csv.js';
-import { fanOut, tensorboardSink } from '../report/tensorboard.js';
+import { runEvents } from '../report/tensorboard/run-events.js';
 import { writeFileAtomic, writeJson } from '../run-folder/files.js';
 import { prepareOut, RunFolder } from '../run-folder/folder.js';
 import { lockRunFolder } from '../run-folder/lock.js';
@@ -144,10 +145,8 @@ async function trainLocked(options: TrainIntoOptions): Promise<TrainOutcome> {
       await writeJson(folder.path('config'), runFile);
     }
     const stores = folder.stores();
-    const sink = fanOut([
-      options.progress,
-      await tensorboardSink(options.backend, folder.dir, config.method),
-    ]);
+    const events = runEvents(folder.dir, config.method);
+    const sink = fanOut([options.progress, events.sink]);
     const result = await trainRun({
       config,
       data,
@@ -175,6 +174,7 @@ async function trainLocked(options: TrainIntoOptions): Promise<TrainOutcome> {
       (entry) => stepOf.get(entry.id) ?? entry.step + 1,
       swagScoringFor(config, folder.path('swag'), data.train),
     );
+    events.evaluation(result.progress, metrics);
     await writeJson(folder.path('metrics'), metrics);
     await writeTestScores(folder, examples);
     const csv = folder.path('metricsCsv');
