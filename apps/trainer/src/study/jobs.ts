@@ -1,5 +1,5 @@
 import { basename, extname } from 'node:path';
-import type { OptionValue, PlanGroup, PlanOptions, StudyPlan } from './plan.js';
+import type { OptionValue, PlanGroup, PlanOptions, StudyPlan } from './plan-types.js';
 
 /** One job of a study: a `compare` or a deep ensemble (`eval` of other jobs' baselines). */
 export interface StudyJob {

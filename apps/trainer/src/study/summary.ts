@@ -21,13 +21,17 @@ export interface MdTable {
   rows: string[][];
 }
 
-/** A Markdown table (cells' `|` escaped). */
+/** A Markdown table, columns padded to their widest cell as the formatter lays them out. */
 export function markdownTable(t: MdTable): string {
   const cell = (s: string) => s.replace(/\|/g, '\\|');
+  const rows = [t.columns, ...t.rows].map((r) => r.map(cell));
+  const widths = t.columns.map((_, i) => Math.max(1, ...rows.map((r) => [...(r[i] ?? '')].length)));
+  const line = (r: string[]) =>
+    `| ${widths.map((w, i) => (r[i] ?? '') + ' '.repeat(w - [...(r[i] ?? '')].length)).join(' | ')} |`;
   return [
-    `| ${t.columns.map(cell).join(' | ')} |`,
-    `| ${t.columns.map(() => '-').join(' | ')} |`,
-    ...t.rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+    line(rows[0] as string[]),
+    `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`,
+    ...rows.slice(1).map(line),
   ].join('\n');
 }
 
