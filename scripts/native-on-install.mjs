@@ -45,7 +45,9 @@ function main() {
     return;
   }
   if (process.platform !== 'linux' || process.arch !== 'x64') {
-    say(`not built (Linux x64 only, this is ${process.platform} ${process.arch}); the app runs on wasm`);
+    say(
+      `not built (Linux x64 only, this is ${process.platform} ${process.arch}); the app runs on wasm`,
+    );
     return;
   }
   const started = Date.now();
@@ -87,5 +89,7 @@ function main() {
 try {
   main();
 } catch (error) {
-  say(`not built (${error instanceof Error ? error.message : String(error)}); the app runs on wasm`);
+  say(
+    `not built (${error instanceof Error ? error.message : String(error)}); the app runs on wasm`,
+  );
 }

@@ -40,16 +40,23 @@ async function arrays(t: tf.Tensor) {
 
 describe('streaming from a store', () => {
   it.each(COMBINE_RULES)(
-    "'%s': predict and evaluate equal the in-memory results exactly",
+    "'%s': evaluate equals the in-memory results exactly, predict to float rounding",
     async (combine) => {
       const weights = [3, 1, 2, 0.5];
       const memory = await Ensemble.fromStore(store, { combine, weights });
       store.track();
       const streaming = await Ensemble.fromStore(store, { combine, weights, stream: true });
       expect(streaming.streaming).toBe(true);
-      const a = await arrays(await memory.predict(x, { batchSize: 16 }));
-      const b = await arrays(await streaming.predict(x, { batchSize: 16 }));
-      expect(b).toEqual(a);
+      // In memory the members predict as one stacked model (batch norm folded into the Dense
+      // before it); streamed, one at a time.
+      const a = (await arrays(await memory.predict(x, { batchSize: 16 }))) as number[][];
+      const b = (await arrays(await streaming.predict(x, { batchSize: 16 }))) as number[][];
+      expect(b.length).toBe(a.length);
+      b.forEach((row, i) => {
+        row.forEach((v, c) => {
+          expect(Math.abs(v - (a[i]?.[c] as number))).toBeLessThanOrEqual(1e-5);
+        });
+      });
       const ea = await memory.evaluate(x, labels, { batchSize: 16 });
       const eb = await streaming.evaluate(x, labels, { batchSize: 16 });
       expect(eb).toEqual(ea);
