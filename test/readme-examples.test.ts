@@ -1,4 +1,4 @@
-// Every package README's first ```js block must run as written. The block is written to a
+// The first ```js block of the top-level README and of every package README must run as written. The block is written to a
 // temporary .mjs in bench/ (a workspace package that depends on every @onerun package and on
 // tfjs, so the imports resolve exactly as in a user's project) and run with node against the
 // built packages (`pnpm test` builds first).
@@ -17,19 +17,25 @@ function firstJsBlock(markdown: string): string | undefined {
   return /```js\n([\s\S]*?)\n```/.exec(markdown)?.[1];
 }
 
-const packages = readdirSync(join(root, 'packages')).sort();
+const readmes = [
+  'README.md',
+  ...readdirSync(join(root, 'packages'))
+    .sort()
+    .map((name) => `packages/${name}/README.md`),
+];
 
-describe('package README examples', () => {
-  it.each(packages)('%s: the first example runs as written', async (name) => {
-    const readme = readFileSync(join(root, 'packages', name, 'README.md'), 'utf8');
+describe('README examples', () => {
+  it.each(readmes)('%s: the first example runs as written', async (path) => {
+    const name = path === 'README.md' ? 'top' : (path.split('/')[1] as string);
+    const readme = readFileSync(join(root, path), 'utf8');
     const code = firstJsBlock(readme);
-    expect(code, `packages/${name}/README.md has no \`\`\`js block`).toBeDefined();
+    expect(code, `${path} has no \`\`\`js block`).toBeDefined();
     const imports = [...(code as string).matchAll(/from '(@[^/']+\/[^/']+|[^@./'][^/']*)/g)].map(
       (m) => m[1] as string,
     );
     const install = /```sh\nnpm install ([^\n]+)\n```/.exec(readme)?.[1]?.split(/\s+/) ?? [];
     // The install line names every package the example imports.
-    expect(install, `packages/${name}/README.md install line`).toEqual(
+    expect(install, `${path} install line`).toEqual(
       expect.arrayContaining([...new Set(imports.filter((i) => !i.startsWith('node:')))]),
     );
     const file = join(root, 'bench', `.readme-${name}.mjs`);

@@ -34,3 +34,16 @@ export class RunFolderError extends OnerunError {
     super('RUN_FOLDER', message);
   }
 }
+
+/**
+ * A data file cannot be read as one: it is a folder, a FIFO, a device or a socket, larger than
+ * the bound the reader allows, or the file system refused it. The message names the file.
+ */
+export class DataFileError extends OnerunError {
+  readonly path: string;
+
+  constructor(path: string, message: string) {
+    super('DATA_FILE', message);
+    this.path = path;
+  }
+}

@@ -353,7 +353,9 @@ describe('onerun train / eval / curve', () => {
 });
 
 describe('onerun compare', () => {
-  it('compares the four methods, prints one table and draws the report in Chromium', async () => {
+  it('compares the four methods, prints one table and draws the report in Chromium', {
+    timeout: 300_000,
+  }, async () => {
     const out = join(root, 'compare');
     const r = await onerunHere([
       'compare',
@@ -388,6 +390,30 @@ describe('onerun compare', () => {
       'swa,',
     ]);
     expect(lines[header + 5]).toMatch(/^ {2}fge, start model\s+single model\s+\d+\.\d+%/);
+    // Each method against the baseline, with a paired bootstrap interval and a verdict in words.
+    expect(lines[header]).toMatch(/Δ acc vs baseline, 95% CI\s+Δ NLL, 95% CI\s+train s$/);
+    expect(lines[header + 2]).toMatch(/\(reference\)\s+\(reference\)/);
+    expect(lines[header + 3]).toMatch(
+      /[+-]\d+\.\d\d \[[+-]\d+\.\d\d, [+-]\d+\.\d\d\]\s+[+-]\d\.\d{3} \[/,
+    );
+    expect(r.stdout).toMatch(
+      /^accuracy: (\w+ wins, [+-]\d|no method beats the baseline beyond noise)/m,
+    );
+    expect(r.stdout).toMatch(/^NLL: (\w+ wins, [+-]\d|no method beats the baseline beyond noise)/m);
+    const json = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'));
+    expect(json.bootstrap).toEqual({ resamples: 2000, level: 0.95, seed: 0 });
+    for (const row of json.rows.slice(1)) {
+      const { accuracy, nll } = row.vsBaseline;
+      expect(accuracy.lower).toBeLessThanOrEqual(accuracy.difference);
+      expect(accuracy.upper).toBeGreaterThanOrEqual(accuracy.difference);
+      expect(accuracy.difference).toBeCloseTo(
+        row.metrics.accuracy - json.rows[0].metrics.accuracy,
+        10,
+      );
+      expect(nll.difference).toBeCloseTo(row.metrics.nll - json.rows[0].metrics.nll, 4);
+      expect(['better', 'worse', 'within noise']).toContain(accuracy.verdict);
+    }
+    expect(json.rows[0].vsBaseline).toBeUndefined();
     expect(r.stdout).toMatch(
       /curve baseline .* sse .*: training-loss barrier -?\d+\.\d+ along the straight line/,
     );

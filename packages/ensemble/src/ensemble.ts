@@ -45,6 +45,7 @@ import {
   readProbabilities,
   rowArgmax,
 } from './metrics.js';
+import { type SnapshotSelection, selectSnapshots } from './select.js';
 import { StackedMembers } from './stacked.js';
 
 /** Default number of examples per forward pass in `predict` and `evaluate`. */
@@ -79,11 +80,7 @@ export interface EnsembleOptions {
 }
 
 /** Which snapshots of a store make the ensemble, and whether to stream them. */
-export interface FromStoreOptions extends EnsembleOptions {
-  /** Snapshot ids, in ensemble order; default every snapshot the store lists (oldest first). */
-  ids?: readonly string[];
-  /** Keep only the last `last` of the selected snapshots (SSE often ensembles the last m). */
-  last?: number;
+export interface FromStoreOptions extends EnsembleOptions, SnapshotSelection {
   /**
    * Load one member at a time during `predict`/`evaluate` and dispose it after use, so model
    * memory is bounded by one member; default false (load all members now).
@@ -208,44 +205,15 @@ export class Ensemble {
 
   /**
    * An ensemble of snapshots from a store (a `@onerun/snapshots` `SnapshotStore` or any
-   * {@link SnapshotSource}): every snapshot the store lists
-   * (oldest first), or `ids` in the order given, then the `last` k of those.
+   * {@link SnapshotSource}): every snapshot the store lists (oldest first), or those of `kind`
+   * (`tags.kind`), or `ids` in the order given, then the `last` k of those. A store holding more
+   * than one kind of snapshot (an onerun SWA run folder's `sgd`, `swa-no-bn` and `swa`) must be
+   * told which with `kind` or `ids`; otherwise {@link MixedSnapshotKindsError}.
    * With `stream: true` nothing is loaded now; each `predict`/`evaluate` loads the members one at
    * a time and disposes each after use (shape checks then happen as members load).
    */
   static async fromStore(store: SnapshotSource, options: FromStoreOptions = {}): Promise<Ensemble> {
-    const listed = (await store.list()).map((e) => e.id);
-    let ids = listed;
-    if (options.ids !== undefined) {
-      if (!Array.isArray(options.ids)) {
-        throw new InvalidArgumentError('ids', options.ids, 'an array of snapshot ids');
-      }
-      const known = new Set(listed);
-      options.ids.forEach((id, i) => {
-        if (!known.has(id)) {
-          throw new InvalidArgumentError(
-            `ids[${i}]`,
-            id,
-            `an id the store lists (${listed.length} snapshots)`,
-          );
-        }
-      });
-      ids = [...options.ids];
-    }
-    if (options.last !== undefined) {
-      const last = requireInteger('last', options.last, 1);
-      if (last > ids.length) {
-        throw new InvalidArgumentError(
-          'last',
-          last,
-          `at most ${ids.length}, the number of snapshots selected`,
-        );
-      }
-      ids = ids.slice(ids.length - last);
-    }
-    if (ids.length === 0) {
-      throw new InvalidArgumentError('store', store, 'a store holding at least one snapshot');
-    }
+    const ids = selectSnapshots(await store.list(), options, store);
     if (options.stream) return Ensemble.overSource(new StreamSource(store, ids), options);
     const models: LayersModel[] = [];
     try {

@@ -54,3 +54,25 @@ export class LogitsUnavailableError extends OnerunError {
     this.member = member;
   }
 }
+
+/**
+ * `Ensemble.fromStore` was asked for every snapshot of a store that holds snapshots of more
+ * than one kind (`tags.kind`): an SWA run's last SGD iterate, its average without and with the
+ * batch-norm recompute, or an FGE run's start model next to its members. Averaging them would
+ * not be the run's ensemble. Choose with `{ kind }` (or `{ ids }`).
+ */
+export class MixedSnapshotKindsError extends OnerunError {
+  /** Each kind the store holds, with its number of snapshots. */
+  readonly kinds: readonly (readonly [kind: string, count: number])[];
+
+  constructor(kinds: readonly (readonly [string, number])[]) {
+    const list = kinds.map(([kind, n]) => `${kind} ×${n}`).join(', ');
+    const example =
+      kinds.find(([kind]) => kind === 'member' || kind === 'swa')?.[0] ?? kinds[0]?.[0];
+    super(
+      'MIXED_SNAPSHOT_KINDS',
+      `The store holds snapshots of ${kinds.length} kinds (${list}); an ensemble of all of them would mix models that are not members of one ensemble. Choose one with Ensemble.fromStore(store, { kind: '${example}' }) (or pass ids).`,
+    );
+    this.kinds = kinds;
+  }
+}

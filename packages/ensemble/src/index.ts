@@ -15,6 +15,7 @@ export {
   LogitsUnavailableError,
   type MemberShapeKind,
   MemberShapeMismatchError,
+  MixedSnapshotKindsError,
 } from './errors.js';
 export type { Labels } from './labels.js';
 export type { LogitsFunction, MemberOutput, SnapshotSource } from './members.js';
@@ -33,3 +34,9 @@ export {
   type ReliabilityBin,
   reliabilityDiagram,
 } from './metrics.js';
+export {
+  KIND_TAG,
+  type ListedSnapshot,
+  type SnapshotSelection,
+  selectSnapshots,
+} from './select.js';

@@ -2,6 +2,7 @@ import type { Inputs } from '@onerun/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel, SymbolicTensor } from '@tensorflow/tfjs-layers';
 import { LogitsUnavailableError, MemberShapeMismatchError } from './errors.js';
+import type { ListedSnapshot } from './select.js';
 
 /**
  * Computes a member's pre-softmax outputs `[batch, classes]` for `combine: 'logit-mean'`, for
@@ -128,7 +129,8 @@ export class ModelSource implements MemberSource {
  * `@onerun/snapshots` `SnapshotStore` is one; so is anything with these two methods.
  */
 export interface SnapshotSource {
-  list(): Promise<readonly { readonly id: string }[]>;
+  /** Snapshots oldest first; `tags.kind`, where set, is what `fromStore`'s `kind` selects by. */
+  list(): Promise<readonly ListedSnapshot[]>;
   load(id: string): Promise<LayersModel>;
 }
 

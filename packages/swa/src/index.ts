@@ -27,4 +27,5 @@ export {
   EmptyDataError,
   MissingBatchNormDataError,
 } from './errors.js';
+export { type SwaResult, type SwaRunOptions, swa } from './preset.js';
 export { Swag, type SwagOptions, type SwagSampleOptions, type SwagState } from './swag.js';

@@ -14,6 +14,14 @@ function tinyDense(): tf.LayersModel {
   return tf.sequential({ layers: [tf.layers.dense({ inputShape: [2], units: 1 })] });
 }
 
+/** Dense 16 → 16 without bias: 256 seeded parameters. */
+function wideDense(): tf.LayersModel {
+  const kernelInitializer = tf.initializers.glorotUniform({ seed: 3 });
+  return tf.sequential({
+    layers: [tf.layers.dense({ inputShape: [16], units: 16, useBias: false, kernelInitializer })],
+  });
+}
+
 function setParams(model: tf.LayersModel, p: readonly number[]): void {
   const values = [tf.tensor2d([[p[0] as number], [p[1] as number]]), tf.tensor1d([p[2] as number])];
   model.setWeights(values);
@@ -217,6 +225,45 @@ describe('Swag', () => {
     expect(() => Swag.fromState({ ...bad, mean: bad.mean.slice(1) })).toThrow(WeightMismatchError);
     tf.dispose([...bad.mean, ...bad.squareMean, ...bad.deviations.flat()]);
     disposeAll(straight, resumed, model);
+  });
+
+  it('gives zero variance and finite samples equal to the mean for identical iterates', async () => {
+    const model = wideDense();
+    const swag = new Swag({ rank: 4 });
+    for (let k = 0; k < 6; k++) await swag.update(model);
+    const mean = await flat(swag.mean());
+    // σ² = 0 up to the floor the square root is taken at.
+    for (const v of await flat(swag.variance())) expect(v).toBeLessThan(1e-29);
+    for (const covariance of ['diagonal', 'low-rank'] as const) {
+      const sample = await flat(swag.sample({ covariance, seed: 5 }));
+      expect(sample).toEqual(mean);
+    }
+    disposeAll(swag, model);
+  });
+
+  it('keeps variances at or above 0 and samples finite when iterates differ only by rounding', async () => {
+    // A converged run: iterates w·(1 + k·1e-7) differ in their last bits, and in float32
+    // mean(w²) − w̄² comes out below 0 for many entries (78 of these 256): σ = √σ² must not be NaN.
+    const model = wideDense();
+    const [base] = model.getWeights().map((w) => tf.clone(w)) as [tf.Tensor];
+    const swag = new Swag({ rank: 4 });
+    for (let k = 0; k < 6; k++) {
+      const w = tf.mul(base, 1 + k * 1e-7);
+      model.setWeights([w]);
+      w.dispose();
+      await swag.update(model);
+    }
+    const variance = await flat(swag.variance());
+    expect(Math.min(...variance)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...variance)).toBeLessThan(1e-6); // float32 rounding of w² for |w| < 1
+    const mean = await flat(swag.mean());
+    for (const covariance of ['diagonal', 'low-rank'] as const) {
+      const sample = await flat(swag.sample({ covariance, seed: 5 }));
+      expect(sample.every(Number.isFinite)).toBe(true);
+      const furthest = Math.max(...sample.map((v, i) => Math.abs(v - (mean[i] as number))));
+      expect(furthest).toBeLessThan(1e-2);
+    }
+    disposeAll(swag, model, base);
   });
 
   it('keeps the tensor count flat over many updates and samples', async () => {

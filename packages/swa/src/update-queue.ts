@@ -1,7 +1,6 @@
-import { modelVariables, type WeightSpec, weightSpecs } from '@onerun/core';
+import { modelVariables, type WeightSelection, type WeightSpec, weightSpecs } from '@onerun/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import type { AveragedWeights } from './averager.js';
 
 /** Folds one update in: the weights as they were at the call, and their specs. */
 export type FoldFn = (weights: tf.Tensor[], specs: WeightSpec[]) => Promise<void>;
@@ -15,7 +14,7 @@ export type FoldFn = (weights: tf.Tensor[], specs: WeightSpec[]) => Promise<void
 export class UpdateQueue {
   private tail: Promise<unknown> = Promise.resolve();
 
-  async enqueue(model: LayersModel, which: AveragedWeights, fold: FoldFn): Promise<void> {
+  async enqueue(model: LayersModel, which: WeightSelection, fold: FoldFn): Promise<void> {
     const specs = weightSpecs(model, which);
     const weights = modelVariables(model, which).map((v) => tf.clone(v.read()));
     const result = this.tail.then(() => fold(weights, specs));

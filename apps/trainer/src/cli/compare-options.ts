@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import type { CompareSettings } from '../commands/compare.js';
+import type { CompareSettings } from '../commands/compare-settings.js';
 import { parseDataName } from '../data/load.js';
 import { METHOD_NAMES, parseMethodName } from '../training/config.js';
 import { METHOD_KNOB_KEYS, type MethodKnobs, pickDefined } from '../training/method-knobs.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { BackendUnavailableError } from '@onerun/backend';
 import { InvalidArgumentError as BadArgumentError, OnerunError } from '@onerun/core';
 import * as tf from '@tensorflow/tfjs';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { appDir } from '../app-dir.js';
 import { backendDetails, chooseBackend } from '../backend.js';
 import { compare } from '../commands/compare.js';
@@ -11,10 +11,18 @@ import { defaultJobs } from '../commands/compare-jobs.js';
 import { curveBetween } from '../commands/curve.js';
 import { evalRun } from '../commands/eval.js';
 import { evalRuns } from '../commands/eval-runs.js';
+import { exportRun } from '../commands/export.js';
+import { predictRun } from '../commands/predict.js';
 import { mergeRuns } from '../commands/report.js';
 import { trainInto } from '../commands/train.js';
 import { embeddedDataDir } from '../data/locate.js';
-import { DataNotFoundError, IdxFormatError, RunFolderError, UsageError } from '../errors.js';
+import {
+  DataFileError,
+  DataNotFoundError,
+  IdxFormatError,
+  RunFolderError,
+  UsageError,
+} from '../errors.js';
 import { num, textTable } from '../report/format.js';
 import type { Table } from '../report/html.js';
 import { RunLockedError } from '../run-folder/lock.js';
@@ -133,6 +141,13 @@ async function runCompare(opts: CompareCli, preset?: string): Promise<void> {
   }
   print();
   printTable(outcome.table);
+  if (outcome.verdicts.headline.length > 0) {
+    print();
+    print(
+      `Δ: vs the baseline on the same test examples, ${Math.round(outcome.bootstrap.level * 100)}% paired bootstrap intervals (${outcome.bootstrap.resamples} resamples); a winner only where the interval excludes 0.`,
+    );
+    for (const line of outcome.verdicts.headline) print(line);
+  }
   if (outcome.curve) {
     const c = outcome.curve;
     print();
@@ -182,6 +197,8 @@ export function buildProgram(): Command {
   addCurve(program);
   addReport(program);
   addCompare(program);
+  addPredict(program);
+  addExport(program);
   return program;
 }
 
@@ -194,6 +211,7 @@ export function exitCodeOf(error: unknown): number {
     error instanceof BadArgumentError ||
     error instanceof BackendUnavailableError ||
     error instanceof DataNotFoundError ||
+    error instanceof DataFileError ||
     error instanceof IdxFormatError ||
     error instanceof RunFolderError ||
     error instanceof RunLockedError ||
@@ -420,5 +438,104 @@ function addCompare(program: Command): void {
     )
     .action(async (own: CompareCli, cmd: Command) => {
       await runCompare({ ...own, ...commonOf(cmd) });
+    });
+}
+
+/** `onerun predict`: a finished run's final model on new examples. */
+function addPredict(program: Command): void {
+  withCommon(
+    program
+      .command('predict')
+      .description(
+        "a finished run's final prediction (ensemble mean, SWA average) on new examples: class probabilities, predicted class, uncertainty",
+      ),
+  )
+    .argument('<run>', 'run folder made by onerun train (or one run of a comparison)')
+    .requiredOption(
+      '--data <path>',
+      'new examples, raw as the data stores them (an IDX image file)',
+    )
+    .option('--out <file>', 'write the predictions here (.csv or .json); else CSV on stdout')
+    .addOption(
+      new Option('--format <format>', 'csv or json (default: from --out)').choices(['csv', 'json']),
+    )
+    .option('--force', 'replace an existing --out file')
+    .option('--batch-size <n>', 'examples per forward pass', integer(1, MAX.batchSize), 256)
+    .action(
+      async (
+        run: string,
+        own: {
+          data: string;
+          out?: string;
+          format?: 'csv' | 'json';
+          force?: boolean;
+          batchSize: number;
+        },
+        cmd: Command,
+      ) => {
+        const opts = { ...own, ...commonOf(cmd) };
+        await backendFor(opts);
+        const outcome = await predictRun(run, {
+          data: opts.data,
+          ...pickDefined(opts, ['out', 'format', 'force']),
+          batchSize: opts.batchSize,
+        });
+        const summary = `${outcome.prediction.count} examples, ${outcome.source.method} run: ${outcome.source.model}`;
+        if (opts.json) {
+          if (outcome.out === undefined && outcome.format === 'json') io.out(outcome.text);
+          else
+            print(
+              JSON.stringify(
+                {
+                  command: 'predict',
+                  out: outcome.out,
+                  format: outcome.format,
+                  ...outcome.source,
+                  count: outcome.prediction.count,
+                },
+                null,
+                2,
+              ),
+            );
+          return;
+        }
+        if (outcome.out === undefined) {
+          io.out(outcome.text);
+          if (!opts.quiet) note(`onerun: predicted ${summary}`);
+          return;
+        }
+        print(`predicted ${summary}`);
+        print(`predictions: ${outcome.out}`);
+      },
+    );
+}
+
+/** `onerun export`: a finished run's final model as one tfjs LayersModel. */
+function addExport(program: Command): void {
+  withCommon(
+    program
+      .command('export')
+      .description(
+        "a finished run's final prediction as one tfjs LayersModel taking raw inputs (preprocessing inside), for Node and browsers",
+      ),
+  )
+    .argument('<run>', 'run folder made by onerun train (or one run of a comparison)')
+    .requiredOption(
+      '--to <dir>',
+      'a new or empty folder for model.json, weight shards and classes.json',
+    )
+    .option('--force', 'replace an earlier export in --to')
+    .action(async (run: string, own: { to: string; force?: boolean }, cmd: Command) => {
+      const opts = { ...own, ...commonOf(cmd) };
+      await backendFor(opts);
+      const outcome = await exportRun(run, { to: opts.to, force: Boolean(opts.force) });
+      if (opts.json) {
+        print(JSON.stringify({ command: 'export', ...outcome }, null, 2));
+        return;
+      }
+      print(
+        `exported ${outcome.method} run: ${outcome.model}, input [${outcome.inputShape.join(', ')}] raw, ${outcome.classes.length} classes`,
+      );
+      print(`folder: ${outcome.dir} (${outcome.files.join(', ')})`);
     });
 }

@@ -7,7 +7,7 @@ import { appDir } from '../app-dir.js';
 import type { EpochRecord } from '../run-folder/records.js';
 import type { BackendRecord, MethodName } from '../training/config.js';
 import type { ProgressSink } from '../training/loop.js';
-import type { CompareSettings } from './compare.js';
+import type { CompareSettings } from './compare-settings.js';
 
 /** What the parent sends a worker: one chain of methods to train into `dir`. */
 export interface JobRequest {

@@ -17,7 +17,7 @@ import {
 import type { ProgressSink } from '../training/loop.js';
 import { fgeFields, pickDefined, sseFields, swaFields } from '../training/method-knobs.js';
 import { type MethodPlan, planMethod } from '../training/plan.js';
-import type { CompareSettings } from './compare.js';
+import type { CompareSettings } from './compare-settings.js';
 import { type TrainOutcome, trainInto } from './train.js';
 
 const METHOD_SEED_OFFSET: Record<MethodName, number> = { baseline: 0, fge: 0, sse: 1, swa: 2 };

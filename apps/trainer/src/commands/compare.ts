@@ -2,14 +2,16 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { FileSnapshotStore } from '@onerun/snapshots';
-import type { DataName, LoadedData } from '../data/load.js';
+import type { LoadedData } from '../data/load.js';
 import { UsageError } from '../errors.js';
 import { type CurveResult, findCurve } from '../evaluation/find-curve.js';
 import type { RunMetrics } from '../evaluation/score-run.js';
+import type { VersusBaseline } from '../evaluation/versus-baseline.js';
 import { curveSummary, resultsTable, runCharts, runFacts } from '../report/content.js';
 import { num } from '../report/format.js';
 import { type ReportContent, type Table, writeReport } from '../report/html.js';
 import { metricsCsv } from '../report/metrics-csv.js';
+import { verdicts } from '../report/verdicts.js';
 import { readJsonIfExists, writeFileAtomic, writeJson } from '../run-folder/files.js';
 import { RunFolder } from '../run-folder/folder.js';
 import { lockRunFolder, RUN_LOCK_FILE, type RunLock } from '../run-folder/lock.js';
@@ -17,42 +19,16 @@ import { ensureDir } from '../run-folder/out-dir.js';
 import type { RunFile } from '../run-folder/records.js';
 import type { BackendRecord, MethodName, RunConfig } from '../training/config.js';
 import type { ProgressSink } from '../training/loop.js';
-import type { MethodKnobs } from '../training/method-knobs.js';
-import type { ModelName } from '../training/models.js';
 import { type MethodPlan, planMethod } from '../training/plan.js';
+import {
+  type BootstrapSettings,
+  compareBootstrap,
+  intervalsAgainstBaseline,
+} from './compare-intervals.js';
 import { trainInWorkers } from './compare-jobs.js';
 import { methodChains, methodConfig, trainMethods } from './compare-methods.js';
+import type { CompareSettings } from './compare-settings.js';
 import { loadDataFor, type TrainOutcome } from './train.js';
-
-/** Curve-finding settings of a comparison (`false` to skip the curve). */
-export interface CompareCurveOptions {
-  epochs: number;
-  points: number;
-  evalExamples: number;
-}
-
-/** What defines a comparison; stored in `compare.json`. */
-export interface CompareSettings extends MethodKnobs {
-  budget: number;
-  model: ModelName;
-  data: DataName;
-  dataDir?: string;
-  methods: MethodName[];
-  seed: number;
-  lr?: number;
-  batchSize?: number;
-  /** SSE cycles (FGE uses its own default unless `fgeCycles`). */
-  cycles?: number;
-  fgeCycles?: number;
-  trainLimit?: number;
-  testLimit?: number;
-  valSplit?: number;
-  /** SWA's own training length as a multiple of the budget (default 1). */
-  swaBudget?: number;
-  /** Smaller multiples of the budget at which the SWA model is also scored (the SWA paper's 1 and 1.25). */
-  swaScoreBudgets?: number[];
-  curve: CompareCurveOptions | false;
-}
 
 /** Options of `compare`. */
 export interface CompareOptions extends CompareSettings {
@@ -76,12 +52,21 @@ export interface CompareRow {
   metrics: RunMetrics['result'];
   trainSeconds: number;
   dir: string;
+  /**
+   * The result minus the baseline's on the same test examples (accuracy as a fraction, NLL in
+   * nats), with paired bootstrap intervals; absent for the baseline and without one.
+   */
+  vsBaseline?: VersusBaseline;
 }
 
 /** What `compare` produced. */
 export interface CompareOutcome {
   dir: string;
   rows: CompareRow[];
+  /** How the intervals against the baseline were drawn. */
+  bootstrap: BootstrapSettings;
+  /** Who won, in words: the headline per metric and one line per method. */
+  verdicts: { headline: string[]; details: string[] };
   curve?: CurveResult;
   table: Table;
   report: string;
@@ -226,21 +211,39 @@ export async function compare(options: CompareOptions): Promise<CompareOutcome> 
         `curve: loss barrier ${num(curve.line.lossBarrier)} along the straight line, ${num(curve.curve.lossBarrier)} along the curve`,
       );
     }
-    const rows = compareRows(settings.methods, outcomes);
+    const bootstrap = compareBootstrap(settings.seed);
+    const intervals = await intervalsAgainstBaseline(outcomes, data.test, bootstrap);
+    const rows = compareRows(settings.methods, outcomes, intervals);
     const table = resultsTable(
       rows.map((r) => ({
         name: r.method,
         metrics: (outcomes.get(r.method) as TrainOutcome).metrics,
         trainSeconds: r.trainSeconds,
+        ...(r.vsBaseline ? { vsBaseline: r.vsBaseline } : {}),
       })),
+    );
+    const said = verdicts(
+      rows.flatMap((r) => (r.vsBaseline ? [{ name: r.method, vsBaseline: r.vsBaseline }] : [])),
     );
     const runFile = (await new RunFolder(
       (outcomes.values().next().value as TrainOutcome).dir,
     ).requireRunFile()) as RunFile;
     const seconds = (performance.now() - started) / 1000;
     const content = compareReport(settings, runFile, outcomes, plans, table, curve, seconds);
+    if (intervals.size > 0) {
+      content.summary = said;
+      content.notes = [bootstrapNote(bootstrap, data.test.size), ...(content.notes ?? [])];
+    }
     const report = await writeReport(dir, content);
-    await writeJson(join(dir, 'metrics.json'), { settings, rows, curve, seconds, backend });
+    await writeJson(join(dir, 'metrics.json'), {
+      settings,
+      rows,
+      bootstrap,
+      verdicts: said,
+      curve,
+      seconds,
+      backend,
+    });
     await writeFileAtomic(
       join(dir, 'metrics.csv'),
       metricsCsv(
@@ -252,14 +255,33 @@ export async function compare(options: CompareOptions): Promise<CompareOutcome> 
       settings,
       status: 'done',
     } satisfies CompareFile);
-    return { dir, rows, ...(curve ? { curve } : {}), table, report, seconds, backend };
+    return {
+      dir,
+      rows,
+      bootstrap,
+      verdicts: said,
+      ...(curve ? { curve } : {}),
+      table,
+      report,
+      seconds,
+      backend,
+    };
   } finally {
     await lock?.release();
     data.dispose();
   }
 }
 
-function compareRows(methods: MethodName[], outcomes: Map<MethodName, TrainOutcome>): CompareRow[] {
+/** How to read the Δ columns. */
+export function bootstrapNote(b: BootstrapSettings, examples: number): string {
+  return `Δ columns: the method's result minus the baseline's on the same ${examples} test examples (accuracy in percentage points, NLL in nats), with the ${Math.round(b.level * 100)}% interval of a paired bootstrap (${b.resamples} resamples of the test examples, seed ${b.seed}). A method beats the baseline only where its interval excludes 0; otherwise the difference is within noise.`;
+}
+
+function compareRows(
+  methods: MethodName[],
+  outcomes: Map<MethodName, TrainOutcome>,
+  intervals: Map<MethodName, VersusBaseline>,
+): CompareRow[] {
   const rows: CompareRow[] = [];
   for (const method of methods) {
     const o = outcomes.get(method);
@@ -271,6 +293,7 @@ function compareRows(methods: MethodName[], outcomes: Map<MethodName, TrainOutco
       metrics: o.metrics.result,
       trainSeconds: o.progress.trainSeconds,
       dir: o.dir,
+      ...(intervals.has(method) ? { vsBaseline: intervals.get(method) as VersusBaseline } : {}),
     });
   }
   return rows;

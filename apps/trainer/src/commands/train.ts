@@ -3,7 +3,7 @@ import { weightSpecs } from '@onerun/core';
 import { FileSnapshotStore, type SnapshotStore } from '@onerun/snapshots';
 import { type LoadedData, loadData } from '../data/load.js';
 import { RunFolderError } from '../errors.js';
-import { evaluateMembers, type RunMetrics } from '../evaluation/score-run.js';
+import { evaluateRun, type RunMetrics } from '../evaluation/score-run.js';
 import { swagScoringFor } from '../evaluation/swag-average.js';
 import { runReport } from '../report/content.js';
 import { writeReport } from '../report/html.js';
@@ -13,6 +13,7 @@ import { writeFileAtomic, writeJson } from '../run-folder/files.js';
 import { prepareOut, RunFolder } from '../run-folder/folder.js';
 import { lockRunFolder } from '../run-folder/lock.js';
 import type { RunFile, RunProgress } from '../run-folder/records.js';
+import { writeTestScores } from '../run-folder/test-scores.js';
 import {
   architectureOf,
   type BackendRecord,
@@ -165,7 +166,7 @@ async function trainLocked(options: TrainIntoOptions): Promise<TrainOutcome> {
     result.model.dispose();
     const resumedFrom = progress?.checkpoint ? result.startEpoch : undefined;
     const stepOf = new Map(result.progress.collections.map((c) => [c.id, c.step]));
-    const metrics = await evaluateMembers(
+    const { metrics, examples } = await evaluateRun(
       config.method,
       stores.members,
       data.test,
@@ -173,6 +174,7 @@ async function trainLocked(options: TrainIntoOptions): Promise<TrainOutcome> {
       swagScoringFor(config, folder.path('swag'), data.train),
     );
     await writeJson(folder.path('metrics'), metrics);
+    await writeTestScores(folder, examples);
     await writeFileAtomic(
       folder.path('metricsCsv'),
       metricsCsv([{ method: config.method, progress: result.progress, metrics }]),

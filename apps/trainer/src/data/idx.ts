@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { IdxFormatError } from '../errors.js';
+import { readDataFile } from './read-file.js';
 
 /** A parsed IDX file: its dimensions and its unsigned-byte payload (a view, not a copy). */
 export interface IdxArray {
@@ -68,9 +68,14 @@ function inflate(bytes: Uint8Array, what: string, maxBytes: number): Uint8Array 
   }
 }
 
+/** Reads an IDX file's bytes (`.gz` or plain) with `readDataFile`'s checks, unparsed. */
+export function readIdxBytes(path: string): Promise<Uint8Array> {
+  return readDataFile(path, { maxBytes: MAX_IDX_BYTES, what: 'IDX file' });
+}
+
 /** Reads and parses an IDX file (`.gz` or plain). */
 export async function readIdxFile(path: string): Promise<IdxArray> {
-  return parseIdx(await readFile(path), path);
+  return parseIdx(await readIdxBytes(path), path);
 }
 
 /** Encodes unsigned bytes as IDX (for tests and tools); `gzip` is up to the caller. */

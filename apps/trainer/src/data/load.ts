@@ -2,7 +2,8 @@ import { requireInRange, requireInteger, seededRandom } from '@onerun/core';
 import * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../errors.js';
 import { checkIdxFiles } from './checks.js';
-import { readIdxFile } from './idx.js';
+import { contentHash } from './content-hash.js';
+import { type IdxArray, parseIdx, readIdxBytes } from './idx.js';
 import { type DataLocation, type IdxDataName, locateData } from './locate.js';
 
 /** Data sets the app knows. `synthetic` is a seeded toy set for smoke runs and tests. */
@@ -24,6 +25,11 @@ export interface LoadedData {
   /** Where the examples came from: a folder, or `synthetic(seed=…)`. */
   source: string;
   origin: DataLocation['origin'] | 'synthetic';
+  /**
+   * SHA-256 of the examples' source (the data files' bytes; the generated arrays of the synthetic
+   * set), as `sha256:<hex>`: a resume refuses data whose hash differs from the recorded one.
+   */
+  contentHash: string;
   inputShape: [number, number, number];
   classes: number;
   train: Split;
@@ -120,13 +126,15 @@ function valCount(trainN: number, valSplit: number | undefined): number {
 
 async function loadIdxData(name: IdxDataName, options: LoadDataOptions): Promise<LoadedData> {
   const location = locateData(name, options);
-  const [trI, trL, teI, teL] = await Promise.all([
-    readIdxFile(location.files.trainImages),
-    readIdxFile(location.files.trainLabels),
-    readIdxFile(location.files.testImages),
-    readIdxFile(location.files.testLabels),
-  ]);
   const f = location.files;
+  const paths = [f.trainImages, f.trainLabels, f.testImages, f.testLabels];
+  const bytes = await Promise.all(paths.map((path) => readIdxBytes(path)));
+  const [trI, trL, teI, teL] = bytes.map((b, i) => parseIdx(b, paths[i])) as [
+    IdxArray,
+    IdxArray,
+    IdxArray,
+    IdxArray,
+  ];
   const classes = 10;
   checkIdxFiles(
     {
@@ -153,13 +161,23 @@ async function loadIdxData(name: IdxDataName, options: LoadDataOptions): Promise
   const [test] = makeSplits(toFloat(teI.data, testN * per), testLabels, shape, classes, [
     { start: 0, end: testN },
   ]);
-  return finish(name, location.dir, location.origin, shape, classes, train!, val!, test!);
+  return finish(
+    { name, source: location.dir, origin: location.origin, contentHash: contentHash(bytes) },
+    shape,
+    classes,
+    train!,
+    val!,
+    test!,
+  );
 }
 
 function finish(
-  name: DataName,
-  source: string,
-  origin: LoadedData['origin'],
+  {
+    name,
+    source,
+    origin,
+    contentHash,
+  }: Pick<LoadedData, 'name' | 'source' | 'origin' | 'contentHash'>,
   inputShape: [number, number, number],
   classes: number,
   train: Split,
@@ -173,6 +191,7 @@ function finish(
     name,
     source,
     origin,
+    contentHash,
     inputShape,
     classes,
     train,
@@ -238,10 +257,19 @@ function loadSynthetic(options: LoadDataOptions): LoadedData {
     { start: trainAll - nVal, end: trainAll },
   ]);
   const [test] = makeSplits(te.pixels, te.labels, shape, classes, [{ start: 0, end: testN }]);
+  const hash = contentHash([
+    new Uint8Array(tr.pixels.buffer),
+    new Uint8Array(tr.labels.buffer),
+    new Uint8Array(te.pixels.buffer),
+    new Uint8Array(te.labels.buffer),
+  ]);
   return finish(
-    'synthetic',
-    `synthetic(seed=${seed})`,
-    'synthetic',
+    {
+      name: 'synthetic',
+      source: `synthetic(seed=${seed})`,
+      origin: 'synthetic',
+      contentHash: hash,
+    },
     shape,
     classes,
     train!,

@@ -2,6 +2,7 @@ import {
   type ClassificationMetrics,
   classificationMetrics,
   Ensemble,
+  KIND_TAG,
   type ReliabilityBin,
   reliabilityDiagram,
 } from '@onerun/ensemble';
@@ -10,6 +11,7 @@ import type { Split } from '../data/load.js';
 import { RunFolderError } from '../errors.js';
 import type { MethodName } from '../training/config.js';
 import { MILESTONE_KINDS, milestoneSwagName } from '../training/swa-milestone.js';
+import { type ExampleScores, exampleScores } from './example-scores.js';
 import { type SwagScore, type SwagScoring, scoreSwag } from './swag-average.js';
 
 /** Metrics of one stored model, with where it came from. */
@@ -70,9 +72,12 @@ export interface SwaAtEpoch {
 
 const BINS = 15;
 
-/** Members of an ensemble method; the final models of SWA. */
+/**
+ * Members of an ensemble method; the final models of SWA: the snapshots whose `tags.kind` is
+ * `kind` (@onerun/ensemble's `KIND_TAG`, which `Ensemble.fromStore(store, { kind })` selects by).
+ */
 export function byKind(entries: SnapshotEntry[], kind: string): SnapshotEntry[] {
-  return entries.filter((e) => e.tags?.kind === kind);
+  return entries.filter((e) => e.tags?.[KIND_TAG] === kind);
 }
 
 async function scoreOne(store: SnapshotStore, entry: SnapshotEntry, test: Split) {
@@ -82,7 +87,7 @@ async function scoreOne(store: SnapshotStore, entry: SnapshotEntry, test: Split)
     try {
       const metrics = await classificationMetrics(probs, test.labels, { bins: BINS });
       const reliability = await reliabilityDiagram(probs, test.labels, { bins: BINS });
-      return { metrics, reliability };
+      return { metrics, reliability, examples: await exampleScores(probs, test.labels) };
     } finally {
       probs.dispose();
     }
@@ -91,13 +96,26 @@ async function scoreOne(store: SnapshotStore, entry: SnapshotEntry, test: Split)
   }
 }
 
+/** A run's test metrics and its result's score on each test example (for paired intervals). */
+export interface RunEvaluation {
+  metrics: RunMetrics;
+  examples: ExampleScores;
+}
+
+/** `evaluateRun`'s metrics alone. */
+export async function evaluateMembers(
+  ...args: Parameters<typeof evaluateRun>
+): Promise<RunMetrics> {
+  return (await evaluateRun(...args)).metrics;
+}
+
 /**
  * Scores a run's stored models on the test split with `@onerun/ensemble`: for baseline, SSE and
  * FGE the ensemble of its members (metrics, size curve, disagreement, reliability); for SWA the
  * averaged model with recomputed batch norm, next to the same average with the last iterate's
- * statistics and the last SGD iterate.
+ * statistics and the last SGD iterate. Also the result's score on each test example.
  */
-export async function evaluateMembers(
+export async function evaluateRun(
   method: MethodName,
   store: SnapshotStore,
   test: Split,
@@ -105,7 +123,7 @@ export async function evaluateMembers(
   stepOf: (entry: SnapshotEntry) => number = (entry) => entry.step + 1,
   /** SWA runs with a SWAG rank: how to score SWAG's model average. */
   swag?: SwagScoring,
-): Promise<RunMetrics> {
+): Promise<RunEvaluation> {
   const entries = await store.list();
   const base = { method, testSize: test.size };
   if (method === 'swa') {
@@ -124,7 +142,7 @@ export async function evaluateMembers(
     };
     const averaged = Number(swa.tags?.averaged ?? 0);
     const atEpochs = await scoreSwaMilestones(store, entries, test, swag);
-    return {
+    const metrics: RunMetrics = {
       ...base,
       resultLabel: `average of ${averaged}`,
       result: scored.swa.metrics,
@@ -146,6 +164,7 @@ export async function evaluateMembers(
         ? { swag: withoutReliability(await scoreSwag(store, swa.id, test, swag, BINS)) }
         : {}),
     };
+    return { metrics, examples: scored.swa.examples };
   }
   const members = byKind(entries, 'member');
   if (members.length === 0) {
@@ -167,12 +186,14 @@ export async function evaluateMembers(
     const evaluation = await ensemble.evaluate(test.xs, test.labels, { bins: BINS });
     const probs = await ensemble.predict(test.xs);
     let reliability: ReliabilityBin[];
+    let examples: ExampleScores;
     try {
       reliability = await reliabilityDiagram(probs, test.labels, { bins: BINS });
+      examples = await exampleScores(probs, test.labels);
     } finally {
       probs.dispose();
     }
-    return {
+    const metrics: RunMetrics = {
       ...base,
       resultLabel: members.length === 1 ? 'single model' : `ensemble of ${members.length}`,
       result: evaluation.ensemble,
@@ -193,6 +214,7 @@ export async function evaluateMembers(
       ...(start ? { start } : {}),
       reliability,
     };
+    return { metrics, examples };
   } finally {
     ensemble.dispose();
   }

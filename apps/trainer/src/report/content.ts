@@ -2,6 +2,7 @@ import { sampleSchedule } from '@onerun/schedules';
 import { backendDetails } from '../backend.js';
 import type { CurveResult } from '../evaluation/find-curve.js';
 import type { RunMetrics } from '../evaluation/score-run.js';
+import type { VersusBaseline } from '../evaluation/versus-baseline.js';
 import type { RunFile, RunProgress } from '../run-folder/records.js';
 import type { MethodPlan } from '../training/plan.js';
 import {
@@ -16,7 +17,7 @@ import {
   reliabilityChart,
   sizeCurveChart,
 } from './charts.js';
-import { METRIC_COLUMNS, metricCells, num, pct } from './format.js';
+import { intervalText, METRIC_COLUMNS, metricCells, num, pct } from './format.js';
 import type { ReportContent, Table } from './html.js';
 
 /** One run's part of a report: its name in legends, how it trained, what it measured. */
@@ -81,24 +82,51 @@ export interface ResultEntry {
   name: string;
   metrics: RunMetrics;
   trainSeconds: number;
+  /** Its result against the baseline's on the same test examples (absent for the baseline). */
+  vsBaseline?: VersusBaseline;
+}
+
+/** Column titles of the differences against the baseline. */
+export const VERSUS_COLUMNS = ['Δ acc vs baseline, 95% CI', 'Δ NLL, 95% CI'];
+
+/** The two difference cells of a row: `+0.95 [+0.40, +1.50]` (pp) and the NLL's in nats. */
+function versusCells(vs: VersusBaseline | undefined, isBaseline: boolean): string[] {
+  if (!vs) return isBaseline ? ['(reference)', '(reference)'] : ['', ''];
+  return [intervalText(vs.accuracy, 2, 100), intervalText(vs.nll, 3)];
 }
 
 /**
  * The results table of a comparison: one row per run, plus FGE's start model and SWA's average
- * with stale BN.
+ * with stale BN; with a baseline, each method's accuracy (in percentage points) and NLL
+ * difference against it with its paired bootstrap interval.
  */
 export function resultsTable(entries: ResultEntry[]): Table {
   const rows: string[][] = [];
-  for (const { name, metrics, trainSeconds } of entries) {
-    rows.push([name, metrics.resultLabel, ...metricCells(metrics.result), num(trainSeconds, 1)]);
+  const versus = entries.some((e) => e.vsBaseline);
+  const blank = versus ? ['', ''] : [];
+  for (const { name, metrics, trainSeconds, vsBaseline } of entries) {
+    rows.push([
+      name,
+      metrics.resultLabel,
+      ...metricCells(metrics.result),
+      ...(versus ? versusCells(vsBaseline, metrics.method === 'baseline') : []),
+      num(trainSeconds, 1),
+    ]);
     if (metrics.start) {
-      rows.push([`  ${name}, start model`, 'single model', ...metricCells(metrics.start), '']);
+      rows.push([
+        `  ${name}, start model`,
+        'single model',
+        ...metricCells(metrics.start),
+        ...blank,
+        '',
+      ]);
     }
     if (metrics.swa) {
       rows.push([
         `  ${name}, stale BN`,
         'average, no recompute',
         ...metricCells(metrics.swa.staleBatchNorm),
+        ...blank,
         '',
       ]);
     }
@@ -107,14 +135,18 @@ export function resultsTable(entries: ResultEntry[]): Table {
         `  ${name}, SWAG`,
         swagLabel(metrics.swag),
         ...metricCells(metrics.swag.metrics),
+        ...blank,
         '',
       ]);
     }
     for (const m of swaAtEpochModels(metrics)) {
-      rows.push([`  ${name}, ${m.name}`, m.label, ...metricCells(m.metrics), '']);
+      rows.push([`  ${name}, ${m.name}`, m.label, ...metricCells(m.metrics), ...blank, '']);
     }
   }
-  return { columns: ['method', 'result', ...METRIC_COLUMNS, 'train s'], rows };
+  return {
+    columns: ['method', 'result', ...METRIC_COLUMNS, ...(versus ? VERSUS_COLUMNS : []), 'train s'],
+    rows,
+  };
 }
 
 /** The SWA models a run also scored before its end (`--swa-score-at`): name, label, metrics. */

@@ -24,3 +24,24 @@ export function textTable(columns: string[], rows: string[][]): string {
       .trimEnd();
   return [line(columns), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
+
+/** A signed number: `+0.95`, `-0.05`. */
+export const signed = (x: number, digits: number): string =>
+  `${x >= 0 ? '+' : '-'}${Math.abs(x).toFixed(digits)}`;
+
+/** A difference and its interval, in `scale` units: `+0.95 [+0.40, +1.50]`. */
+export function intervalText(
+  d: { difference: number; lower: number; upper: number },
+  digits: number,
+  scale = 1,
+): string {
+  return `${signed(d.difference * scale, digits)} [${signed(d.lower * scale, digits)}, ${signed(d.upper * scale, digits)}]`;
+}
+
+/** An accuracy difference in percentage points with its interval: `+0.95 pp [+0.40, +1.50]`. */
+export const ppInterval = (d: { difference: number; lower: number; upper: number }): string =>
+  intervalText(d, 2, 100).replace(' [', ' pp [');
+
+/** An NLL difference in nats with its interval: `-0.052 [-0.071, -0.033] nats`. */
+export const natsInterval = (d: { difference: number; lower: number; upper: number }): string =>
+  `${intervalText(d, 3)} nats`;

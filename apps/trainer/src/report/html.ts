@@ -14,6 +14,8 @@ export interface ReportContent {
   title: string;
   /** Short facts shown under the title (data, model, backend, budget, seed…). */
   facts: [string, string][];
+  /** Who won, in plain words: headline sentences (shown first) and details. */
+  summary?: { headline: string[]; details: string[] };
   table: Table;
   charts: Chart[];
   /** Free-text notes (how to read the results). */
@@ -49,6 +51,13 @@ export async function renderReport(
     )
     .join('\n');
   const notes = (content.notes ?? []).map((n) => `<li>${escapeHtml(n)}</li>`).join('');
+  const summary = content.summary
+    ? `<h2>Who won</h2>\n<ul class="verdicts">${content.summary.headline
+        .map((h) => `<li><strong>${escapeHtml(h)}</strong></li>`)
+        .join('')}</ul>\n<ul>${content.summary.details
+        .map((d) => `<li>${escapeHtml(d)}</li>`)
+        .join('')}</ul>`
+    : '';
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(content.title)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -66,6 +75,7 @@ figure{margin:0;border:1px solid #eee;padding:.5rem}figure svg{max-width:100%;he
 <body>
 <h1>${escapeHtml(content.title)}</h1>
 <dl>${facts}</dl>
+${summary}
 <h2>Results</h2>
 ${tableHtml(content.table)}
 ${notes ? `<ul>${notes}</ul>` : ''}

@@ -15,6 +15,7 @@ export const RUN_LAYOUT = {
   progress: 'progress.json',
   metrics: 'metrics.json',
   metricsCsv: 'metrics.csv',
+  testScores: 'test-scores.json',
   report: 'report.html',
   charts: 'charts',
   members: 'snapshots',

@@ -6,24 +6,12 @@ import type {
   TensorInfo,
 } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
-
-/**
- * Batch normalization in training mode, as one kernel: inputs `x` (channels last), `scale`,
- * `offset`; attr `epsilon`; outputs `[y, mean, variance]` (the batch's mean and biased variance
- * per channel, what the layer's moving averages take).
- */
-export const BATCH_NORM_TRAINING = 'OnerunBatchNormTraining';
-
-/**
- * Its gradient: inputs `dy, x, scale, mean, variance` (the forward's outputs), attr `epsilon`;
- * outputs `[dx, dScale, dOffset]`.
- */
-export const BATCH_NORM_TRAINING_GRAD = 'OnerunBatchNormTrainingGrad';
-
-/** Attributes of both kernels. */
-export interface BatchNormTrainingAttrs extends NamedAttrMap {
-  epsilon: number;
-}
+import { kernelAttrs } from '../kernel-attrs.js';
+import {
+  BATCH_NORM_TRAINING,
+  BATCH_NORM_TRAINING_GRAD,
+  type BatchNormTrainingAttrs,
+} from './kernel-names.js';
 
 const leadingAxes = (rank: number) => Array.from({ length: rank - 1 }, (_, i) => i);
 
@@ -33,7 +21,7 @@ const leadingAxes = (rank: number) => Array.from({ length: rank - 1 }, (_, i) =>
  */
 export const compositeBatchNormTraining: KernelFunc = ({ inputs, attrs }) => {
   const { x, scale, offset } = inputs as { x: Tensor; scale: Tensor; offset: Tensor };
-  const { epsilon } = attrs as unknown as BatchNormTrainingAttrs;
+  const { epsilon } = kernelAttrs<BatchNormTrainingAttrs>(attrs);
   const axes = leadingAxes(x.rank);
   return tf.tidy(() => {
     const mean = tf.mean(x, axes);
@@ -50,7 +38,7 @@ export const compositeBatchNormTraining: KernelFunc = ({ inputs, attrs }) => {
  */
 export const compositeBatchNormTrainingGrad: KernelFunc = ({ inputs, attrs }) => {
   const { dy, x, scale, mean, variance } = inputs as Record<string, Tensor>;
-  const { epsilon } = attrs as unknown as BatchNormTrainingAttrs;
+  const { epsilon } = kernelAttrs<BatchNormTrainingAttrs>(attrs);
   const d = x as Tensor;
   const axes = leadingAxes(d.rank);
   const n = d.size / (d.shape.at(-1) ?? 1);
@@ -77,7 +65,7 @@ export const batchNormTrainingGradConfig: GradConfig = {
   inputsToSave: ['x', 'scale'],
   outputsToSave: [false, true, true],
   gradFunc: (dys, saved, attrs) => {
-    const [dy] = dys as unknown as Tensor[];
+    const [dy] = dys as Tensor[];
     const [x, scale, mean, variance] = saved as [Tensor, Tensor, Tensor, Tensor];
     const [dx, dScale, dOffset] = tf
       .engine()

@@ -1,8 +1,8 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
-import { BATCH_NORM_TRAINING } from './batch-norm-kernels.js';
 import { onlyTensor, patchRegisteredClass } from './class-patch.js';
 import { fusedPathInEffect } from './in-effect.js';
+import { BATCH_NORM_TRAINING } from './kernel-names.js';
 
 /** The members of tfjs-layers' `LayerVariable` used here. */
 interface LayerVariableLike {

@@ -1,20 +1,11 @@
 import type { GradConfig, KernelFunc, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
-
-/**
- * Categorical cross-entropy of probabilities, per example, as one kernel: inputs `target` and
- * `probs` (float32, classes last), attr `epsilon`; output `−Σ target·log(clip(probs/Σprobs, ε,
- * 1 − ε))` over the last axis: tfjs-layers' `categoricalCrossentropy`, op for op.
- */
-export const CATEGORICAL_CROSSENTROPY = 'OnerunCategoricalCrossentropy';
-
-/** Its gradient with respect to `probs`: inputs `dy` (per example), `target`, `probs`. */
-export const CATEGORICAL_CROSSENTROPY_GRAD = 'OnerunCategoricalCrossentropyGrad';
-
-/** Attributes of both kernels. */
-export interface CrossEntropyAttrs extends NamedAttrMap {
-  epsilon: number;
-}
+import { kernelAttrs } from '../kernel-attrs.js';
+import {
+  CATEGORICAL_CROSSENTROPY,
+  CATEGORICAL_CROSSENTROPY_GRAD,
+  type CrossEntropyAttrs,
+} from './kernel-names.js';
 
 /** The normalized, clipped probabilities `clip(p/Σp, ε, 1 − ε)`, and `Σp` (classes last). */
 function clipped(probs: Tensor, epsilon: number): { q: Tensor; c: Tensor; total: Tensor } {
@@ -31,7 +22,7 @@ export function crossEntropyFromOps(target: Tensor, probs: Tensor, epsilon: numb
 /** The forward kernel from tfjs ops, for any backend. */
 export const compositeCrossEntropy: KernelFunc = ({ inputs, attrs }) => {
   const { target, probs } = inputs as { target: Tensor; probs: Tensor };
-  const { epsilon } = attrs as unknown as CrossEntropyAttrs;
+  const { epsilon } = kernelAttrs<CrossEntropyAttrs>(attrs);
   return crossEntropyFromOps(target, probs, epsilon);
 };
 
@@ -42,7 +33,7 @@ export const compositeCrossEntropy: KernelFunc = ({ inputs, attrs }) => {
  */
 export const compositeCrossEntropyGrad: KernelFunc = ({ inputs, attrs }) => {
   const { dy, target, probs } = inputs as { dy: Tensor; target: Tensor; probs: Tensor };
-  const { epsilon } = attrs as unknown as CrossEntropyAttrs;
+  const { epsilon } = kernelAttrs<CrossEntropyAttrs>(attrs);
   return tf.tidy(() => {
     const { q, c, total } = clipped(probs, epsilon);
     const inside = tf.cast(tf.equal(c, q), 'float32');
@@ -60,7 +51,7 @@ export const crossEntropyGradConfig: GradConfig = {
   inputsToSave: ['target', 'probs'],
   gradFunc: (dy, saved, attrs) => {
     const [target, probs] = saved as [Tensor, Tensor];
-    const { epsilon } = attrs as unknown as CrossEntropyAttrs;
+    const { epsilon } = kernelAttrs<CrossEntropyAttrs>(attrs);
     return {
       probs: () =>
         tf

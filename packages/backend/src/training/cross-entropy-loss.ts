@@ -2,8 +2,9 @@ import { InvalidArgumentError } from '@onerun/core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import { patchRegisteredClass } from './class-patch.js';
-import { CATEGORICAL_CROSSENTROPY, crossEntropyFromOps } from './cross-entropy-kernels.js';
+import { crossEntropyFromOps } from './cross-entropy-kernels.js';
 import { fusedPathInEffect } from './in-effect.js';
+import { CATEGORICAL_CROSSENTROPY } from './kernel-names.js';
 
 function fusable(target: Tensor, probs: Tensor): boolean {
   if (target.dtype !== 'float32' || probs.dtype !== 'float32' || probs.rank < 1) return false;

@@ -1,27 +1,13 @@
-import type { GradConfig, KernelFunc, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
+import type { GradConfig, KernelFunc, Tensor } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
+import { kernelAttrs } from '../kernel-attrs.js';
 import { fusedPathInEffect } from './in-effect.js';
-import { RELU_GRAD } from './relu-grad.js';
-
-/**
- * A dense layer's product on rank-2 operands, as one kernel: inputs `x` [batch, in], `kernel`
- * [in, out] and optional `bias` [out]; attr `activation` (`linear` or `relu`); output
- * `activation(x·kernel + bias)`.
- */
-export const DENSE = 'OnerunDense';
-
-/** The activations {@link DENSE} applies itself; any other runs after it, as its own op. */
-export const DENSE_ACTIVATIONS = ['linear', 'relu'] as const;
-
-/** Attributes of {@link DENSE}. */
-export interface DenseAttrs extends NamedAttrMap {
-  activation: (typeof DENSE_ACTIVATIONS)[number];
-}
+import { DENSE, type DenseAttrs, RELU_GRAD } from './kernel-names.js';
 
 /** The forward kernel from tfjs ops, for any backend (one matrix product on rank-2 operands). */
 export const compositeDense: KernelFunc = ({ inputs, attrs }) => {
   const { x, kernel, bias } = inputs as { x: Tensor; kernel: Tensor; bias?: Tensor };
-  const { activation } = attrs as unknown as DenseAttrs;
+  const { activation } = kernelAttrs<DenseAttrs>(attrs);
   return tf.tidy(() => {
     let y = tf.matMul(x, kernel);
     if (bias !== undefined) y = tf.add(y, bias);
@@ -49,7 +35,7 @@ export const denseGradConfig: GradConfig = {
   outputsToSave: [true],
   gradFunc: (dy, saved, attrs) => {
     const [x, kernel, y] = saved as [Tensor, Tensor, Tensor];
-    const { activation } = attrs as unknown as DenseAttrs;
+    const { activation } = kernelAttrs<DenseAttrs>(attrs);
     // Computed here, not in a thunk: the engine runs each thunk in its own tidy.
     const dz = activation === 'relu' ? reluGradFromOutput(dy as Tensor, y) : (dy as Tensor);
     return {

@@ -1,8 +1,8 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import { onlyTensor, patchRegisteredClass } from './class-patch.js';
-import { DENSE, DENSE_ACTIVATIONS, type DenseAttrs } from './dense-kernels.js';
 import { fusedPathInEffect } from './in-effect.js';
+import { DENSE, DENSE_ACTIVATIONS, type DenseAttrs } from './kernel-names.js';
 
 /** The members of tfjs-layers' `Dense` layer used here. */
 interface DenseLayerLike {

@@ -1,13 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BATCH_NORM_TRAINING } from './batch-norm-kernels.js';
-import { CATEGORICAL_CROSSENTROPY } from './cross-entropy-kernels.js';
 import { categoricalCrossentropy } from './cross-entropy-loss.js';
-import { DENSE } from './dense-kernels.js';
 import { fusedTrainingFlags, parseFusedTraining, setFusedTraining } from './flags.js';
 import { fusedTrainingInEffect } from './in-effect.js';
+import { BATCH_NORM_TRAINING, CATEGORICAL_CROSSENTROPY, DENSE } from './kernel-names.js';
 import { registerFusedTraining } from './register.js';
-import { RELU_GRAD } from './relu-grad.js';
 
 // The fused paths against tfjs's stock ones on the backend the suite runs on: the pure-JS cpu
 // backend (the composed kernels) and, in the native pass (`pnpm test:native`), tfjs-node
@@ -282,23 +279,6 @@ describe(`fused training kernels on the '${backend}' backend`, () => {
     expect(fusedTrainingInEffect(backend)).not.toContain('dense');
     expect(fusedTrainingInEffect('no-such-backend')).toEqual([]);
     setFusedTraining(true);
-  });
-
-  it('the ReLU gradient is dy where x > 0, else 0', () => {
-    setFusedTraining(true);
-    const x = tf.tensor2d([
-      [-2, 0, 0.5],
-      [3, -0.1, 1e-7],
-    ]);
-    const dy = tf.tensor2d([
-      [1, 2, 3],
-      [4, 5, 6],
-    ]);
-    const dx = tf.tidy(() => tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.relu(v), dy)))(x));
-    expect(Array.from(dx.dataSync())).toEqual([0, 0, 3, 4, 0, 6]);
-    // The fused kernel exists on the native backend only; elsewhere tfjs's own gradient runs.
-    expect(tf.getKernel(RELU_GRAD, backend) !== undefined).toBe(backend === 'tensorflow');
-    tf.dispose([x, dy, dx]);
   });
 
   for (const [name, build, shape] of [

@@ -1,13 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BATCH_NORM_TRAINING } from './batch-norm-kernels.js';
-import { CATEGORICAL_CROSSENTROPY } from './cross-entropy-kernels.js';
-import { DENSE } from './dense-kernels.js';
 import { type FusedTrainingFlags, fusedTrainingFlags } from './flags.js';
-import { RELU_GRAD } from './relu-grad.js';
+import { BATCH_NORM_TRAINING, CATEGORICAL_CROSSENTROPY, DENSE, RELU_GRAD } from './kernel-names.js';
 
 type Path = keyof FusedTrainingFlags;
 
-/** The kernel a fused path needs on a backend (looked up when asked: these modules import this one). */
+/** The kernel a fused path needs on a backend. */
 function kernelOf(path: Path): string {
   switch (path) {
     case 'batchNorm':

@@ -1,8 +1,7 @@
 import type { KernelFunc, Tensor, TensorInfo } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
-import type { BatchNormTrainingAttrs } from './batch-norm-kernels.js';
-import type { CrossEntropyAttrs } from './cross-entropy-kernels.js';
-import type { DenseAttrs } from './dense-kernels.js';
+import { kernelAttrs } from '../kernel-attrs.js';
+import type { BatchNormTrainingAttrs, CrossEntropyAttrs, DenseAttrs } from './kernel-names.js';
 
 /** One TensorFlow op attribute, as tfjs-node's binding takes it. */
 interface OpAttr {
@@ -70,7 +69,7 @@ function asNhwc(x: Tensor): Tensor {
 export const nativeBatchNormTraining: KernelFunc = ({ inputs, attrs, backend }) => {
   const b = backend as NativeBackendLike;
   const { x, scale, offset } = inputs as { x: Tensor; scale: Tensor; offset: Tensor };
-  const { epsilon } = attrs as unknown as BatchNormTrainingAttrs;
+  const { epsilon } = kernelAttrs<BatchNormTrainingAttrs>(attrs);
   const x4 = asNhwc(x);
   const empty = tf.tensor1d([], 'float32');
   const outs = b.executeMultipleOutputs(
@@ -101,7 +100,7 @@ export const nativeBatchNormTraining: KernelFunc = ({ inputs, attrs, backend }) 
 export const nativeBatchNormTrainingGrad: KernelFunc = ({ inputs, attrs, backend }) => {
   const b = backend as NativeBackendLike;
   const { dy, x, scale, mean, variance } = inputs as Record<string, Tensor>;
-  const { epsilon } = attrs as unknown as BatchNormTrainingAttrs;
+  const { epsilon } = kernelAttrs<BatchNormTrainingAttrs>(attrs);
   const dy4 = asNhwc(dy as Tensor);
   const x4 = asNhwc(x as Tensor);
   const outs = b.executeMultipleOutputs(
@@ -129,7 +128,7 @@ export const nativeReluGrad: KernelFunc = ({ inputs, backend }) => {
 export const nativeDense: KernelFunc = ({ inputs, attrs, backend }) => {
   const b = backend as NativeBackendLike;
   const { x, kernel, bias } = inputs as { x: Tensor; kernel: Tensor; bias?: Tensor };
-  const { activation } = attrs as unknown as DenseAttrs;
+  const { activation } = kernelAttrs<DenseAttrs>(attrs);
   const t = typeAttr(b, 'T');
   return tf.tidy(() => {
     const product = [t, boolAttr(b, 'transpose_a', false), boolAttr(b, 'transpose_b', false)];
@@ -171,7 +170,7 @@ function floatOps(b: NativeBackendLike) {
 /** Categorical cross-entropy per example (see `CATEGORICAL_CROSSENTROPY`) as TensorFlow ops. */
 export const nativeCrossEntropy: KernelFunc = ({ inputs, attrs, backend }) => {
   const { target, probs } = inputs as { target: Tensor; probs: Tensor };
-  const { epsilon } = attrs as unknown as CrossEntropyAttrs;
+  const { epsilon } = kernelAttrs<CrossEntropyAttrs>(attrs);
   const { op, sumLast, clipped } = floatOps(backend as NativeBackendLike);
   return tf.tidy(() =>
     op('Neg', sumLast(op('Mul', target, op('Log', clipped(probs, epsilon).c)), false)),
@@ -182,7 +181,7 @@ export const nativeCrossEntropy: KernelFunc = ({ inputs, attrs, backend }) => {
 export const nativeCrossEntropyGrad: KernelFunc = ({ inputs, attrs, backend }) => {
   const b = backend as NativeBackendLike;
   const { dy, target, probs } = inputs as { dy: Tensor; target: Tensor; probs: Tensor };
-  const { epsilon } = attrs as unknown as CrossEntropyAttrs;
+  const { epsilon } = kernelAttrs<CrossEntropyAttrs>(attrs);
   const { op, sumLast, clipped } = floatOps(b);
   return tf.tidy(() => {
     const { total, q, c } = clipped(probs, epsilon);

@@ -1,23 +1,27 @@
 import type { KernelFunc } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  BATCH_NORM_TRAINING,
-  BATCH_NORM_TRAINING_GRAD,
   batchNormTrainingGradConfig,
   compositeBatchNormTraining,
   compositeBatchNormTrainingGrad,
 } from './batch-norm-kernels.js';
 import { patchBatchNormLayer } from './batch-norm-layer.js';
 import {
-  CATEGORICAL_CROSSENTROPY,
-  CATEGORICAL_CROSSENTROPY_GRAD,
   compositeCrossEntropy,
   compositeCrossEntropyGrad,
   crossEntropyGradConfig,
 } from './cross-entropy-kernels.js';
 import { patchCompiledCrossEntropy } from './cross-entropy-loss.js';
-import { compositeDense, DENSE, denseGradConfig } from './dense-kernels.js';
+import { compositeDense, denseGradConfig } from './dense-kernels.js';
 import { patchDenseLayer } from './dense-layer.js';
+import {
+  BATCH_NORM_TRAINING,
+  BATCH_NORM_TRAINING_GRAD,
+  CATEGORICAL_CROSSENTROPY,
+  CATEGORICAL_CROSSENTROPY_GRAD,
+  DENSE,
+  RELU_GRAD,
+} from './kernel-names.js';
 import {
   nativeBatchNormTraining,
   nativeBatchNormTrainingGrad,
@@ -26,7 +30,7 @@ import {
   nativeDense,
   nativeReluGrad,
 } from './native-kernels.js';
-import { overrideReluGradient, RELU_GRAD } from './relu-grad.js';
+import { overrideReluGradient } from './relu-grad.js';
 
 /** What {@link registerFusedTraining} did. */
 export interface FusedTrainingRegistration {

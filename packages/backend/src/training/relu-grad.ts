@@ -1,9 +1,7 @@
 import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import { fusedPathInEffect } from './in-effect.js';
-
-/** The fused ReLU gradient kernel: inputs `dy, x`; output `dy · (x > 0)`. */
-export const RELU_GRAD = 'OnerunReluGrad';
+import { RELU_GRAD } from './kernel-names.js';
 
 const OVERRIDE = Symbol.for('@onerun/backend/fused-relu-grad');
 

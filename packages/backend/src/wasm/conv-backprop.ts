@@ -8,6 +8,7 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { kernelAttrs } from '../kernel-attrs.js';
 import { type Pads4, type WasmBackendLike, WasmScope } from './scope.js';
 
 // Both gradients of a convolution are convolutions themselves. They are rewritten here as calls
@@ -233,7 +234,7 @@ const SMALL_IN_CHANNELS = 4;
  */
 export const conv2dBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-  const a = attrs as unknown as Conv2DBackpropFilterAttrs;
+  const a = kernelAttrs<Conv2DBackpropFilterAttrs>(attrs);
   requireChannelsLast('Conv2DBackpropFilter', a.dataFormat);
   const info = backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number],
@@ -288,7 +289,7 @@ export const conv2dBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => 
  */
 export const conv2dBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
-  const a = attrs as unknown as Conv2DBackpropInputAttrs;
+  const a = kernelAttrs<Conv2DBackpropInputAttrs>(attrs);
   requireChannelsLast('Conv2DBackpropInput', a.dataFormat);
   const info = backend_util.computeConv2DInfo(
     a.inputShape,
@@ -326,7 +327,7 @@ export const conv2dBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
  */
 export const depthwiseConv2dBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
-  const a = attrs as unknown as DepthwiseConv2dNativeBackpropInputAttrs;
+  const a = kernelAttrs<DepthwiseConv2dNativeBackpropInputAttrs>(attrs);
   const info = backend_util.computeConv2DInfo(
     a.inputShape,
     filter.shape as [number, number, number, number],
@@ -366,7 +367,7 @@ export const depthwiseConv2dBackpropInput: KernelFunc = ({ inputs, backend, attr
  */
 export const depthwiseConv2dBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-  const a = attrs as unknown as DepthwiseConv2dNativeBackpropFilterAttrs;
+  const a = kernelAttrs<DepthwiseConv2dNativeBackpropFilterAttrs>(attrs);
   const info = backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number],
     a.filterShape,

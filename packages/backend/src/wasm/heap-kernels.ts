@@ -7,6 +7,7 @@ import {
   type TileAttrs,
   util,
 } from '@tensorflow/tfjs-core';
+import { kernelAttrs } from '../kernel-attrs.js';
 import { type WasmBackendLike, WasmScope } from './scope.js';
 
 // Kernels the stock wasm build has but runs far slower than memory speed in the shapes a
@@ -27,7 +28,7 @@ export function fastTile(original: KernelFunc): KernelFunc {
   return (args) => {
     const { x } = args.inputs as { x: TensorInfo };
     if (x.dtype !== 'float32' && x.dtype !== 'int32' && x.dtype !== 'bool') return original(args);
-    const { reps } = args.attrs as unknown as TileAttrs;
+    const { reps } = kernelAttrs<TileAttrs>(args.attrs);
     const b = args.backend as WasmBackendLike;
     const rank = x.shape.length;
     const outShape = x.shape.map((d, i) => d * (reps[i] ?? 1));
@@ -71,7 +72,7 @@ export function fastTile(original: KernelFunc): KernelFunc {
  */
 export const maxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, input } = inputs as { dy: TensorInfo; input: TensorInfo };
-  const a = attrs as unknown as MaxPoolGradAttrs;
+  const a = kernelAttrs<MaxPoolGradAttrs>(attrs);
   const info = backend_util.computePool2DInfo(
     input.shape as [number, number, number, number],
     a.filterSize,
@@ -130,7 +131,7 @@ export const maxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
 export function fastLeadingReduction(original: KernelFunc, mean: boolean): KernelFunc {
   return (args) => {
     const { x } = args.inputs as { x: TensorInfo };
-    const { axis, keepDims } = args.attrs as unknown as SumAttrs;
+    const { axis, keepDims } = kernelAttrs<SumAttrs>(args.attrs);
     if (x.dtype !== 'float32' && (mean || x.dtype !== 'int32')) return original(args);
     const rank = x.shape.length;
     const axes = util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);

@@ -5,6 +5,7 @@ import {
   type TensorInfo,
   util,
 } from '@tensorflow/tfjs-core';
+import { kernelAttrs } from '../kernel-attrs.js';
 import { type WasmBackendLike, WasmScope } from './scope.js';
 
 // wasm's BatchMatMul and _FusedMatMul reach XNNPACK only for a single matrix product with no
@@ -49,7 +50,7 @@ function unfusedMatMul(s: WasmScope, args: Parameters<KernelFunc>[0]): TensorInf
     bias: TensorInfo;
     preluActivationWeights?: TensorInfo;
   };
-  const attrs = args.attrs as unknown as _FusedMatMulAttrs;
+  const attrs = kernelAttrs<_FusedMatMulAttrs>(args.attrs);
   let out = s.run(
     'BatchMatMul',
     { a: inputs.a, b: inputs.b },
@@ -72,7 +73,7 @@ function unfusedMatMul(s: WasmScope, args: Parameters<KernelFunc>[0]): TensorInf
 export function fastTransposedMatMul(original: KernelFunc, fused: boolean): KernelFunc {
   return (args) => {
     const { a, b, bias } = args.inputs as { a: TensorInfo; b: TensorInfo; bias?: TensorInfo };
-    const attrs = args.attrs as unknown as BatchMatMulAttrs;
+    const attrs = kernelAttrs<BatchMatMulAttrs>(args.attrs);
     const transposed = attrs.transposeA || attrs.transposeB;
     const single = isSingleMatrix(a) && isSingleMatrix(b);
     if (a.dtype !== 'float32' || b.dtype !== 'float32' || (!transposed && single)) {

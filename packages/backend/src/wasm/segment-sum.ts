@@ -4,6 +4,7 @@ import {
   type UnsortedSegmentSumAttrs,
   util,
 } from '@tensorflow/tfjs-core';
+import { kernelAttrs } from '../kernel-attrs.js';
 import type { WasmBackendLike } from './scope.js';
 
 /**
@@ -13,7 +14,7 @@ import type { WasmBackendLike } from './scope.js';
  */
 export const unsortedSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, segmentIds } = inputs as { x: TensorInfo; segmentIds: TensorInfo };
-  const { numSegments } = attrs as unknown as UnsortedSegmentSumAttrs;
+  const { numSegments } = kernelAttrs<UnsortedSegmentSumAttrs>(attrs);
   const b = backend as WasmBackendLike;
   const rows = util.sizeFromShape(segmentIds.shape);
   const inner = rows === 0 ? 0 : util.sizeFromShape(x.shape) / rows;

@@ -1,4 +1,5 @@
 import type { FusedBatchNormAttrs, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { kernelAttrs } from '../kernel-attrs.js';
 import { type WasmBackendLike, WasmScope } from './scope.js';
 
 /**
@@ -29,7 +30,7 @@ export function compositeBatchNorm(original: KernelFunc): KernelFunc {
       scale?: TensorInfo;
     };
     if (x.dtype !== 'float32') return original(args);
-    const { varianceEpsilon } = args.attrs as unknown as FusedBatchNormAttrs;
+    const { varianceEpsilon } = kernelAttrs<FusedBatchNormAttrs>(args.attrs);
     const s = new WasmScope(args.backend as WasmBackendLike);
     try {
       const eps = s.run('Fill', {}, { shape: [], value: varianceEpsilon, dtype: 'float32' });
