@@ -48,6 +48,12 @@ import {
 import { type SnapshotSelection, selectSnapshots } from './select.js';
 import { StackedMembers } from './stacked.js';
 
+/** One member's outputs over the batches of an evaluation. */
+interface MemberBatches {
+  probs: tf.Tensor2D[];
+  terms: tf.Tensor2D[];
+}
+
 /** Default number of examples per forward pass in `predict` and `evaluate`. */
 export const DEFAULT_BATCH_SIZE = 256;
 
@@ -312,29 +318,12 @@ export class Ensemble {
     let y: Int32Array | undefined;
     try {
       for await (const group of this.source.groups()) {
-        for (const member of group) {
-          this.admit(member);
-          const memberTerms: tf.Tensor2D[] = [];
+        for (const member of group) this.admit(member);
+        const outputs = await this.groupOutputs(group, x, batchSize, want);
+        for (const [k, member] of group.entries()) {
+          const { probs: probParts, terms: memberTerms } = outputs[k] as MemberBatches;
           terms.push(memberTerms);
-          const probParts: tf.Tensor2D[] = [];
           try {
-            for await (const batch of iterateBatches({ xs: x }, { batchSize, argument: 'x' })) {
-              try {
-                const { probs, term } = tf.tidy(() => {
-                  const out = this.runner.run(member, batch.xs, want);
-                  const values = (want.logits ? out.logits : out.probs) as tf.Tensor2D;
-                  return {
-                    probs: out.probs as tf.Tensor2D,
-                    // Its own handle, so that the probabilities and the terms are freed apart.
-                    term: tf.clone(contribution(this.combine, values)),
-                  };
-                });
-                probParts.push(probs);
-                memberTerms.push(term);
-              } finally {
-                batch.dispose();
-              }
-            }
             const matrix = await this.read(probParts, `output of member ${member.index}`);
             y ??= await labelIndices(labels, n, matrix.classes);
             const metrics = metricsOf(matrix, y, bins, epsilon);
@@ -402,6 +391,55 @@ export class Ensemble {
   private want(probs: boolean): { probs: boolean; logits: boolean } {
     const logits = needsLogits(this.combine);
     return { probs: probs || !logits, logits };
+  }
+
+  /**
+   * Every member's probabilities and combination terms, batch by batch, for `evaluate`: the group
+   * as one stacked model where it can be, else member by member. On an error nothing is kept.
+   */
+  private async groupOutputs(
+    group: readonly Member[],
+    x: Inputs,
+    batchSize: number,
+    want: { probs: boolean; logits: boolean },
+  ): Promise<MemberBatches[]> {
+    const outputs: MemberBatches[] = group.map(() => ({ probs: [], terms: [] }));
+    // Inside tf.tidy: a member's probabilities and term (its own handle, so that the two are
+    // freed apart), returned out of the tidy.
+    const pair = (out: MemberOutputs) => {
+      const values = (want.logits ? out.logits : out.probs) as tf.Tensor2D;
+      return [out.probs as tf.Tensor2D, tf.clone(contribution(this.combine, values))];
+    };
+    const stacked = this.stackable(group, x, want);
+    stacked?.prepare();
+    try {
+      // Stacked: one pass over the batches for the whole group; else one pass per member.
+      const passes = stacked ? [group.map((_, k) => k)] : group.map((_, k) => [k]);
+      for (const ks of passes) {
+        for await (const batch of iterateBatches({ xs: x }, { batchSize, argument: 'x' })) {
+          try {
+            const pairs = tf.tidy(() =>
+              stacked
+                ? stacked.run(batch.xs as tf.Tensor, want).map(pair)
+                : [pair(this.runner.run(group[ks[0] as number] as Member, batch.xs, want))],
+            );
+            pairs.forEach(([probs, term], i) => {
+              const o = outputs[ks[i] as number] as MemberBatches;
+              o.probs.push(probs as tf.Tensor2D);
+              o.terms.push(term as tf.Tensor2D);
+            });
+          } finally {
+            batch.dispose();
+          }
+        }
+      }
+      return outputs;
+    } catch (error) {
+      for (const o of outputs) tf.dispose([...o.probs, ...o.terms]);
+      throw error;
+    } finally {
+      stacked?.release();
+    }
   }
 
   /** A member's term for one batch; call inside `tf.tidy`. */
