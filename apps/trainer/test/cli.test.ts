@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -185,7 +185,7 @@ describe('onerun train / eval / curve', () => {
     const { metrics } = JSON.parse(e.stdout);
     expect(metrics.members.map((m: { kind: string }) => m.kind)).toEqual([
       'sgd',
-      'swa-no-bn',
+      'swa-stale-bn',
       'swa',
     ]);
     expect(metrics.swa.averaged).toBe(2);
@@ -195,8 +195,8 @@ describe('onerun train / eval / curve', () => {
     const e = await onerunHere(['eval', sse(), '--backend', 'cpu']);
     expect(e.code, e.stderr).toBe(0);
     expect(e.stdout).toMatch(/sse: ensemble of 2/);
-    expect(e.stdout).toMatch(/first 2 members/);
-    expect(e.stdout).toMatch(/last 1 members/);
+    expect(e.stdout).toMatch(/^first-2 /m);
+    expect(e.stdout).toMatch(/^last-1 /m);
     const json = JSON.parse(
       (await onerunHere(['eval', sse(), '--backend', 'cpu', '--json'])).stdout,
     );
@@ -239,6 +239,10 @@ describe('onerun train / eval / curve', () => {
     for (const name of ['curve.json', 'curve.bin', 'result.json', 'report.html']) {
       expect(existsSync(join(out, name)), name).toBe(true);
     }
+    // Both runs have the default seed: the report says why the barrier may be ~0.
+    expect(await readFile(join(out, 'report.html'), 'utf8')).toMatch(
+      /both runs have seed 0: they start from the same initial weights.*barrier near 0/,
+    );
   });
 
   it('refuses bad input with one line naming the problem and the fix', async () => {
@@ -352,6 +356,37 @@ describe('onerun train / eval / curve', () => {
   });
 });
 
+describe('CLI traps', () => {
+  it('names an unknown option (and the nearest one) before a missing required one', async () => {
+    const typo = await onerunHere(['train', '--methd', 'sse']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/unknown option '--methd'/);
+    expect(typo.stderr).toMatch(/--method/);
+    expect(typo.stderr).not.toMatch(/required option/);
+    const budget = await onerunHere(['compare', '--budgt', '3']);
+    expect(budget.code).toBe(2);
+    expect(budget.stderr).toMatch(/unknown option '--budgt'[\s\S]*--budget/);
+    // Without a typo, the missing one is named as before.
+    const missing = await onerunHere(['train', '--method', 'sse']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/required option '--out <dir>' not specified/);
+  });
+
+  it('marks required options in help, and --jobs says the default that runs', async () => {
+    for (const command of ['train', 'compare', 'curve', 'report']) {
+      const help = await onerunHere([command, '--help']);
+      expect(help.stdout.replace(/\s+/g, ' '), command).toMatch(/--out <dir> \(required\)/);
+    }
+    const help = (await onerunHere(['compare', '--help'])).stdout.replace(/\s+/g, ' ');
+    expect(help).toContain(
+      `one per CPU core — ${availableParallelism()} here — at most one per independent method`,
+    );
+    expect((await onerunHere(['--help'])).stdout.replace(/\s+/g, ' ')).not.toMatch(
+      /--out <dir> \(required\)/,
+    );
+  });
+});
+
 describe('onerun compare', () => {
   it('compares the four methods, prints one table and draws the report in Chromium', {
     timeout: 300_000,
@@ -385,11 +420,11 @@ describe('onerun compare', () => {
       'baseline',
       'sse',
       'fge',
-      'fge,',
+      'fge-start',
       'swa',
-      'swa,',
+      'swa-stale-bn',
     ]);
-    expect(lines[header + 5]).toMatch(/^ {2}fge, start model\s+single model\s+\d+\.\d+%/);
+    expect(lines[header + 5]).toMatch(/^ {2}fge-start\s+single model\s+\d+\.\d+%/);
     // Each method against the baseline, with a paired bootstrap interval and a verdict in words.
     expect(lines[header]).toMatch(/Δ acc vs baseline, 95% CI\s+Δ NLL, 95% CI\s+train s$/);
     expect(lines[header + 2]).toMatch(/\(reference\)\s+\(reference\)/);
@@ -402,6 +437,25 @@ describe('onerun compare', () => {
     expect(r.stdout).toMatch(/^NLL: (\w+ wins, [+-]\d|no method beats the baseline beyond noise)/m);
     const json = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'));
     expect(json.bootstrap).toEqual({ resamples: 2000, level: 0.95, seed: 0 });
+    // No --jobs: what help says runs (one per core, at most one per independent method).
+    expect(json.jobs).toBe(Math.min(availableParallelism(), 3));
+    // Merged with a run of another backend: the times are not comparable, and it says so.
+    const native = join(root, 'sse-on-native');
+    await cp(join(out, 'sse'), native, { recursive: true });
+    const config = JSON.parse(await readFile(join(native, 'config.json'), 'utf8'));
+    config.backend.backend = 'tensorflow';
+    await writeFile(join(native, 'config.json'), JSON.stringify(config));
+    const mixed = await onerunHere([
+      'report',
+      join(out, 'baseline'),
+      native,
+      '--out',
+      join(root, 'mixed'),
+    ]);
+    expect(mixed.code, mixed.stderr).toBe(0);
+    expect(mixed.stderr).toMatch(
+      /runs of different backends merged \(cpu: baseline; tensorflow: sse\): their training times are not comparable/,
+    );
     for (const row of json.rows.slice(1)) {
       const { accuracy, nll } = row.vsBaseline;
       expect(accuracy.lower).toBeLessThanOrEqual(accuracy.difference);
@@ -424,16 +478,26 @@ describe('onerun compare', () => {
     expect(fge.history).toHaveLength(5);
     // metrics.csv: one measurement a row, the per-epoch test accuracy as in progress.json.
     const csv = (await readFile(join(out, 'metrics.csv'), 'utf8')).trim().split('\n');
-    expect(csv[0]).toBe('method,epoch,step,model,metric,value');
+    expect(csv[0]).toBe('method,variant,seed,epoch,step,metric,value,backend');
     const cells = csv.slice(1).map((l) => l.split(','));
-    for (const method of ['baseline', 'sse', 'fge', 'swa'])
-      expect(cells.some((c) => c[0] === method && c[3] === 'result')).toBe(true);
-    const baseAcc = cells
-      .filter((c) => c[0] === 'baseline' && c[3] === 'current' && c[4] === 'test_accuracy')
-      .map((c) => [Number(c[1]), Number(c[5])]);
-    expect(baseAcc).toEqual(
+    for (const [method, seed] of [
+      ['baseline', '0'],
+      ['sse', '1'],
+      ['fge', '0'],
+      ['swa', '2'],
+    ])
+      expect(cells.some((c) => c[0] === method && c[1] === method && c[2] === seed)).toBe(true);
+    const iterate = (method: string, metric: string) =>
+      cells
+        .filter((c) => c[0] === method && c[1] === 'iterate' && c[5] === metric)
+        .map((c) => [Number(c[3]), Number(c[6])]);
+    expect(iterate('baseline', 'test_accuracy')).toEqual(
       base.history.map((e: { epoch: number; testAccuracy: number }) => [e.epoch, e.testAccuracy]),
     );
+    // FGE trained only its last epoch (it branched off the baseline after epoch 4).
+    expect(iterate('fge', 'train_seconds').map(([e]) => e)).toEqual([5]);
+    expect(new Set(cells.map((c) => c[7]))).toEqual(new Set(['cpu']));
+    expect(r.stdout).toContain(`metrics: ${join(out, 'metrics.csv')}`);
     expectUsageError(
       await onerunHere([
         'compare',

@@ -113,9 +113,9 @@ describe('onerun report', () => {
     expect(merged.runs[0].metrics).toEqual((await rowsOf(a))[0][1]);
     expect(merged.runs[1].metrics).toEqual((await rowsOf(b))[0][1]);
     const html = await readFile(join(out, 'report.html'), 'utf8');
-    expect(html).toContain('swa, stale BN');
+    expect(html).toContain('swa-stale-bn');
     const csv = await readFile(join(out, 'metrics.csv'), 'utf8');
-    expect(csv).toMatch(/^swa,4,\d+,result,test_accuracy,/m);
+    expect(csv).toMatch(/^swa,swa,\d+,4,\d+,test_accuracy,/m);
 
     // A method twice is told apart by its seed.
     const c = join(root, 'job-c');
@@ -139,6 +139,10 @@ describe('onerun report', () => {
       'baseline seed 0',
       'baseline seed 5',
     ]);
+    // In the merged metrics.csv the method stays the method; the seed has its own column.
+    const mergedCsv = (await readFile(join(root, 'seeds', 'metrics.csv'), 'utf8')).split('\n');
+    const results = mergedCsv.filter((l: string) => l.startsWith('baseline,baseline,'));
+    expect(new Set(results.map((l: string) => l.split(',')[2]))).toEqual(new Set(['0', '5']));
   });
 
   it('refuses runs of another budget, unfinished folders, and the same run twice', async () => {

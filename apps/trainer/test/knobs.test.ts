@@ -100,7 +100,7 @@ describe("every method's knobs", () => {
     expect(swaMetrics.swa.atEpochs).toHaveLength(1);
     expect(swaMetrics.swa.atEpochs[0]).toMatchObject({ epoch: 5, averaged: 2 });
     expect(swaMetrics.swa.atEpochs[0].result.accuracy).toBeGreaterThan(0);
-    expect(r.stdout).toMatch(/swa, after epoch 5 +average of 2/);
+    expect(r.stdout).toMatch(/swa-at-5 +average of 2/);
     const fge = await json(join(out, 'fge', 'progress.json'));
     // FGE from epoch 2 with 1-epoch cycles (4 updates): two cycles, two members, and its start
     // model (the baseline at epoch 2) kept and scored on its own.
@@ -190,11 +190,11 @@ describe("every method's knobs", () => {
     expect(again.code, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout).metrics.swag).toEqual(metrics.swag);
     const table = await onerunHere(['eval', out, '--backend', 'cpu']);
-    expect(table.stdout).toMatch(/^SWAG, BMA of 4 \(K=3\)\s+\d+\.\d+%/m);
+    expect(table.stdout).toMatch(/^swag, BMA of 4 \(K=3\)\s+\d+\.\d+%/m);
     const csv = await readFile(join(out, 'metrics.csv'), 'utf8');
-    expect(csv).toMatch(/^swa,4,\d+,swag,test_nll,/m);
-    expect(csv).toMatch(/^swa,3,12,swag,test_nll,/m);
-    expect(table.stdout).toMatch(/^SWA after epoch 3, SWAG\s+\d+\.\d+%/m);
+    expect(csv).toMatch(/^swa,swag,0,4,\d+,test_nll,/m);
+    expect(csv).toMatch(/^swa,swag-at-3,0,3,12,test_nll,/m);
+    expect(table.stdout).toMatch(/^swag-at-3\s+\d+\.\d+%/m);
   });
 
   it('refuses a start outside the budget, naming it', async () => {

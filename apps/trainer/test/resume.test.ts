@@ -1,9 +1,9 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileSnapshotStore } from '@onerun/snapshots';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { onerun, SMALL, startOnerun } from './helpers.js';
+import { onerun, onerunHere, SMALL, startOnerun } from './helpers.js';
 
 let root: string;
 beforeAll(async () => {
@@ -81,7 +81,7 @@ it('a train killed mid-run (SIGKILL) resumes and ends with the weights of an uni
 
   const a = await weightsByKind(full);
   const b = await weightsByKind(cut);
-  expect([...b.keys()].sort()).toEqual(['sgd', 'swa', 'swa-no-bn']);
+  expect([...b.keys()].sort()).toEqual(['sgd', 'swa', 'swa-stale-bn']);
   for (const [kind, weights] of a) {
     const other = b.get(kind) as Float32Array[];
     expect(other).toHaveLength(weights.length);
@@ -100,4 +100,43 @@ it('a train killed mid-run (SIGKILL) resumes and ends with the weights of an uni
   expect(pb.collections.map((c: { step: number }) => c.step)).toEqual(
     pa.collections.map((c: { step: number }) => c.step),
   );
+});
+
+it('a resumed run says so at the start, named by its own method (not the --method default)', async () => {
+  const dir = join(root, 'fge-resumed');
+  const first = await onerunHere([
+    'train',
+    ...SMALL,
+    '--method',
+    'fge',
+    '--epochs',
+    '5',
+    '--cycles',
+    '2',
+    '--out',
+    dir,
+  ]);
+  expect(first.code, first.stderr).toBe(0);
+  // Interrupted after epoch 4: the run's progress points at its older checkpoint, unfinished.
+  const progress = JSON.parse(await readFile(join(dir, 'progress.json'), 'utf8'));
+  const older = (await new FileSnapshotStore(join(dir, 'checkpoints')).list()).find(
+    (e) => e.epoch === 4,
+  );
+  expect(older).toBeDefined();
+  await writeFile(
+    join(dir, 'progress.json'),
+    JSON.stringify({
+      ...progress,
+      status: 'running',
+      checkpoint: { id: older!.id, step: older!.step + 1, epoch: 4 },
+    }),
+  );
+  // The README's form: only --out. Not quiet, so the progress lines (stderr, no terminal) show.
+  const r = await onerun(['train', '--data', 'synthetic', '--backend', 'cpu', '--out', dir]);
+  expect(r.code, r.stderr).toBe(0);
+  const lines = r.stderr.trim().split('\n');
+  expect(lines[0]).toBe('fge: resumed from the checkpoint after epoch 4 of 5');
+  expect(lines[1]).toMatch(/^fge epoch 5\/5: loss /);
+  expect(r.stderr).not.toMatch(/\bsse\b/);
+  expect(r.stdout).toMatch(/^fge \(/);
 });

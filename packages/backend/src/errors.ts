@@ -45,3 +45,27 @@ export class WasmNotLoadedError extends OnerunError {
     );
   }
 }
+
+/**
+ * `registerFusedTraining` was called with a tfjs other than the one its patches of tfjs internals
+ * (tfjs-layers' `Dense`, `BatchNormalization` and `Model` methods, tfjs-core's `Relu` gradient)
+ * were tested with. Opt out with `{ allowUntestedTfjs: true }`, or leave fused training off.
+ */
+export class UntestedTfjsVersionError extends OnerunError {
+  readonly packageName: string;
+  readonly version: string;
+  readonly tested: string;
+
+  constructor(packageName: string, version: string, tested: string) {
+    super(
+      'UNTESTED_TFJS_VERSION',
+      `registerFusedTraining: ${packageName} is ${version}; expected ${tested}, the version whose ` +
+        'internals the fused training paths patch and were tested with. Pass ' +
+        '{ allowUntestedTfjs: true } to register anyway (selectBackend takes the same option), or ' +
+        '{ registerFusedTraining: false } to selectBackend to leave them off.',
+    );
+    this.packageName = packageName;
+    this.version = version;
+    this.tested = tested;
+  }
+}

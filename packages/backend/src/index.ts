@@ -1,6 +1,7 @@
 export {
   BackendUnavailableError,
   type BackendUnavailableReason,
+  UntestedTfjsVersionError,
   WasmNotLoadedError,
 } from './errors.js';
 export {
@@ -49,14 +50,24 @@ export {
   setFusedTraining,
 } from './training/flags.js';
 export { fusedTrainingInEffect } from './training/in-effect.js';
-export { type FusedTrainingRegistration, registerFusedTraining } from './training/register.js';
+export {
+  type FusedTrainingRegistration,
+  type RegisterFusedTrainingOptions,
+  registerFusedTraining,
+} from './training/register.js';
+export { TESTED_TFJS, type TfjsVersions } from './training/tfjs-version.js';
 export {
   applyNativeThreads,
   defaultNativeThreads,
   type NativeThreads,
 } from './training/threads.js';
 export {
+  type FusedTrainingUnregistration,
+  unregisterFusedTraining,
+} from './training/unregister.js';
+export {
   registerWasmTrainingKernels,
+  unregisterWasmTrainingKernels,
   WASM_TRAINING_KERNELS,
   type WasmKernelRegistration,
 } from './wasm/register.js';

@@ -2,7 +2,11 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BackendUnavailableError, WasmNotLoadedError } from './errors.js';
 import { type ModuleLoader, selectBackend } from './select.js';
-import { registerWasmTrainingKernels } from './wasm/register.js';
+import {
+  registerWasmTrainingKernels,
+  unregisterWasmTrainingKernels,
+  WASM_TRAINING_KERNELS,
+} from './wasm/register.js';
 
 const realLoader: ModuleLoader = (specifier) => import(specifier);
 
@@ -67,6 +71,20 @@ describe('selectBackend', () => {
     const again = registerWasmTrainingKernels();
     expect(again.registered).toEqual([]);
     expect(again.alreadyRegistered).toContain('Conv2DBackpropFilter');
+  });
+
+  it('unregisterWasmTrainingKernels puts back the stock wasm kernels it replaced', async () => {
+    await selectBackend('wasm', { registerWasmKernels: false });
+    unregisterWasmTrainingKernels(); // from the test above
+    const stock = new Map(WASM_TRAINING_KERNELS.map((k) => [k, tf.getKernel(k, 'wasm')]));
+    const registration = registerWasmTrainingKernels();
+    expect(registration.replaced).toContain('BatchMatMul');
+    expect(tf.getKernel('BatchMatMul', 'wasm')).not.toBe(stock.get('BatchMatMul'));
+    expect(unregisterWasmTrainingKernels().sort()).toEqual([...registration.registered].sort());
+    for (const [name, config] of stock) expect(tf.getKernel(name, 'wasm')).toBe(config);
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeUndefined();
+    expect(unregisterWasmTrainingKernels()).toEqual([]);
+    registerWasmTrainingKernels();
   });
 
   it('reports a native package that fails to load with the loader message, then falls back', async () => {

@@ -97,6 +97,11 @@ export interface SelectBackendOptions {
    */
   registerFusedTraining?: boolean;
   /**
+   * Register the fused training kernels even on a tfjs other than the tested 4.22.x (see
+   * `registerFusedTraining`); otherwise that is an `UntestedTfjsVersionError`.
+   */
+  allowUntestedTfjs?: boolean;
+  /**
    * TensorFlow's intra-op and inter-op thread pools for the native backends, applied before the
    * library loads (default: `TF_NUM_INTRAOP_THREADS` / `TF_NUM_INTEROP_THREADS` when set, else
    * see `defaultNativeThreads`). No effect once TensorFlow is loaded in the process.
@@ -293,6 +298,7 @@ export async function selectBackend(
       });
       continue;
     }
+    const fusedOptions = { allowUntestedTfjs: options.allowUntestedTfjs === true };
     const selection: BackendSelection = {
       backend: c.backend,
       tfjsBackend: tf.getBackend(),
@@ -307,14 +313,14 @@ export async function selectBackend(
       selection.threads = nativeThreads?.intraOp ?? availableParallelism();
       if (nativeThreads !== undefined) selection.nativeThreads = nativeThreads;
       if (c.backend === 'tensorflow' && options.registerFusedTraining !== false) {
-        selection.fusedTraining = registerFusedTraining('tensorflow');
+        selection.fusedTraining = registerFusedTraining('tensorflow', fusedOptions);
       }
     }
     if (c.backend === 'wasm' && options.registerWasmKernels !== false) {
       selection.wasmKernels = registerWasmTrainingKernels();
     }
     if (c.backend === 'wasm' && options.registerFusedTraining !== false) {
-      selection.fusedTraining = registerFusedTraining('wasm');
+      selection.fusedTraining = registerFusedTraining('wasm', fusedOptions);
     }
     selection.summary = summarize(c, skipped);
     return selection;

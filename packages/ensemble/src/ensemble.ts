@@ -213,7 +213,7 @@ export class Ensemble {
    * An ensemble of snapshots from a store (a `@onerun/snapshots` `SnapshotStore` or any
    * {@link SnapshotSource}): every snapshot the store lists (oldest first), or those of `kind`
    * (`tags.kind`), or `ids` in the order given, then the `last` k of those. A store holding more
-   * than one kind of snapshot (an onerun SWA run folder's `sgd`, `swa-no-bn` and `swa`) must be
+   * than one kind of snapshot (an onerun SWA run folder's `sgd`, `swa-stale-bn` and `swa`) must be
    * told which with `kind` or `ids`; otherwise {@link MixedSnapshotKindsError}.
    * With `stream: true` nothing is loaded now; each `predict`/`evaluate` loads the members one at
    * a time and disposes each after use (shape checks then happen as members load).

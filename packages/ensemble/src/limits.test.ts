@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { normalizeWeights } from './combine.js';
 import { checkBins, MAX_BINS } from './metrics.js';
 
-describe('extreme inputs (issue 14, defect 11)', () => {
+describe('ensemble weights and metric bins at extreme values', () => {
   it('huge member weights are normalised without overflowing', () => {
     expect(normalizeWeights([1e308, 1e308], 2)).toEqual([0.5, 0.5]);
     expect(normalizeWeights([1e308, 0, 1e308 / 2], 3)).toEqual([2 / 3, 0, 1 / 3]);

@@ -54,7 +54,7 @@ export interface EpsilonOptions {
 }
 
 /** A probability matrix read back from a tensor: `n` rows of `classes` values, row-major. */
-export interface ProbabilityMatrix {
+interface ProbabilityMatrix {
   data: Float32Array;
   n: number;
   classes: number;
@@ -116,7 +116,7 @@ function rowMax(m: ProbabilityMatrix, i: number): number {
 }
 
 /** Accuracy of `m` against class indices `y`. */
-export function accuracyOf(m: ProbabilityMatrix, y: Int32Array): number {
+function accuracyOf(m: ProbabilityMatrix, y: Int32Array): number {
   const predicted = rowArgmax(m);
   let correct = 0;
   for (let i = 0; i < m.n; i++) if (predicted[i] === y[i]) correct++;
@@ -124,7 +124,7 @@ export function accuracyOf(m: ProbabilityMatrix, y: Int32Array): number {
 }
 
 /** Mean negative log-likelihood of `m` against class indices `y`. */
-export function nllOf(m: ProbabilityMatrix, y: Int32Array, epsilon = PROBABILITY_EPSILON): number {
+function nllOf(m: ProbabilityMatrix, y: Int32Array, epsilon = PROBABILITY_EPSILON): number {
   let sum = 0;
   for (let i = 0; i < m.n; i++) {
     const p = m.data[i * m.classes + (y[i] as number)] as number;
@@ -134,7 +134,7 @@ export function nllOf(m: ProbabilityMatrix, y: Int32Array, epsilon = PROBABILITY
 }
 
 /** Mean over examples of the squared distance between the row and the one-hot label. */
-export function brierOf(m: ProbabilityMatrix, y: Int32Array): number {
+function brierOf(m: ProbabilityMatrix, y: Int32Array): number {
   let sum = 0;
   for (let i = 0; i < m.n; i++) {
     for (let c = 0; c < m.classes; c++) {
@@ -155,7 +155,7 @@ export function binOf(confidence: number, bins: number): number {
 }
 
 /** Reliability-diagram bins of `m` against class indices `y`. */
-export function reliabilityOf(m: ProbabilityMatrix, y: Int32Array, bins: number): ReliabilityBin[] {
+function reliabilityOf(m: ProbabilityMatrix, y: Int32Array, bins: number): ReliabilityBin[] {
   const count = new Float64Array(bins);
   const confidence = new Float64Array(bins);
   const correct = new Float64Array(bins);
@@ -180,7 +180,7 @@ export function reliabilityOf(m: ProbabilityMatrix, y: Int32Array, bins: number)
 }
 
 /** ECE from reliability bins: `Σ_bins (count/n)·|accuracy − confidence|`; empty bins add 0. */
-export function eceFromBins(bins: readonly ReliabilityBin[], n: number): number {
+function eceFromBins(bins: readonly ReliabilityBin[], n: number): number {
   let sum = 0;
   for (const bin of bins) {
     if (bin.count > 0) {

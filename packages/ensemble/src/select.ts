@@ -45,7 +45,7 @@ function describeKinds(counts: Map<string, number>): string {
 /**
  * The ids of the snapshots an ensemble is made of, from a store's listing (oldest first):
  * those of `kind`, or `ids` in the order given, then the `last` k. A store holding snapshots of
- * more than one kind (an SWA run's `sgd`, `swa-no-bn` and `swa`; an FGE run's `start` and
+ * more than one kind (an SWA run's `sgd`, `swa-stale-bn` and `swa`; an FGE run's `start` and
  * `member`s) must be told which: averaging them silently would mix models that are not members
  * of one ensemble.
  *

@@ -3,7 +3,7 @@ import { MemorySnapshotStore } from '@onerun/snapshots';
 import * as tf from '@tensorflow/tfjs';
 
 /** How a table model ends. */
-export type Head = 'dense-softmax' | 'activation' | 'softmax-layer' | 'linear';
+type Head = 'dense-softmax' | 'activation' | 'softmax-layer' | 'linear';
 
 /**
  * A model whose output for input row `eye(n)[i]` is `softmax(table[i])` (or `table[i]` itself for a

@@ -43,7 +43,7 @@ export function sampleSchedule(schedule: Schedule, options: SampleOptions = {}):
 }
 
 /** The number of steps to cover: `steps` if given (checked against a finite schedule's end). */
-export function resolveSteps(schedule: Schedule, steps: number | undefined): number {
+function resolveSteps(schedule: Schedule, steps: number | undefined): number {
   if (steps === undefined) {
     if (schedule.totalSteps === undefined) {
       throw new InvalidArgumentError(

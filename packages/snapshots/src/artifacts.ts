@@ -10,10 +10,8 @@ export const WEIGHTS_BIN = 'weights.bin';
 export const OPTIMIZER_JSON = 'optimizer.json';
 export const OPTIMIZER_BIN = 'optimizer.bin';
 
-const OPTIMIZER_FORMAT = 'onerun-optimizer-state';
+export const OPTIMIZER_FORMAT = 'onerun-optimizer-state';
 const BYTES_PER_ELEMENT: Readonly<Record<string, number>> = { float32: 4, int32: 4, bool: 1 };
-/** Optimizers whose slots are per-trainable-weight lists in weight order (tfjs-core 4.x). */
-const SLOTTED_OPTIMIZERS = new Set(['Adam', 'Momentum', 'RMSProp', 'Adagrad', 'Adadelta']);
 
 /** A file about to be written: its bytes as a list of views (no copy of the weights is made). */
 export interface PendingFile {
@@ -23,7 +21,7 @@ export interface PendingFile {
 }
 
 /** A model serialized into the files of one snapshot. */
-export interface EncodedSnapshot {
+interface EncodedSnapshot {
   /** `weights.bin` first, then `model.json`, then the optimizer files if any. */
   files: PendingFile[];
   hasOptimizer: boolean;
@@ -168,7 +166,7 @@ export function verifyFile(
   }
 }
 
-function parseJson(id: string, where: string, bytes: Uint8Array): Record<string, unknown> {
+export function parseJson(id: string, where: string, bytes: Uint8Array): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
@@ -181,7 +179,7 @@ function parseJson(id: string, where: string, bytes: Uint8Array): Record<string,
   return value as Record<string, unknown>;
 }
 
-function parseManifest(
+export function parseManifest(
   id: string,
   where: string,
   manifest: unknown,
@@ -343,77 +341,4 @@ export function assertFits(id: string, parsed: ParsedModel, model: LayersModel):
     dtype: s.dtype,
   }));
   assertSameWeights(saved, weightSpecs(model), `snapshot '${id}' vs model`);
-}
-
-/** A checked optimizer state, ready to be written into the model's optimizer. */
-export interface PreparedOptimizerState {
-  commit(): Promise<void>;
-}
-
-/**
- * Checks a verified optimizer state against `model` (class, slot shapes) without changing
- * anything; `commit()` then writes it into `model.optimizer` and frees the replaced slots.
- */
-export function prepareOptimizerState(
-  id: string,
-  locate: Locate,
-  model: LayersModel,
-  jsonBytes: Uint8Array,
-  bytes: Uint8Array,
-): PreparedOptimizerState {
-  const where = locate(OPTIMIZER_JSON);
-  const json = parseJson(id, where, jsonBytes);
-  if (json.format !== OPTIMIZER_FORMAT || typeof json.className !== 'string') {
-    throw new SnapshotCorruptError(id, where, `not an ${OPTIMIZER_FORMAT} file`);
-  }
-  const { specs, byteSize } = parseManifest(id, where, json.weightsManifest, OPTIMIZER_BIN);
-  if (byteSize !== bytes.byteLength) {
-    throw new SnapshotCorruptError(
-      id,
-      where,
-      `weightsManifest describes ${byteSize} bytes but ${OPTIMIZER_BIN} has ${bytes.byteLength}`,
-    );
-  }
-  const optimizer = model.optimizer;
-  if (optimizer == null) {
-    throw new OptimizerStateError(
-      `Cannot restore the optimizer state of snapshot '${id}': the model has no optimizer; ` +
-        `expected a model compiled with a ${json.className} optimizer.`,
-    );
-  }
-  if (optimizer.getClassName() !== json.className) {
-    throw new OptimizerStateError(
-      `Cannot restore the optimizer state of snapshot '${id}': it was saved from a ` +
-        `${json.className} optimizer but the model has a ${optimizer.getClassName()}; expected the same class.`,
-    );
-  }
-  if (SLOTTED_OPTIMIZERS.has(json.className)) {
-    const slots = specs[0]?.name === 'iter' ? specs.slice(1) : specs;
-    const trainable = weightSpecs(model, 'trainable');
-    const rounds = trainable.length === 0 ? 0 : Math.round(slots.length / trainable.length);
-    const expected = Array.from({ length: rounds }, () => trainable).flat();
-    assertSameWeights(
-      slots.map((s) => ({ name: s.name, shape: [...s.shape], dtype: s.dtype })),
-      expected,
-      `snapshot '${id}' optimizer state vs the model's trainable weights`,
-    );
-  }
-  return {
-    async commit() {
-      const previous = await optimizer.getWeights();
-      const tensors = decodeTensors(specs, bytes);
-      let replaced = false;
-      try {
-        await optimizer.setWeights(specs.map((s, i) => ({ name: s.name, tensor: tensors[i]! })));
-        replaced = true;
-      } finally {
-        // setWeights makes new variables sharing the decoded storage, so these can go.
-        tf.dispose(tensors);
-        // The previous slot variables are unreachable once replaced; the iteration scalar always is.
-        for (const { tensor } of previous) {
-          if (replaced || !(tensor instanceof tf.Variable)) tensor.dispose();
-        }
-      }
-    },
-  };
 }

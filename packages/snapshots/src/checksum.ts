@@ -23,7 +23,7 @@ export function checksumAlgorithm(checksum: string): ChecksumAlgorithm | undefin
 }
 
 /** Incremental checksum of a byte stream. */
-export interface Hasher {
+interface Hasher {
   update(bytes: Uint8Array): void;
   /** `<algorithm>:<hex>` of everything passed to `update`. */
   digest(): string;

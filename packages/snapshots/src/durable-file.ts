@@ -8,7 +8,7 @@ import type { SnapshotFile } from './store.js';
 const STAGE_BYTES = 1 << 20;
 const READ_CHUNK = 8 << 20;
 /** Block sizes of `writeDurably` (tests shrink them). */
-export interface WriteBlocks {
+interface WriteBlocks {
   /** Large tensors are written in blocks of this size, so hashing and flushing overlap them. */
   writeBlock: number;
   /** Written bytes after which a flush to disk starts in the background while writing goes on. */

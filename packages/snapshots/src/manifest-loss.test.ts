@@ -27,7 +27,7 @@ async function threeSnapshots(options = {}) {
   return { store, model, weights, listed: await store.list() };
 }
 
-describe('a store whose manifest.json is lost (defect 1)', () => {
+describe('a store whose manifest.json is lost', () => {
   it('rebuilds the manifest from the folders, keeps every snapshot, never reuses an id', async () => {
     const { model, weights, listed } = await threeSnapshots();
     await rm(join(dir, 'manifest.json'));
@@ -82,7 +82,7 @@ describe('a store whose manifest.json is lost (defect 1)', () => {
   });
 });
 
-describe('a writer that crashed between its rename and its manifest write (defect 6)', () => {
+describe('a writer that crashed between its rename and its manifest write', () => {
   it('does not stop another open writer: it recovers in place and skips the id', async () => {
     const { store, model, listed } = await threeSnapshots();
     const other = await FileSnapshotStore.open(dir);
@@ -102,7 +102,7 @@ describe('a writer that crashed between its rename and its manifest write (defec
   });
 });
 
-describe('crafted manifests (defect 11)', () => {
+describe('crafted manifests', () => {
   const crafted = async (body: Record<string, unknown>) => {
     const node = await nodeModules();
     await writeManifest(node, dir, body as never);

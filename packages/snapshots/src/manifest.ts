@@ -20,7 +20,7 @@ export interface Manifest {
 }
 
 /** The manifest of a store that has none yet. */
-export const EMPTY_MANIFEST: Manifest = { generation: 0, nextSeq: 1, snapshots: [] };
+const EMPTY_MANIFEST: Manifest = { generation: 0, nextSeq: 1, snapshots: [] };
 
 function bodyChecksum(node: NodeModules, manifest: Manifest): string {
   const body = JSON.stringify({

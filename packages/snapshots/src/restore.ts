@@ -9,12 +9,12 @@ import {
   OPTIMIZER_JSON,
   type ParsedModel,
   parseModelJson,
-  prepareOptimizerState,
   toArtifacts,
   WEIGHTS_BIN,
   writeDecoded,
 } from './artifacts.js';
 import { OptimizerStateError } from './errors.js';
+import { prepareOptimizerState } from './optimizer-state.js';
 import type { SnapshotEntry } from './store.js';
 
 /**

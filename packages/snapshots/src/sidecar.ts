@@ -7,7 +7,7 @@ import type { SnapshotEntry } from './store.js';
  * Name of the file inside each snapshot folder that repeats the snapshot's manifest entry, so
  * that a store whose `manifest.json` is lost can be rebuilt from its folders.
  */
-export const SIDECAR_FILE = 'snapshot.json';
+const SIDECAR_FILE = 'snapshot.json';
 const FORMAT = 'onerun-snapshot';
 const VERSION = 1;
 

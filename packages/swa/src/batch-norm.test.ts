@@ -2,7 +2,7 @@ import { InvalidArgumentError, NonFiniteError, seededRandom } from '@onerun/core
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { recomputeBatchNorm } from './batch-norm.js';
-import { BatchNormNotReachedError, EmptyDataError } from './errors.js';
+import { BatchNormInternalsError, BatchNormNotReachedError, EmptyDataError } from './errors.js';
 
 type BN = tf.layers.Layer & { momentum: number };
 
@@ -370,6 +370,16 @@ describe('recomputeBatchNorm on deep and nested models', () => {
     await expect(
       recomputeBatchNorm(m, xs, { layers: [m.layers[0] as tf.layers.Layer] }),
     ).rejects.toBeInstanceOf(InvalidArgumentError);
+    expect(stats(m.layers[1] as tf.layers.Layer)).toEqual(saved);
+    // A layer without the tfjs-layers internals the recompute reads (another tfjs-layers).
+    const bn = m.layers[1] as unknown as { movingVariance: unknown };
+    const variance = bn.movingVariance;
+    bn.movingVariance = undefined;
+    await expect(recomputeBatchNorm(m, xs)).rejects.toThrow(BatchNormInternalsError);
+    await expect(recomputeBatchNorm(m, xs)).rejects.toThrow(
+      /layer '[^']+' has no usable movingVariance; expected tfjs-layers 4.22.x/,
+    );
+    bn.movingVariance = variance;
     expect(stats(m.layers[1] as tf.layers.Layer)).toEqual(saved);
   });
 

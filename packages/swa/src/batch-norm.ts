@@ -11,7 +11,7 @@ import {
 } from '@onerun/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel, LayerVariable } from '@tensorflow/tfjs-layers';
-import { BatchNormNotReachedError, EmptyDataError } from './errors.js';
+import { BatchNormInternalsError, BatchNormNotReachedError, EmptyDataError } from './errors.js';
 
 /** Runs the model on one batch of inputs; its result is disposed by `recomputeBatchNorm`. */
 export type ForwardFn = (model: LayersModel, xs: Inputs) => tf.Tensor | tf.Tensor[];
@@ -55,6 +55,25 @@ interface BatchNormInternals {
   movingMean: LayerVariable;
   movingVariance: LayerVariable;
   call: (inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor;
+}
+
+/** The {@link BatchNormInternals} a layer lacks (none for tfjs-layers 4.22's BatchNormalization). */
+function missingInternals(layer: object): string[] {
+  const l = layer as Record<string, unknown>;
+  const isVariable = (v: unknown) =>
+    typeof (v as LayerVariable | undefined)?.read === 'function' &&
+    typeof (v as LayerVariable).write === 'function';
+  return [
+    typeof l.axis === 'number' ? '' : 'axis',
+    typeof l.epsilon === 'number' ? '' : 'epsilon',
+    isVariable(l.movingMean) ? '' : 'movingMean',
+    isVariable(l.movingVariance) ? '' : 'movingVariance',
+    typeof l.call === 'function' ? '' : 'call',
+  ].filter((name) => name !== '');
+}
+
+function hasInternals(layer: object): layer is BatchNormInternals {
+  return missingInternals(layer).length === 0;
 }
 
 /**
@@ -207,7 +226,11 @@ export async function recomputeBatchNorm(
       'an array of BatchNormalization layers',
     );
   }
-  const layers = chosen as unknown as BatchNormInternals[];
+  const layers = chosen.map((layer) => {
+    if (!hasInternals(layer))
+      throw new BatchNormInternalsError(layer.name, missingInternals(layer));
+    return layer;
+  });
   const forward = options.forward ?? defaultForward;
   const unbiased = options.variance === 'unbiased';
   if (layers.length === 0) return { layers: 0, examples: 0, batches: 0 };

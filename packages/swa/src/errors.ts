@@ -60,3 +60,26 @@ export class BatchNormNotReachedError extends OnerunError {
     this.layers = layers;
   }
 }
+
+/**
+ * A batch-norm layer lacks the tfjs-layers internals `recomputeBatchNorm` reads and writes (its
+ * `axis`, `epsilon`, `movingMean`, `movingVariance` and `call`, private in tfjs-layers' typings):
+ * a tfjs-layers other than the tested 4.22.x, or a layer that only looks like `BatchNormalization`.
+ */
+export class BatchNormInternalsError extends OnerunError {
+  /** The layer's name. */
+  readonly layer: string;
+  /** The members it lacks. */
+  readonly missing: string[];
+
+  constructor(layer: string, missing: string[]) {
+    super(
+      'BATCH_NORM_INTERNALS',
+      `recomputeBatchNorm: layer '${layer}' has no usable ${missing.join(', ')}; expected ` +
+        "tfjs-layers 4.22.x's BatchNormalization, whose internals the recompute reads. No " +
+        'statistics were written.',
+    );
+    this.layer = layer;
+    this.missing = missing;
+  }
+}

@@ -22,6 +22,7 @@ export {
   swaCallback,
 } from './callback.js';
 export {
+  BatchNormInternalsError,
   BatchNormNotReachedError,
   EmptyAverageError,
   EmptyDataError,

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 
 /** Folds one update in: the weights as they were at the call, and their specs. */
-export type FoldFn = (weights: tf.Tensor[], specs: WeightSpec[]) => Promise<void>;
+type FoldFn = (weights: tf.Tensor[], specs: WeightSpec[]) => Promise<void>;
 
 /**
  * The update queue of an averager: each `enqueue` takes the model's weights at the call (clones,

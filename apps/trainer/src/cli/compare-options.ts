@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { CompareSettings } from '../commands/compare-settings.js';
@@ -110,7 +111,7 @@ export function withCompareOptions(cmd: Command, defaults: CompareDefaults): Com
     .option('--force', 'overwrite a finished comparison in --out')
     .option(
       '--jobs <n>',
-      'worker processes training methods at the same time (default: one per core on wasm/cpu, 1 on a native backend)',
+      `worker processes training methods at the same time (default: one per CPU core — ${availableParallelism()} here — at most one per independent method, FGE sharing the baseline's; 1 on tensorflow-gpu)`,
       integer(1, MAX.jobs),
     );
 }

@@ -35,7 +35,7 @@ import {
   withCompareOptions,
 } from './compare-options.js';
 import { integer, MAX, positive } from './parse-values.js';
-import { epochLines, progressSink } from './progress.js';
+import { epochLines, progressSink, withResumeNotice } from './progress.js';
 import { type Common, commonOf, withCommon } from './shared-options.js';
 import { givenFields, type TrainCli, trainInput, withTrainOptions } from './train-options.js';
 
@@ -129,10 +129,13 @@ async function runCompare(opts: CompareCli, preset?: string): Promise<void> {
     backend,
     jobs,
     // Bars of parallel runs would redraw over each other: plain epoch lines then.
-    progress:
-      jobs > 1 && !opts.json && !opts.quiet
-        ? (label) => epochLines(label, process.stderr)
-        : bars(opts),
+    progress: (label) => {
+      const sink =
+        jobs > 1 && !opts.json && !opts.quiet
+          ? epochLines(label, process.stderr)
+          : bars(opts)(label);
+      return opts.json ? sink : withResumeNotice(sink, note);
+    },
     ...(opts.json ? {} : { log: note }),
   });
   if (opts.json) {
@@ -157,6 +160,7 @@ async function runCompare(opts: CompareCli, preset?: string): Promise<void> {
   }
   print();
   print(`report: ${outcome.report}`);
+  print(`metrics: ${outcome.metricsCsv}`);
   print(`time: ${num(outcome.seconds, 1)} s; ${describeBackend(backend)}`);
 }
 
@@ -199,7 +203,38 @@ export function buildProgram(): Command {
   addCompare(program);
   addPredict(program);
   addExport(program);
+  deferRequiredOptions(program);
   return program;
+}
+
+/**
+ * Commander checks required options before unknown ones, so `train --methd sse` would answer
+ * "required option '--out <dir>' not specified" and hide the typo. Every required option becomes
+ * an ordinary one marked "(required)" in help, checked before the action — after commander has
+ * named any unknown option (with the nearest known one).
+ */
+function deferRequiredOptions(program: Command): void {
+  const required = new Map<Command, Option[]>();
+  const visit = (cmd: Command) => {
+    for (const option of cmd.options) {
+      if (!option.mandatory) continue;
+      option.mandatory = false;
+      option.description = `(required) ${option.description}`;
+      required.set(cmd, [...(required.get(cmd) ?? []), option]);
+    }
+    for (const sub of cmd.commands) visit(sub);
+  };
+  visit(program);
+  program.hook('preAction', (_root, action) => {
+    for (const option of required.get(action) ?? []) {
+      if (action.getOptionValue(option.attributeName()) === undefined) {
+        action.error(`error: required option '${option.flags}' not specified`, {
+          code: 'commander.missingMandatoryOptionValue',
+          exitCode: 2,
+        });
+      }
+    }
+  });
 }
 
 /**
@@ -290,7 +325,10 @@ function addTrain(program: Command): void {
     const opts: TrainCli = { ...own, ...commonOf(cmd) };
     const input = trainInput(opts);
     const backend = await backendFor(opts, input.model);
-    const progress = bars(opts)(opts.method);
+    // Named by the method of the run in --out (a resume may name none), and a resume says so
+    // before it trains.
+    const bar = bars(opts)('train');
+    const progress = opts.json ? bar : withResumeNotice(bar, note);
     const outcome = await trainInto({
       out: opts.out,
       force: Boolean(opts.force),
@@ -304,8 +342,6 @@ function addTrain(program: Command): void {
       return;
     }
     for (const line of outcome.notes) note(`onerun: ${line}`);
-    if (outcome.resumedFrom !== undefined)
-      note(`resumed from the checkpoint after epoch ${outcome.resumedFrom}`);
     const m = outcome.metrics;
     print(`${outcome.config.method} (${outcome.plan.summary})`);
     print(
@@ -313,6 +349,7 @@ function addTrain(program: Command): void {
     );
     print(`run folder: ${outcome.dir}`);
     print(`report: ${outcome.report}`);
+    print(`metrics: ${outcome.metricsCsv}`);
     print(describeBackend(backend));
   });
 }
@@ -379,6 +416,7 @@ function addCurve(program: Command): void {
       const opts: CurveCli = { ...own, ...commonOf(cmd) };
       const backend = await backendFor(opts);
       const result = await curveBetween(a, b, {
+        ...(opts.json ? {} : { log: note }),
         out: opts.out,
         force: Boolean(opts.force),
         epochs: opts.epochs,
@@ -411,7 +449,12 @@ function addReport(program: Command): void {
     .option('--force', 'replace the report in a non-empty --out')
     .action(async (dirs: string[], own: { out: string; force?: boolean }, cmd: Command) => {
       const opts = { ...own, ...commonOf(cmd) };
-      const result = await mergeRuns({ dirs, out: own.out, force: Boolean(own.force) });
+      const result = await mergeRuns({
+        dirs,
+        out: own.out,
+        force: Boolean(own.force),
+        ...(opts.json ? {} : { log: note }),
+      });
       if (opts.json) {
         print(JSON.stringify({ command: 'report', ...result }, null, 2));
         return;
@@ -419,6 +462,7 @@ function addReport(program: Command): void {
       printTable(result.table);
       print();
       print(`report: ${result.report}`);
+      print(`metrics: ${result.metricsCsv}`);
     });
 }
 
@@ -461,6 +505,11 @@ function addPredict(program: Command): void {
     )
     .option('--force', 'replace an existing --out file')
     .option('--batch-size <n>', 'examples per forward pass', integer(1, MAX.batchSize), 256)
+    .option(
+      '--swag',
+      "SWA runs fitted with --swag-rank: SWAG's model average instead of the SWA model",
+    )
+    .option('--data-dir <dir>', "where the run's training data is (SWAG's batch-norm recompute)")
     .action(
       async (
         run: string,
@@ -470,6 +519,8 @@ function addPredict(program: Command): void {
           format?: 'csv' | 'json';
           force?: boolean;
           batchSize: number;
+          swag?: boolean;
+          dataDir?: string;
         },
         cmd: Command,
       ) => {
@@ -477,7 +528,7 @@ function addPredict(program: Command): void {
         await backendFor(opts);
         const outcome = await predictRun(run, {
           data: opts.data,
-          ...pickDefined(opts, ['out', 'format', 'force']),
+          ...pickDefined(opts, ['out', 'format', 'force', 'swag', 'dataDir']),
           batchSize: opts.batchSize,
         });
         const summary = `${outcome.prediction.count} examples, ${outcome.source.method} run: ${outcome.source.model}`;
@@ -525,17 +576,32 @@ function addExport(program: Command): void {
       'a new or empty folder for model.json, weight shards and classes.json',
     )
     .option('--force', 'replace an earlier export in --to')
-    .action(async (run: string, own: { to: string; force?: boolean }, cmd: Command) => {
-      const opts = { ...own, ...commonOf(cmd) };
-      await backendFor(opts);
-      const outcome = await exportRun(run, { to: opts.to, force: Boolean(opts.force) });
-      if (opts.json) {
-        print(JSON.stringify({ command: 'export', ...outcome }, null, 2));
-        return;
-      }
-      print(
-        `exported ${outcome.method} run: ${outcome.model}, input [${outcome.inputShape.join(', ')}] raw, ${outcome.classes.length} classes`,
-      );
-      print(`folder: ${outcome.dir} (${outcome.files.join(', ')})`);
-    });
+    .option(
+      '--swag',
+      "SWA runs fitted with --swag-rank: SWAG's draws as the branches instead of the SWA model",
+    )
+    .option('--data-dir <dir>', "where the run's training data is (SWAG's batch-norm recompute)")
+    .action(
+      async (
+        run: string,
+        own: { to: string; force?: boolean; swag?: boolean; dataDir?: string },
+        cmd: Command,
+      ) => {
+        const opts = { ...own, ...commonOf(cmd) };
+        await backendFor(opts);
+        const outcome = await exportRun(run, {
+          to: opts.to,
+          force: Boolean(opts.force),
+          ...pickDefined(opts, ['swag', 'dataDir']),
+        });
+        if (opts.json) {
+          print(JSON.stringify({ command: 'export', ...outcome }, null, 2));
+          return;
+        }
+        print(
+          `exported ${outcome.method} run: ${outcome.model}, input [${outcome.inputShape.join(', ')}] raw, ${outcome.classes.length} classes`,
+        );
+        print(`folder: ${outcome.dir} (${outcome.files.join(', ')})`);
+      },
+    );
 }

@@ -17,14 +17,17 @@ export function progressSink(
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 
-/** `sse epoch 3/10: loss 0.4123, lr 0.0123, test 84.20% (NLL 0.452), 1.2 s`, one line per epoch. */
+/**
+ * `sse epoch 3/10: loss 0.4123, lr 0.0123, test 84.20% (NLL 0.452), 1.2 s`, one line per epoch,
+ * named by the run's own method (`begin`'s label), whatever the sink was made for.
+ */
 export function epochLines(label: string, stream: NodeJS.WritableStream): ProgressSink {
   let epochs = 0;
+  let name = label;
   return {
     begin(info) {
       epochs = info.epochs;
-      if (info.startEpoch > 0)
-        stream.write(`${label} continues after epoch ${info.startEpoch}/${epochs}\n`);
+      name = info.label;
     },
     update() {},
     epochEnd(r: EpochRecord) {
@@ -35,7 +38,7 @@ export function epochLines(label: string, stream: NodeJS.WritableStream): Progre
         );
       if (r.valAccuracy !== undefined) parts.push(`val ${pct(r.valAccuracy)}`);
       parts.push(`${r.seconds.toFixed(1)} s`);
-      stream.write(`${label} epoch ${r.epoch}/${epochs}: ${parts.join(', ')}\n`);
+      stream.write(`${name} epoch ${r.epoch}/${epochs}: ${parts.join(', ')}\n`);
     },
     end() {},
   };
@@ -49,7 +52,7 @@ export function progressBar(label: string, stream: NodeJS.WriteStream): Progress
   const bar = new cliProgress.SingleBar(
     {
       stream,
-      format: `${label.padEnd(8)} {bar} {percentage}% | epoch {epoch}/{epochs} | loss {loss} | lr {lr} | test {acc} | ETA {eta_formatted}`,
+      format: `{label} {bar} {percentage}% | epoch {epoch}/{epochs} | loss {loss} | lr {lr} | test {acc} | ETA {eta_formatted}`,
       barsize: 24,
       hideCursor: true,
       clearOnComplete: false,
@@ -58,6 +61,7 @@ export function progressBar(label: string, stream: NodeJS.WriteStream): Progress
     },
     cliProgress.Presets.shades_classic,
   );
+  let name = label.padEnd(8);
   let epochs = 0;
   let perEpoch = 0;
   let startEpoch = 0;
@@ -69,10 +73,12 @@ export function progressBar(label: string, stream: NodeJS.WriteStream): Progress
       perEpoch = info.stepsPerEpoch;
       startEpoch = info.startEpoch;
       total = Math.max(1, (epochs - startEpoch) * perEpoch);
-      bar.start(total, 0, { epoch: startEpoch + 1, epochs, loss: '-', lr: '-', acc });
+      name = info.label.padEnd(8);
+      bar.start(total, 0, { label: name, epoch: startEpoch + 1, epochs, loss: '-', lr: '-', acc });
     },
     update(info) {
       bar.update((info.epoch - startEpoch) * perEpoch + info.batch, {
+        label: name,
         epoch: info.epoch + 1,
         epochs,
         loss: info.loss === undefined ? '-' : info.loss.toFixed(4),
@@ -89,5 +95,27 @@ export function progressBar(label: string, stream: NodeJS.WriteStream): Progress
       bar.update(total, { acc });
       bar.stop();
     },
+  };
+}
+
+/**
+ * Says at the start of a resumed run which run resumes from where (`fge: resumed from the
+ * checkpoint after epoch 5 of 12`), then passes everything on to `inner` (if any).
+ */
+export function withResumeNotice(
+  inner: ProgressSink | undefined,
+  say: (line: string) => void,
+): ProgressSink {
+  return {
+    begin(info) {
+      if (info.startEpoch > 0)
+        say(
+          `${info.label}: resumed from the checkpoint after epoch ${info.startEpoch} of ${info.epochs}`,
+        );
+      inner?.begin(info);
+    },
+    update: (info) => inner?.update(info),
+    epochEnd: (record) => inner?.epochEnd(record),
+    end: () => inner?.end(),
   };
 }

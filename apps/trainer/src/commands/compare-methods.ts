@@ -96,6 +96,7 @@ export async function finishedOutcome(
     metrics,
     progress,
     report: '',
+    metricsCsv: folder.path('metricsCsv'),
     examplesPerSecond: 0,
     notes: [],
   };

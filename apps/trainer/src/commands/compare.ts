@@ -10,7 +10,7 @@ import type { VersusBaseline } from '../evaluation/versus-baseline.js';
 import { curveSummary, resultsTable, runCharts, runFacts } from '../report/content.js';
 import { num } from '../report/format.js';
 import { type ReportContent, type Table, writeReport } from '../report/html.js';
-import { metricsCsv } from '../report/metrics-csv.js';
+import { csvRun, metricsCsv } from '../report/metrics-csv.js';
 import { verdicts } from '../report/verdicts.js';
 import { readJsonIfExists, writeFileAtomic, writeJson } from '../run-folder/files.js';
 import { RunFolder } from '../run-folder/folder.js';
@@ -70,6 +70,8 @@ export interface CompareOutcome {
   curve?: CurveResult;
   table: Table;
   report: string;
+  /** Path of `metrics.csv` (every measurement, one a row). */
+  metricsCsv: string;
   seconds: number;
   backend: BackendRecord;
 }
@@ -237,6 +239,7 @@ export async function compare(options: CompareOptions): Promise<CompareOutcome> 
     const report = await writeReport(dir, content);
     await writeJson(join(dir, 'metrics.json'), {
       settings,
+      jobs,
       rows,
       bootstrap,
       verdicts: said,
@@ -244,12 +247,13 @@ export async function compare(options: CompareOptions): Promise<CompareOutcome> 
       seconds,
       backend,
     });
-    await writeFileAtomic(
-      join(dir, 'metrics.csv'),
-      metricsCsv(
-        [...outcomes].map(([method, o]) => ({ method, progress: o.progress, metrics: o.metrics })),
-      ),
-    );
+    const csvRuns = [];
+    for (const [method, o] of outcomes) {
+      const runOf = await new RunFolder(o.dir).requireRunFile();
+      csvRuns.push(csvRun(runOf, plans.get(method) as MethodPlan, o.progress, o.metrics));
+    }
+    const csv = join(dir, 'metrics.csv');
+    await writeFileAtomic(csv, metricsCsv(csvRuns));
     await writeJson(join(dir, 'compare.json'), {
       onerunCompare: 1,
       settings,
@@ -263,6 +267,7 @@ export async function compare(options: CompareOptions): Promise<CompareOutcome> 
       ...(curve ? { curve } : {}),
       table,
       report,
+      metricsCsv: csv,
       seconds,
       backend,
     };

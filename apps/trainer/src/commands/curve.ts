@@ -61,6 +61,8 @@ export interface CurveCommandOptions {
   lr?: number;
   dataDir?: string;
   backend: BackendRecord;
+  /** Notes for the user (why a barrier may be ~0). */
+  log?: (line: string) => void;
 }
 
 /**
@@ -92,6 +94,8 @@ export async function curveBetween(
     }
   }
   const config = endA.runFile.config;
+  const sameStart = sameStartNote(endA, endB);
+  if (sameStart) options.log?.(`onerun: ${sameStart}`);
   const data = await loadDataFor(config, options.dataDir);
   try {
     await ensureDir(dir);
@@ -138,12 +142,29 @@ export async function curveBetween(
       ],
       notes: [
         'Barrier: the highest value along the path minus the straight interpolation of the two ends.',
+        ...(sameStart ? [sameStart] : []),
       ],
     });
     return { dir, result, table, report };
   } finally {
     data.dispose();
   }
+}
+
+/**
+ * Two ends trained from the same initial weights on the same data order (same seed) are usually
+ * the same solution or close to it, so the straight line between them shows no barrier: say so.
+ */
+function sameStartNote(
+  a: { runFile: RunFile; folder: { dir: string } },
+  b: { runFile: RunFile; folder: { dir: string } },
+): string | undefined {
+  if (a.runFile.config.seed !== b.runFile.config.seed) return undefined;
+  const same =
+    a.folder.dir === b.folder.dir
+      ? 'both ends come from one run'
+      : `both runs have seed ${a.runFile.config.seed}`;
+  return `${same}: they start from the same initial weights and data order, so a barrier near 0 along the straight line is expected; for the mode-connectivity effect, connect runs of different seeds (train --seed N).`;
 }
 
 /** Both paths' highest losses and errors and their barriers. */

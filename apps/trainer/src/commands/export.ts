@@ -5,7 +5,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../errors.js';
 import { buildExportModel } from '../inference/export-model.js';
-import { finalModelOf } from '../inference/final-model.js';
+import { chooseMembers } from '../inference/final-members.js';
+import { finalModelOf, loadFinalMember } from '../inference/final-model.js';
 import { readRunClasses, readRunPreprocessing } from '../inference/run-data-info.js';
 import { writeModelArtifacts } from '../inference/write-artifacts.js';
 
@@ -59,16 +60,39 @@ async function checkTarget(dir: string, force: boolean): Promise<void> {
  */
 export async function exportRun(
   runDir: string,
-  options: { to: string; force?: boolean },
+  options: {
+    to: string;
+    force?: boolean;
+    /** SWA runs fitted with `--swag-rank`: SWAG's draws as the branches, instead of the SWA model. */
+    swag?: boolean;
+    /** Where the run's training data is (SWAG's batch-norm recompute), if not where it trained. */
+    dataDir?: string;
+  },
 ): Promise<ExportOutcome> {
   const dir = resolve(options.to);
   await checkTarget(dir, Boolean(options.force));
   const final = await finalModelOf(runDir);
   const members: tf.LayersModel[] = [];
   let model: tf.LayersModel | undefined;
+  let label = final.label;
   const tmp = join(dirname(dir), `.${basename(dir)}.onerun-${randomBytes(4).toString('hex')}.tmp`);
   try {
-    for (const id of final.ids) members.push(await final.store.load(id));
+    const chosen = await chooseMembers(final, options);
+    try {
+      if (options.swag) {
+        // Each draw lives only during its visit: keep a copy of its weights in a model of its own.
+        await chosen.members.forEach(async (draw) => {
+          const copy = await loadFinalMember(final, final.ids[0] as string);
+          members.push(copy);
+          copy.setWeights(draw.getWeights());
+        });
+      } else {
+        for (const id of final.ids) members.push(await loadFinalMember(final, id));
+      }
+    } finally {
+      chosen.dispose();
+    }
+    label = chosen.members.label;
     const first = members[0] as tf.LayersModel;
     const inputShape = first.inputs[0]?.shape.slice(1) as number[];
     const prep = await readRunPreprocessing(final.folder.dir, final.runFile, inputShape);
@@ -83,7 +107,7 @@ export async function exportRun(
       dir,
       run: final.folder.dir,
       method: final.runFile.config.method,
-      model: final.label,
+      model: label,
       snapshots: final.ids,
       inputShape,
       classes,

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { finalModelOf } from '../inference/final-model.js';
+import { chooseMembers } from '../inference/final-members.js';
+import { finalModelOf, loadFinalMember } from '../inference/final-model.js';
 import { loadRawInputs } from '../inference/inputs.js';
 import { normalise } from '../inference/normalise.js';
 import { type FinalPrediction, predictFinal } from '../inference/predict-final.js';
@@ -25,6 +26,10 @@ export interface PredictOptions {
   /** Replace an existing `out`. */
   force?: boolean;
   batchSize?: number;
+  /** SWA runs fitted with `--swag-rank`: SWAG's model average instead of the SWA model. */
+  swag?: boolean;
+  /** Where the run's training data is (SWAG's batch-norm recompute), if not where it trained. */
+  dataDir?: string;
 }
 
 /** What `onerun predict` did. */
@@ -70,24 +75,30 @@ export async function predictRun(dir: string, options: PredictOptions): Promise<
     );
   }
   const final = await finalModelOf(dir);
-  const first = await final.store.load(final.ids[0] as string);
+  const first = await loadFinalMember(final, final.ids[0] as string);
   const inputShape = first.inputs[0]?.shape.slice(1) as number[];
   const classCount = first.outputs[0]?.shape[1] as number;
   first.dispose();
   const prep = await readRunPreprocessing(final.folder.dir, final.runFile, inputShape);
   const classes = await readRunClasses(final.folder.dir, final.runFile, classCount);
   const raw = await loadRawInputs(options.data, prep);
-  const prediction = await predictFinal(
-    final,
-    normalise(raw.values, prep),
-    inputShape,
-    raw.count,
-    options.batchSize,
-  );
+  const chosen = await chooseMembers(final, options);
+  let prediction: FinalPrediction;
+  try {
+    prediction = await predictFinal(
+      chosen.members,
+      normalise(raw.values, prep),
+      inputShape,
+      raw.count,
+      options.batchSize,
+    );
+  } finally {
+    chosen.dispose();
+  }
   const source: PredictionSource = {
     run: final.folder.dir,
     method: final.runFile.config.method,
-    model: final.label,
+    model: chosen.members.label,
     snapshots: final.ids,
     data: resolve(raw.source),
   };

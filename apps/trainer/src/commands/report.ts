@@ -7,7 +7,7 @@ import type { RunMetrics } from '../evaluation/score-run.js';
 import { curveSummary, resultsTable, runCharts, runFacts } from '../report/content.js';
 import { num } from '../report/format.js';
 import { type Table, writeReport } from '../report/html.js';
-import { metricsCsv } from '../report/metrics-csv.js';
+import { csvRun, metricsCsv } from '../report/metrics-csv.js';
 import { readJsonIfExists, writeFileAtomic, writeJson } from '../run-folder/files.js';
 import { RunFolder } from '../run-folder/folder.js';
 import type { RunFile, RunProgress } from '../run-folder/records.js';
@@ -36,6 +36,10 @@ export interface MergeOutcome {
   }[];
   table: Table;
   report: string;
+  /** Path of the merged `metrics.csv`. */
+  metricsCsv: string;
+  /** What the reader should know (runs of different backends merged). */
+  warnings?: string[];
   curve?: CurveResult;
 }
 
@@ -139,6 +143,21 @@ function nameRuns(runs: Omit<FoundRun, 'name'>[]): FoundRun[] {
 }
 
 /**
+ * Runs trained on different backends (wasm, native TensorFlow, cpu) give the same kind of
+ * numbers but not comparable times: say which ran where.
+ */
+export function backendMix(runs: FoundRun[]): string | undefined {
+  const by = new Map<string, string[]>();
+  for (const r of runs) {
+    const backend = r.runFile.backend.backend;
+    by.set(backend, [...(by.get(backend) ?? []), r.name]);
+  }
+  if (by.size < 2) return undefined;
+  const which = [...by].map(([backend, names]) => `${backend}: ${names.join(', ')}`).join('; ');
+  return `runs of different backends merged (${which}): their training times are not comparable.`;
+}
+
+/**
  * `onerun report DIR… --out OUT`: one table and one HTML report over finished runs made by
  * separate processes or machines (run folders of `onerun train`, or folders of `onerun compare`,
  * e.g. one `compare --methods X` per job). Refuses runs of different data, architecture or budget.
@@ -147,6 +166,8 @@ export async function mergeRuns(options: {
   dirs: string[];
   out: string;
   force: boolean;
+  /** Notes for the user (runs of different backends merged). */
+  log?: (line: string) => void;
 }): Promise<MergeOutcome> {
   if (options.dirs.length === 0) {
     throw new UsageError('No folders to report on; pass run or comparison folders.');
@@ -178,7 +199,10 @@ export async function mergeRuns(options: {
   const charts = runCharts(
     runs.map((r) => ({ series: r.name, plan: r.plan, progress: r.progress, metrics: r.metrics })),
   );
+  const mixed = backendMix(runs);
+  if (mixed) options.log?.(`onerun: ${mixed}`);
   const notes = [
+    ...(mixed ? [mixed] : []),
     `${runs.length} runs from ${options.dirs.length} folders: ${runs.map((r) => `${r.name} (${r.dir})`).join('; ')}.`,
     'Test metrics on the test split (the official one for Fashion-MNIST and MNIST). NLL in nats; ECE over 15 confidence bins.',
   ];
@@ -214,9 +238,18 @@ export async function mergeRuns(options: {
     metrics: r.metrics.result,
   }));
   await writeJson(join(out, 'metrics.json'), { runs: summary, ...(curve ? { curve } : {}) });
+  const csv = join(out, 'metrics.csv');
   await writeFileAtomic(
-    join(out, 'metrics.csv'),
-    metricsCsv(runs.map((r) => ({ method: r.name, progress: r.progress, metrics: r.metrics }))),
+    csv,
+    metricsCsv(runs.map((r) => csvRun(r.runFile, r.plan, r.progress, r.metrics))),
   );
-  return { dir: out, runs: summary, table, report, ...(curve ? { curve } : {}) };
+  return {
+    dir: out,
+    runs: summary,
+    table,
+    report,
+    metricsCsv: csv,
+    ...(mixed ? { warnings: [mixed] } : {}),
+    ...(curve ? { curve } : {}),
+  };
 }

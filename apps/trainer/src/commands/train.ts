@@ -6,9 +6,10 @@ import { RunFolderError } from '../errors.js';
 import { evaluateRun, type RunMetrics } from '../evaluation/score-run.js';
 import { swagScoringFor } from '../evaluation/swag-average.js';
 import { runReport } from '../report/content.js';
+import { fanOut } from '../report/fan-out.js';
 import { writeReport } from '../report/html.js';
-import { metricsCsv } from '../report/metrics-csv.js';
-import { fanOut, tensorboardSink } from '../report/tensorboard.js';
+import { csvRun, metricsCsv } from '../report/metrics-csv.js';
+import { runEvents } from '../report/tensorboard/run-events.js';
 import { writeFileAtomic, writeJson } from '../run-folder/files.js';
 import { prepareOut, RunFolder } from '../run-folder/folder.js';
 import { lockRunFolder } from '../run-folder/lock.js';
@@ -67,6 +68,8 @@ export interface TrainOutcome {
   /** What the user should know about how the run resumed (a checkpoint fallback, a restart). */
   notes: string[];
   report: string;
+  /** Path of the run's `metrics.csv`. */
+  metricsCsv: string;
   examplesPerSecond: number;
 }
 
@@ -142,10 +145,8 @@ async function trainLocked(options: TrainIntoOptions): Promise<TrainOutcome> {
       await writeJson(folder.path('config'), runFile);
     }
     const stores = folder.stores();
-    const sink = fanOut([
-      options.progress,
-      await tensorboardSink(options.backend, folder.dir, config.method),
-    ]);
+    const events = runEvents(folder.dir, config.method);
+    const sink = fanOut([options.progress, events.sink]);
     const result = await trainRun({
       config,
       data,
@@ -173,11 +174,13 @@ async function trainLocked(options: TrainIntoOptions): Promise<TrainOutcome> {
       (entry) => stepOf.get(entry.id) ?? entry.step + 1,
       swagScoringFor(config, folder.path('swag'), data.train),
     );
+    events.evaluation(result.progress, metrics);
     await writeJson(folder.path('metrics'), metrics);
     await writeTestScores(folder, examples);
+    const csv = folder.path('metricsCsv');
     await writeFileAtomic(
-      folder.path('metricsCsv'),
-      metricsCsv([{ method: config.method, progress: result.progress, metrics }]),
+      csv,
+      metricsCsv([csvRun(await folder.requireRunFile(), plan, result.progress, metrics)]),
     );
     let report = '';
     if (options.report ?? true) {
@@ -202,6 +205,7 @@ async function trainLocked(options: TrainIntoOptions): Promise<TrainOutcome> {
       ...(resumedFrom !== undefined && resumedFrom > 0 ? { resumedFrom } : {}),
       notes: result.notes,
       report,
+      metricsCsv: csv,
       examplesPerSecond: result.examplesPerSecond,
     };
   } finally {

@@ -9,8 +9,9 @@ import {
 import type { SnapshotEntry, SnapshotStore } from '@onerun/snapshots';
 import type { Split } from '../data/load.js';
 import { RunFolderError } from '../errors.js';
+import { currentKind, MILESTONE_KINDS, VARIANTS } from '../run-folder/variants.js';
 import type { MethodName } from '../training/config.js';
-import { MILESTONE_KINDS, milestoneSwagName } from '../training/swa-milestone.js';
+import { milestoneSwagName } from '../training/swa-milestone.js';
 import { type ExampleScores, exampleScores } from './example-scores.js';
 import { type SwagScore, type SwagScoring, scoreSwag } from './swag-average.js';
 
@@ -88,7 +89,7 @@ const BINS = 15;
  * `kind` (@onerun/ensemble's `KIND_TAG`, which `Ensemble.fromStore(store, { kind })` selects by).
  */
 export function byKind(entries: SnapshotEntry[], kind: string): SnapshotEntry[] {
-  return entries.filter((e) => e.tags?.[KIND_TAG] === kind);
+  return entries.filter((e) => currentKind(e.tags?.[KIND_TAG]) === kind);
 }
 
 async function scoreOne(store: SnapshotStore, entry: SnapshotEntry, test: Split) {
@@ -139,11 +140,11 @@ export async function evaluateRun(
   const base = { method, testSize: test.size };
   if (method === 'swa') {
     const [swa] = byKind(entries, 'swa');
-    const [stale] = byKind(entries, 'swa-no-bn');
+    const [stale] = byKind(entries, VARIANTS.staleBatchNorm);
     const [sgd] = byKind(entries, 'sgd');
     if (!swa || !stale || !sgd) {
       throw new RunFolderError(
-        'The run has no finished SWA models (swa, swa-no-bn, sgd snapshots); finish it with onerun train --out DIR.',
+        'The run has no finished SWA models (swa, swa-stale-bn, sgd snapshots); finish it with onerun train --out DIR.',
       );
     }
     const scored = {
@@ -160,7 +161,12 @@ export async function evaluateRun(
       models: averaged,
       members: [
         { id: sgd.id, kind: 'sgd', step: stepOf(sgd), ...scored.sgd.metrics },
-        { id: stale.id, kind: 'swa-no-bn', step: stepOf(stale), ...scored.stale.metrics },
+        {
+          id: stale.id,
+          kind: VARIANTS.staleBatchNorm,
+          step: stepOf(stale),
+          ...scored.stale.metrics,
+        },
         { id: swa.id, kind: 'swa', step: stepOf(swa), ...scored.swa.metrics },
       ],
       sizeCurve: [{ k: 1, ...scored.swa.metrics }],

@@ -50,11 +50,61 @@ export interface SwagScore {
   reliability: ReliabilityBin[];
 }
 
+/** The fitted SWAG Gaussian a run saved (`swag.json` or a `swag-at-<epoch>.json` in `scoring.dir`). */
+async function loadSwag(scoring: SwagScoring, stateFile: string): Promise<Swag> {
+  try {
+    const loaded = await loadAverager(scoring.dir, stateFile);
+    if (!(loaded instanceof Swag)) {
+      loaded.dispose();
+      throw new RunFolderError(`${join(scoring.dir, stateFile)} holds no SWAG state.`);
+    }
+    return loaded;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new RunFolderError(
+        `The run has no SWAG state (${join(scoring.dir, stateFile)}); finish it with onerun train --out DIR.`,
+      );
+    }
+    throw error;
+  }
+}
+
 /**
- * SWAG's Bayesian model average (Maddox et al. 2019): `samples` seeded draws from the SWAG
- * Gaussian written into the SWA model (architecture from the snapshot `modelId`), batch-norm
- * statistics recomputed over the training data for each draw, and the test probabilities
- * averaged over the draws.
+ * SWAG's draws, one at a time: `scoring.samples` seeded draws (seed `scoring.seed · 1000 + s`)
+ * from the SWAG Gaussian written into the SWA model (architecture from the snapshot `modelId`),
+ * batch-norm statistics recomputed over the training data for each, handed to `use` — the
+ * models whose averaged probabilities are SWAG's Bayesian model average. The model is reused
+ * between draws and disposed at the end.
+ */
+export async function forEachSwagDraw(
+  store: SnapshotStore,
+  modelId: string,
+  scoring: SwagScoring,
+  use: (model: tf.LayersModel, draw: number) => Promise<void> | void,
+  /** The state file in `scoring.dir`: the end of the run, or a `swag-at-<epoch>.json`. */
+  stateFile = 'swag.json',
+): Promise<{ rank: number; columns: number }> {
+  const swag = await loadSwag(scoring, stateFile);
+  try {
+    const model = await store.load(modelId);
+    try {
+      for (let s = 0; s < scoring.samples; s++) {
+        swag.sampleInto(model, { seed: scoring.seed * 1000 + s });
+        await recomputeBatchNorm(model, scoring.bnData, { batchSize: scoring.bnBatchSize });
+        await use(model, s);
+      }
+    } finally {
+      model.dispose();
+    }
+    return { rank: swag.rank, columns: swag.columns };
+  } finally {
+    swag.dispose();
+  }
+}
+
+/**
+ * SWAG's Bayesian model average (Maddox et al. 2019) on the test split: the test probabilities
+ * of {@link forEachSwagDraw}'s draws, averaged.
  */
 export async function scoreSwag(
   store: SnapshotStore,
@@ -65,38 +115,24 @@ export async function scoreSwag(
   /** The state file in `scoring.dir`: the end of the run, or a `swag-at-<epoch>.json`. */
   stateFile = 'swag.json',
 ): Promise<SwagScore> {
-  let swag: Swag;
-  try {
-    const loaded = await loadAverager(scoring.dir, stateFile);
-    if (!(loaded instanceof Swag)) {
-      loaded.dispose();
-      throw new RunFolderError(`${join(scoring.dir, stateFile)} holds no SWAG state.`);
-    }
-    swag = loaded;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new RunFolderError(
-        `The run has no SWAG state (${join(scoring.dir, stateFile)}); finish it with onerun train --out DIR.`,
-      );
-    }
-    throw error;
-  }
-  const model = await store.load(modelId);
   let sum: tf.Tensor | undefined;
   try {
-    for (let s = 0; s < scoring.samples; s++) {
-      swag.sampleInto(model, { seed: scoring.seed * 1000 + s });
-      await recomputeBatchNorm(model, scoring.bnData, { batchSize: scoring.bnBatchSize });
-      const probs = model.predict(test.xs, { batchSize: 512 }) as tf.Tensor;
-      const next = sum ? tf.add(sum, probs) : probs;
-      if (sum) tf.dispose([sum, probs]);
-      sum = next;
-    }
+    const fitted = await forEachSwagDraw(
+      store,
+      modelId,
+      scoring,
+      (model) => {
+        const probs = model.predict(test.xs, { batchSize: 512 }) as tf.Tensor;
+        const next = sum ? tf.add(sum, probs) : probs;
+        if (sum) tf.dispose([sum, probs]);
+        sum = next;
+      },
+      stateFile,
+    );
     const mean = tf.div(sum as tf.Tensor, scoring.samples);
     try {
       return {
-        rank: swag.rank,
-        columns: swag.columns,
+        ...fitted,
         samples: scoring.samples,
         metrics: await classificationMetrics(mean, test.labels, { bins }),
         reliability: await reliabilityDiagram(mean, test.labels, { bins }),
@@ -106,7 +142,5 @@ export async function scoreSwag(
     }
   } finally {
     sum?.dispose();
-    model.dispose();
-    swag.dispose();
   }
 }

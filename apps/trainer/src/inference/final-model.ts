@@ -1,7 +1,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { KIND_TAG, selectSnapshots } from '@onerun/ensemble';
-import type { FileSnapshotStore, SnapshotEntry } from '@onerun/snapshots';
+import {
+  type FileSnapshotStore,
+  SnapshotCorruptError,
+  type SnapshotEntry,
+  SnapshotNotFoundError,
+} from '@onerun/snapshots';
+import type * as tf from '@tensorflow/tfjs';
 import { RunFolderError, UsageError } from '../errors.js';
 import { RunFolder } from '../run-folder/folder.js';
 import type { RunFile, RunProgress } from '../run-folder/records.js';
@@ -92,5 +98,25 @@ function checkAgainstProgress(
     }
   } else if (ofKind.length !== 1) {
     throw disagree(`${ofKind.length} averaged SWA models in the store, expected 1`);
+  }
+}
+
+/**
+ * Loads one snapshot of the final model; a snapshot whose files are missing or damaged is a
+ * `RunFolderError` naming it (exit 2), not an internal failure.
+ */
+export async function loadFinalMember(
+  final: Pick<FinalModel, 'store' | 'folder'>,
+  id: string,
+): Promise<tf.LayersModel> {
+  try {
+    return await final.store.load(id);
+  } catch (error) {
+    if (error instanceof SnapshotCorruptError || error instanceof SnapshotNotFoundError) {
+      throw new RunFolderError(
+        `${final.folder.dir}: snapshot ${id} of the final model cannot be read (${error.message}); the run folder is damaged.`,
+      );
+    }
+    throw error;
   }
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { FinalModel } from './final-model.js';
+import type { FinalMembers } from './final-members.js';
 
 /** A run's final prediction on new examples, with its uncertainty, per example. */
 export interface FinalPrediction {
@@ -68,49 +68,51 @@ async function memberProbabilities(
 
 /**
  * The final model's prediction on `inputs` (already preprocessed, `count × prod(shape)`): the
- * members are loaded one at a time, and their probabilities averaged with the per-example
+ * members are visited one at a time, and their probabilities averaged with the per-example
  * entropy, mutual information and pairwise disagreement.
  */
 export async function predictFinal(
-  final: Pick<FinalModel, 'store' | 'ids'>,
+  members: FinalMembers,
   inputs: Float32Array,
   shape: number[],
   count: number,
   batchSize = 256,
 ): Promise<FinalPrediction> {
-  const members = final.ids.length;
+  const size = members.count;
   let sum: Float64Array | undefined;
   let classes = 0;
   const memberEntropy = new Float64Array(count);
   const votes: Int32Array[] = [];
-  for (const id of final.ids) {
-    const model = await final.store.load(id);
-    try {
-      const out = await memberProbabilities(model, inputs, shape, count, batchSize);
-      classes = out.classes;
-      sum ??= new Float64Array(count * classes);
-      const vote = new Int32Array(count);
-      for (let i = 0; i < count; i++) {
-        const o = i * classes;
-        for (let c = 0; c < classes; c++) sum[o + c]! += out.probs[o + c]!;
-        memberEntropy[i]! += entropyOf(out.probs, o, classes) / members;
-        vote[i] = argmaxOf(out.probs, o, classes);
-      }
-      votes.push(vote);
-    } finally {
-      model.dispose();
+  await members.forEach(async (model) => {
+    const out = await memberProbabilities(model, inputs, shape, count, batchSize);
+    classes = out.classes;
+    sum ??= new Float64Array(count * classes);
+    const vote = new Int32Array(count);
+    for (let i = 0; i < count; i++) {
+      const o = i * classes;
+      for (let c = 0; c < classes; c++) sum[o + c]! += out.probs[o + c]!;
+      memberEntropy[i]! += entropyOf(out.probs, o, classes) / size;
+      vote[i] = argmaxOf(out.probs, o, classes);
     }
-  }
-  const probabilities = (sum as Float64Array).map((v) => v / members);
+    votes.push(vote);
+  });
+  const probabilities = (sum as Float64Array).map((v) => v / size);
   const predicted = new Int32Array(count);
   const entropy = new Float64Array(count);
   for (let i = 0; i < count; i++) {
     predicted[i] = argmaxOf(probabilities, i * classes, classes);
     entropy[i] = entropyOf(probabilities, i * classes, classes);
   }
-  const result: FinalPrediction = { count, classes, members, probabilities, predicted, entropy };
-  if (members < 2) return result;
-  const pairs = (members * (members - 1)) / 2;
+  const result: FinalPrediction = {
+    count,
+    classes,
+    members: size,
+    probabilities,
+    predicted,
+    entropy,
+  };
+  if (size < 2) return result;
+  const pairs = (size * (size - 1)) / 2;
   const disagreement = new Float64Array(count);
   const perClass = new Int32Array(classes);
   for (let i = 0; i < count; i++) {

@@ -15,6 +15,14 @@ export interface PredictionSource {
   data: string;
 }
 
+/**
+ * A number as written: 8 significant digits, more than the float32 the members compute in
+ * carry (so nothing measurable is lost) without float64's noise digits.
+ */
+function written(value: number): number {
+  return Number(value.toPrecision(8));
+}
+
 function csvCell(text: string): string {
   return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
@@ -36,30 +44,48 @@ export function predictionsCsv(pred: FinalPrediction, classes: string[]): string
   for (let i = 0; i < pred.count; i++) {
     const row = [String(i), csvCell(classes[pred.predicted[i]!]!)];
     for (let c = 0; c < pred.classes; c++)
-      row.push(String(pred.probabilities[i * pred.classes + c]));
-    row.push(String(pred.entropy[i]));
-    if (ensemble) row.push(String(pred.mutualInformation?.[i]), String(pred.disagreement?.[i]));
+      row.push(String(written(pred.probabilities[i * pred.classes + c] as number)));
+    row.push(String(written(pred.entropy[i] as number)));
+    if (ensemble) {
+      row.push(
+        String(written(pred.mutualInformation?.[i] as number)),
+        String(written(pred.disagreement?.[i] as number)),
+      );
+    }
     lines.push(row.join(','));
   }
   return `${lines.join('\n')}\n`;
 }
 
-/** JSON: the source and class names once, then one object per example. */
+/** JSON: the source and class names once, then one object per example, one per line. */
 export function predictionsJson(
   pred: FinalPrediction,
   classes: string[],
   source: PredictionSource,
 ): string {
-  const examples = Array.from({ length: pred.count }, (_, i) => ({
-    index: i,
-    predicted: classes[pred.predicted[i]!],
-    probabilities: Array.from(
-      pred.probabilities.subarray(i * pred.classes, (i + 1) * pred.classes),
-    ),
-    entropy: pred.entropy[i],
-    ...(pred.mutualInformation
-      ? { mutualInformation: pred.mutualInformation[i], disagreement: pred.disagreement?.[i] }
-      : {}),
-  }));
-  return `${JSON.stringify({ format: 'onerun.predictions/1', ...source, members: pred.members, classes, predictions: examples }, null, 1)}\n`;
+  const head = { format: 'onerun.predictions/1', ...source, members: pred.members, classes };
+  const lines = Array.from({ length: pred.count }, (_, i) =>
+    JSON.stringify({
+      index: i,
+      predicted: classes[pred.predicted[i] as number],
+      probabilities: Array.from(
+        pred.probabilities.subarray(i * pred.classes, (i + 1) * pred.classes),
+        written,
+      ),
+      entropy: written(pred.entropy[i] as number),
+      ...(pred.mutualInformation
+        ? {
+            mutualInformation: written(pred.mutualInformation[i] as number),
+            disagreement: written(pred.disagreement?.[i] as number),
+          }
+        : {}),
+    }),
+  );
+  const text = JSON.stringify(head, null, 2);
+  return `${text.slice(0, -2)},
+  "predictions": [
+    ${lines.join(',\n    ')}
+  ]
+}
+`;
 }

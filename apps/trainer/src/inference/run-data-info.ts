@@ -37,12 +37,12 @@ const FASHION_MNIST = [
 /** Class names of the built-in data sets, for run folders made before `classes.json` existed. */
 function builtInClasses(data: string, classes: number): string[] {
   if (data === 'fashion-mnist' && classes === FASHION_MNIST.length) return [...FASHION_MNIST];
-  return Array.from({ length: classes }, (_, i) => (data === 'mnist' ? String(i) : `class ${i}`));
+  return Array.from({ length: classes }, (_, i) => (data === 'mnist' ? String(i) : `class-${i}`));
 }
 
 /**
  * The run's class names: `classes.json`, or for run folders of the built-in data sets made
- * before it was written, their names (Fashion-MNIST's ten, MNIST's digits, `class i`).
+ * before it was written, their names (Fashion-MNIST's ten, MNIST's digits, `class-i`).
  */
 export async function readRunClasses(
   dir: string,

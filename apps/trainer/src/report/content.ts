@@ -4,6 +4,7 @@ import type { CurveResult } from '../evaluation/find-curve.js';
 import type { RunMetrics } from '../evaluation/score-run.js';
 import type { VersusBaseline } from '../evaluation/versus-baseline.js';
 import type { RunFile, RunProgress } from '../run-folder/records.js';
+import { atEpoch, memberVariant, VARIANTS } from '../run-folder/variants.js';
 import type { MethodPlan } from '../training/plan.js';
 import {
   type Chart,
@@ -114,7 +115,7 @@ export function resultsTable(entries: ResultEntry[]): Table {
     ]);
     if (metrics.start) {
       rows.push([
-        `  ${name}, start model`,
+        `  ${variantRow(name, metrics.method, VARIANTS.start)}`,
         'single model',
         ...metricCells(metrics.start),
         ...blank,
@@ -123,7 +124,7 @@ export function resultsTable(entries: ResultEntry[]): Table {
     }
     if (metrics.swa) {
       rows.push([
-        `  ${name}, stale BN`,
+        `  ${variantRow(name, metrics.method, VARIANTS.staleBatchNorm)}`,
         'average, no recompute',
         ...metricCells(metrics.swa.staleBatchNorm),
         ...blank,
@@ -132,7 +133,7 @@ export function resultsTable(entries: ResultEntry[]): Table {
     }
     if (metrics.swag) {
       rows.push([
-        `  ${name}, SWAG`,
+        `  ${variantRow(name, metrics.method, VARIANTS.swag)}`,
         swagLabel(metrics.swag),
         ...metricCells(metrics.swag.metrics),
         ...blank,
@@ -140,7 +141,13 @@ export function resultsTable(entries: ResultEntry[]): Table {
       ]);
     }
     for (const m of swaAtEpochModels(metrics)) {
-      rows.push([`  ${name}, ${m.name}`, m.label, ...metricCells(m.metrics), ...blank, '']);
+      rows.push([
+        `  ${variantRow(name, metrics.method, m.name)}`,
+        m.label,
+        ...metricCells(m.metrics),
+        ...blank,
+        '',
+      ]);
     }
   }
   return {
@@ -149,19 +156,27 @@ export function resultsTable(entries: ResultEntry[]): Table {
   };
 }
 
+/**
+ * A variant's row name in a table of runs named `name` (`swa`, or `swa seed 1` in a merged
+ * report): the variant's name in place of the method's (`swa-stale-bn seed 1`).
+ */
+function variantRow(name: string, method: string, variant: string): string {
+  return name.startsWith(method) ? `${variant}${name.slice(method.length)}` : `${name} ${variant}`;
+}
+
 /** The SWA models a run also scored before its end (`--swa-score-at`): name, label, metrics. */
 function swaAtEpochModels(metrics: RunMetrics) {
   return (metrics.swa?.atEpochs ?? []).flatMap((at) => [
-    { name: `after epoch ${at.epoch}`, label: `average of ${at.averaged}`, metrics: at.result },
+    { name: atEpoch('swa', at.epoch), label: `average of ${at.averaged}`, metrics: at.result },
     {
-      name: `after epoch ${at.epoch}, stale BN`,
+      name: atEpoch(VARIANTS.staleBatchNorm, at.epoch),
       label: 'average, no recompute',
       metrics: at.staleBatchNorm,
     },
     ...(at.swag
       ? [
           {
-            name: `after epoch ${at.epoch}, SWAG`,
+            name: atEpoch(VARIANTS.swag, at.epoch),
             label: swagLabel(at.swag),
             metrics: at.swag.metrics,
           },
@@ -215,21 +230,33 @@ export function evalTable(metrics: RunMetrics): Table {
   const rows = [
     [`${metrics.method}: ${metrics.resultLabel}`, '', ...metricCells(metrics.result)],
     ...(metrics.start
-      ? [[`start ${metrics.start.id}`, String(metrics.start.step), ...metricCells(metrics.start)]]
+      ? [
+          [
+            `${VARIANTS.start} ${metrics.start.id}`,
+            String(metrics.start.step),
+            ...metricCells(metrics.start),
+          ],
+        ]
       : []),
-    ...metrics.members.map((m) => [`${m.kind} ${m.id}`, String(m.step), ...metricCells(m)]),
+    ...metrics.members.map((m, i) => [
+      `${memberVariant(m.kind, i)} ${m.id}`,
+      String(m.step),
+      ...metricCells(m),
+    ]),
   ];
   if (metrics.sizeCurve.length > 1) {
-    rows.push(...metrics.sizeCurve.map((p) => [`first ${p.k} members`, '', ...metricCells(p)]));
+    rows.push(...metrics.sizeCurve.map((p) => [`first-${p.k}`, '', ...metricCells(p)]));
     const lastK = (metrics.lastK ?? []).filter((p) => p.k < metrics.sizeCurve.length);
-    rows.push(...lastK.map((p) => [`last ${p.k} members`, '', ...metricCells(p)]));
+    rows.push(...lastK.map((p) => [`last-${p.k}`, '', ...metricCells(p)]));
   }
   if (metrics.swag) {
-    rows.push([`SWAG, ${swagLabel(metrics.swag)}`, '', ...metricCells(metrics.swag.metrics)]);
+    rows.push([
+      `${VARIANTS.swag}, ${swagLabel(metrics.swag)}`,
+      '',
+      ...metricCells(metrics.swag.metrics),
+    ]);
   }
-  rows.push(
-    ...swaAtEpochModels(metrics).map((m) => [`SWA ${m.name}`, '', ...metricCells(m.metrics)]),
-  );
+  rows.push(...swaAtEpochModels(metrics).map((m) => [m.name, '', ...metricCells(m.metrics)]));
   if (metrics.disagreement !== undefined && metrics.members.length > 1) {
     rows.push(['member disagreement', '', pct(metrics.disagreement), '', '', '']);
   }
@@ -258,7 +285,7 @@ export function runReport(
       'Test metrics on the test split (the official one for Fashion-MNIST and MNIST). NLL in nats; ECE over 15 confidence bins.',
       ...(metrics.swa
         ? [
-            `swa-no-bn is the same average with the last iterate's batch-norm statistics: ${num(metrics.swa.staleBatchNorm.nll)} NLL vs ${num(metrics.result.nll)} after the recompute.`,
+            `${VARIANTS.staleBatchNorm} is the same average with the last iterate's batch-norm statistics: ${num(metrics.swa.staleBatchNorm.nll)} NLL vs ${num(metrics.result.nll)} after the recompute.`,
           ]
         : []),
     ],

@@ -39,29 +39,64 @@ const metrics = {
 } as RunMetrics;
 
 describe('metricsCsv', () => {
-  it('writes one measurement a row: epochs of the current model, then the final scores', () => {
-    const lines = metricsCsv([{ method: 'sse', progress, metrics }])
+  it('writes one measurement a row (tidy): method, variant, seed, epoch, step, metric, value', () => {
+    const lines = metricsCsv([{ method: 'sse', seed: 3, backend: 'wasm', progress, metrics }])
       .trimEnd()
       .split('\n');
-    expect(lines[0]).toBe('method,epoch,step,model,metric,value');
+    expect(lines[0]).toBe('method,variant,seed,epoch,step,metric,value,backend');
     expect(lines.slice(1, 9)).toEqual([
-      'sse,1,10,current,lr,0.1',
-      'sse,1,10,current,train_loss,0.9',
-      'sse,1,10,current,test_nll,0.8',
-      'sse,1,10,current,test_accuracy,0.7',
-      'sse,1,10,current,train_seconds,1.5',
-      'sse,2,20,current,lr,0.05',
-      'sse,2,20,current,train_loss,0.5',
-      'sse,2,20,current,train_seconds,1.25',
+      'sse,iterate,3,1,10,lr,0.1,wasm',
+      'sse,iterate,3,1,10,train_loss,0.9,wasm',
+      'sse,iterate,3,1,10,test_nll,0.8,wasm',
+      'sse,iterate,3,1,10,test_accuracy,0.7,wasm',
+      'sse,iterate,3,1,10,train_seconds,1.5,wasm',
+      'sse,iterate,3,2,20,lr,0.05,wasm',
+      'sse,iterate,3,2,20,train_loss,0.5,wasm',
+      'sse,iterate,3,2,20,train_seconds,1.25,wasm',
     ]);
-    expect(lines).toContain('sse,2,20,result,test_accuracy,0.8');
-    expect(lines).toContain('sse,2,10,snap-000001,test_accuracy,0.7');
-    // A cell with a comma or quote is quoted, the quote doubled.
-    expect(lines).toContain('sse,2,20,"a,""b""",test_nll,0.25');
-    expect(lines).toContain('sse,2,20,first-2,test_brier,0.2');
-    expect(lines).toContain('sse,2,20,last-1,test_accuracy,0.75');
-    expect(lines).toContain('sse,2,20,result,disagreement,0.125');
+    expect(lines).toContain('sse,sse,3,2,20,test_accuracy,0.8,wasm');
+    expect(lines).toContain('sse,sse,3,2,20,disagreement,0.125,wasm');
+    expect(lines).toContain('sse,member-1,3,2,10,test_accuracy,0.7,wasm');
+    expect(lines).toContain('sse,member-2,3,2,20,test_nll,0.25,wasm');
+    expect(lines).toContain('sse,first-2,3,2,20,test_brier,0.2,wasm');
+    expect(lines).toContain('sse,last-1,3,2,20,test_accuracy,0.75,wasm');
     // 1 header + 8 epoch rows + 4 × (result + 2 members + 2 first-k + 2 last-k) + disagreement.
     expect(lines).toHaveLength(1 + 8 + 4 * 7 + 1);
+  });
+
+  it('leaves out the epochs a branched run inherited; quotes cells; seeds in their own column', () => {
+    const csv = metricsCsv([
+      { method: 'fge', seed: 0, backend: 'cpu', progress, metrics, inheritedEpochs: 1 },
+      { method: 'sse', seed: 1, backend: 'a,"b"', progress, metrics },
+    ]);
+    const rows = csv.trimEnd().split('\n');
+    expect(rows.filter((l) => l.startsWith('fge,iterate,'))).toEqual([
+      'fge,iterate,0,2,20,lr,0.05,cpu',
+      'fge,iterate,0,2,20,train_loss,0.5,cpu',
+      'fge,iterate,0,2,20,train_seconds,1.25,cpu',
+    ]);
+    expect(rows).toContain('sse,iterate,1,1,10,lr,0.1,"a,""b"""');
+  });
+
+  it("names SWA's models as the tables and snapshot tags do, old run folders included", () => {
+    const swa = {
+      ...metrics,
+      method: 'swa',
+      members: [
+        { id: 's1', kind: 'sgd', step: 20, ...score(0.6) },
+        { id: 's2', kind: 'swa-no-bn', step: 20, ...score(0.5) }, // written before the rename
+        { id: 's3', kind: 'swa', step: 20, ...score(0.8) },
+      ],
+      sizeCurve: [{ k: 1, ...score(0.8) }],
+      swa: { sgd: score(0.6), staleBatchNorm: score(0.5), averaged: 2 },
+    } as RunMetrics;
+    const variants = new Set(
+      metricsCsv([{ method: 'swa', seed: 0, backend: 'cpu', progress, metrics: swa }])
+        .trimEnd()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(',')[1]),
+    );
+    expect([...variants].sort()).toEqual(['iterate', 'sgd', 'swa', 'swa-stale-bn']);
   });
 });

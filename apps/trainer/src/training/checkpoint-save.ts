@@ -1,8 +1,7 @@
 import type { SnapshotStore } from '@onerun/snapshots';
 import type * as tf from '@tensorflow/tfjs';
-import type { RunProgress } from '../run-folder/records.js';
-import { pruneAveragerStates, type RunAverager, saveAveragerState } from './averager-state.js';
-import type { RunStores } from './run-types.js';
+import { pruneAveragerStates, saveAveragerState } from './averager-state.js';
+import type { TrainingRun } from './training-run.js';
 
 /**
  * Saves a resume point after `epoch` (update `step`): the weights with the optimizer state, the
@@ -10,10 +9,7 @@ import type { RunStores } from './run-types.js';
  * checkpoints the store no longer keeps are removed.
  */
 export async function saveCheckpoint(
-  stores: RunStores,
-  model: tf.LayersModel,
-  averager: RunAverager | undefined,
-  progress: RunProgress,
+  { stores, model, averager, recorder }: TrainingRun,
   at: { epoch: number; step: number; lr: number },
 ): Promise<void> {
   const { epoch, step, lr } = at;
@@ -27,15 +23,32 @@ export async function saveCheckpoint(
     { step: step - 1, epoch, learningRate: lr, tags: { kind: 'checkpoint' } },
     { includeOptimizer: true },
   );
-  progress.checkpoint = {
+  await recorder.checkpointSaved({
     id: entry.id,
     step,
     epoch,
     ...(averagerFile ? { averager: averagerFile } : {}),
-  };
-  await stores.saveProgress?.(progress);
+  });
   if (stores.averagerDir) {
     const live = (await checkpoints.list()).map((e) => e.step + 1);
     await pruneAveragerStates(stores.averagerDir, live);
   }
+}
+
+/**
+ * A checkpoint kept in `store` after `epoch` (`step` updates done), for compare's FGE branch off
+ * the baseline run; not a resume point of this run.
+ */
+export async function keepBranchPoint(
+  store: SnapshotStore,
+  model: tf.LayersModel,
+  epoch: number,
+  step: number,
+  lr: number,
+): Promise<void> {
+  await store.save(
+    model,
+    { step: step - 1, epoch, learningRate: lr, tags: { kind: 'branch' } },
+    { includeOptimizer: true },
+  );
 }

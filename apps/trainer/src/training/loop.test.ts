@@ -159,7 +159,7 @@ describe('trainRun', () => {
         expect(steps).toEqual([13]);
         expect(result.progress.history.at(-1)?.step).toBe(13);
       } else {
-        expect(kinds).toEqual(['sgd', 'swa-no-bn', 'swa']);
+        expect(kinds).toEqual(['sgd', 'swa-stale-bn', 'swa']);
         expect(steps).toEqual([12, 15]); // averaging from epoch round(0.75 · 5) = 4
       }
       expect(result.progress.history).toHaveLength(5);

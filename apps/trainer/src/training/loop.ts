@@ -3,18 +3,18 @@ import * as tf from '@tensorflow/tfjs';
 import type { LoadedData } from '../data/load.js';
 import type { RunAverager } from './averager-state.js';
 import type { RunConfig } from './config.js';
-import { trainEpochBatches } from './epoch-batches.js';
-import { endEpoch } from './epoch-end.js';
+import { trainEpoch } from './epoch.js';
 import { buildModel } from './models.js';
 import { PhaseDriver } from './phase-driver.js';
 import { type MethodPlan, planMethod } from './plan.js';
+import { RunRecorder } from './run-recorder.js';
 import { startRun } from './run-start.js';
 import type { TrainRunOptions, TrainRunResult } from './run-types.js';
 import { sgdUpdate } from './sgd-update.js';
 import { finishSwa } from './swa-finish.js';
 import type { TrainingRun } from './training-run.js';
 
-export { epochOrder } from './epoch-batches.js';
+export { epochOrder } from './epoch.js';
 export type { ProgressSink, RunStores, TrainRunOptions, TrainRunResult } from './run-types.js';
 
 /** A compiled reference model with its SGD-with-momentum optimizer. */
@@ -41,9 +41,10 @@ function newAverager(plan: MethodPlan, config: RunConfig): RunAverager | undefin
  * Trains one run of `config.method` with the app's own loop: the data order comes from
  * `epochOrder`; the learning rate and the collections come from the packages' callbacks
  * (`scheduleCallback` + `snapshotCallback` for baseline and SSE, `fgeCallback` after a
- * standard-schedule phase for FGE, `swaCallback` with a `WeightAverager` for SWA), driven exactly
- * as `model.fit` drives callbacks. Checkpoints (weights, optimizer state, step, averager) after
- * every `checkpointEvery` epochs let a killed run resume and end as an uninterrupted one.
+ * standard-schedule phase for FGE, `swaCallback` with a `WeightAverager` for SWA), driven as
+ * `model.fit` drives callbacks (`PhaseDriver`). One epoch is `trainEpoch` (epoch.ts). Checkpoints
+ * (weights, optimizer state, step, averager) after every `checkpointEvery` epochs let a killed
+ * run resume and end as an uninterrupted one.
  */
 export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult> {
   const { config, data, stores } = options;
@@ -58,11 +59,10 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     plan,
     model,
     optimizer,
+    update: sgdUpdate(model, optimizer, config.weightDecay),
     averager: start.averager,
-    progress: start.progress,
-    tally: { trainedSeconds: 0, callbackMs: 0, trainedExamples: 0 },
+    recorder: new RunRecorder(start.progress, stores.saveProgress),
   };
-  const update = sgdUpdate(model, optimizer, config.weightDecay);
   const phases = new PhaseDriver(run);
   const sink = options.progress;
   sink?.begin({
@@ -73,27 +73,25 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   });
   try {
     for (let epoch = start.startEpoch; epoch < config.epochs; epoch++) {
-      const phase = await phases.at(epoch);
-      const trained = await trainEpochBatches(run, phase, update, epoch);
-      await endEpoch(run, phase, epoch, trained, phases.swa);
-      if (trained.stopped) break;
+      const { stopped } = await trainEpoch(run, await phases.at(epoch), epoch);
+      if (stopped) break;
     }
     await phases.leave();
   } finally {
     sink?.end();
-    update.dispose();
+    run.update.dispose();
   }
   if (run.averager && !options.plain) await finishSwa(run, phases.swaForFinish());
   run.averager?.dispose();
   // The optimizer's slots are of no use once training is over; the model stays with the caller.
   optimizer.dispose();
   // Still 'running': the caller marks the run finished once its metrics and report are written.
-  await stores.saveProgress?.(run.progress);
-  const { trainedSeconds, trainedExamples, callbackMs } = run.tally;
+  await run.recorder.save();
+  const { trainedSeconds, trainedExamples, callbackMs } = run.recorder.tally;
   return {
     model,
     plan,
-    progress: run.progress,
+    progress: run.recorder.progress,
     members: await stores.members.list(),
     examplesPerSecond: trainedSeconds > 0 ? trainedExamples / trainedSeconds : 0,
     callbackSeconds: callbackMs / 1000,

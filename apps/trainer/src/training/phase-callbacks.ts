@@ -4,10 +4,9 @@ import { type SnapshotStore, snapshotCallback } from '@onerun/snapshots';
 import { type SwaCallback, swaCallback } from '@onerun/swa';
 import type * as tf from '@tensorflow/tfjs';
 import type { LoadedData } from '../data/load.js';
-import type { RunProgress } from '../run-folder/records.js';
 import type { RunAverager } from './averager-state.js';
 import type { RunConfig } from './config.js';
-import type { MethodPlan, Phase } from './plan.js';
+import type { Phase } from './plan.js';
 
 /** The callbacks of one phase and how to read what they collected. */
 export interface PhaseCallbacks {
@@ -107,28 +106,5 @@ export function phaseCallbacks(phase: Phase, ctx: PhaseContext): PhaseCallbacks 
         swa,
       };
     }
-  }
-}
-
-/**
- * Records in `progress` the collections `at` made since it had made `before` (one per model
- * collected), at update `step` and (fractional) epoch `epoch`.
- */
-export function recordCollections(
-  progress: RunProgress,
-  plan: MethodPlan,
-  at: PhaseCallbacks,
-  before: number,
-  point: { step: number; epoch: number; lr: number },
-): void {
-  for (let k = before; k < at.collected(); k++) {
-    const id = plan.collect === 'snapshot' ? at.lastId() : undefined;
-    progress.collections.push({
-      step: point.step,
-      epoch: point.epoch,
-      lr: point.lr,
-      kind: plan.collect === 'average' ? 'average' : 'snapshot',
-      ...(id ? { id } : {}),
-    });
   }
 }

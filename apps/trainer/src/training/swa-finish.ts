@@ -1,4 +1,5 @@
 import { type SwaCallback, Swag } from '@onerun/swa';
+import { VARIANTS } from '../run-folder/variants.js';
 import { saveAverager } from './averager-state.js';
 import type { TrainingRun } from './training-run.js';
 
@@ -18,7 +19,7 @@ export async function finishSwa(run: TrainingRun, swa: SwaCallback): Promise<voi
   });
   await stores.members.save(model, meta('sgd'));
   averager.copyTo(model);
-  await stores.members.save(model, meta('swa-no-bn'));
+  await stores.members.save(model, meta(VARIANTS.staleBatchNorm));
   await swa.finalize(model);
   await stores.members.save(model, meta('swa'));
   // SWAG: the fitted Gaussian, for the Bayesian model average `eval` draws from it.

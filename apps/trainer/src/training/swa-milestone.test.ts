@@ -84,7 +84,7 @@ describe('SWA scored before the end of its run (--swa-score-at)', () => {
     expectClose(await weightsOf(long, MILESTONE_KINDS.bn, 4), await weightsOf(short, 'swa'));
     expectClose(
       await weightsOf(long, MILESTONE_KINDS.stale, 4),
-      await weightsOf(short, 'swa-no-bn'),
+      await weightsOf(short, 'swa-stale-bn'),
     );
     // Training went on from the SGD iterate: the end is the same as without milestones.
     expectClose(await weightsOf(long, 'swa'), await weightsOf(plain, 'swa'));
@@ -118,12 +118,12 @@ describe('SWA scored before the end of its run (--swa-score-at)', () => {
       const kinds = (await members.list()).map((e) => `${e.tags?.kind}@${e.tags?.epoch ?? ''}`);
       expect(kinds.sort()).toEqual(
         [
-          'swa-no-bn-at@4',
+          'swa-stale-bn-at@4',
           'swa-at@4',
-          'swa-no-bn-at@5',
+          'swa-stale-bn-at@5',
           'swa-at@5',
           'sgd@',
-          'swa-no-bn@',
+          'swa-stale-bn@',
           'swa@',
         ].sort(),
       );

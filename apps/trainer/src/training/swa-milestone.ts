@@ -3,10 +3,10 @@ import type { SnapshotStore } from '@onerun/snapshots';
 import { type SwaCallback, Swag } from '@onerun/swa';
 import * as tf from '@tensorflow/tfjs';
 import type { SwaMilestone } from '../run-folder/records.js';
+import { MILESTONE_KINDS } from '../run-folder/variants.js';
 import { type RunAverager, saveAverager } from './averager-state.js';
 
-/** Snapshot kinds of the SWA models saved before the end of a run. */
-export const MILESTONE_KINDS = { bn: 'swa-at', stale: 'swa-no-bn-at' } as const;
+export { MILESTONE_KINDS };
 
 /** Name of SWAG's state file saved at `epoch` (in the run's `swag/`). */
 export function milestoneSwagName(epoch: number): string {

@@ -1,41 +1,27 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { LoadedData } from '../data/load.js';
-import type { RunProgress } from '../run-folder/records.js';
 import type { RunAverager } from './averager-state.js';
 import type { RunConfig } from './config.js';
-import { DivergenceError } from './divergence.js';
 import type { MethodPlan } from './plan.js';
+import type { RunRecorder } from './run-recorder.js';
 import type { RunStores, TrainRunOptions } from './run-types.js';
+import type { SgdUpdate } from './sgd-update.js';
 
-/** Time and examples of the epochs trained in one `trainRun` call. */
-export interface TrainingTally {
-  trainedSeconds: number;
-  /** Milliseconds spent inside the callbacks. */
-  callbackMs: number;
-  trainedExamples: number;
-}
-
-/** What the steps of one `trainRun` call share: the run, its model and its progress so far. */
+/**
+ * What the steps of one `trainRun` call work with. Nothing here is reassigned; the run's
+ * progress changes only through `recorder`.
+ */
 export interface TrainingRun {
-  options: TrainRunOptions;
-  config: RunConfig;
-  data: LoadedData;
-  stores: RunStores;
-  plan: MethodPlan;
-  model: tf.LayersModel;
-  optimizer: tf.Optimizer;
+  readonly options: TrainRunOptions;
+  readonly config: RunConfig;
+  readonly data: LoadedData;
+  readonly stores: RunStores;
+  readonly plan: MethodPlan;
+  readonly model: tf.LayersModel;
+  readonly optimizer: tf.Optimizer;
+  /** One SGD update on a batch (the weights change here, and only here). */
+  readonly update: SgdUpdate;
   /** SWA's running average (SWAG's moments too); `undefined` for methods that do not average. */
-  averager: RunAverager | undefined;
-  progress: RunProgress;
-  tally: TrainingTally;
-}
-
-/** The error for training that diverged at update `step` (1-based), with `lr` that update's rate. */
-export function divergedAt(
-  run: TrainingRun,
-  step: number,
-  what: string,
-  lr: number,
-): DivergenceError {
-  return new DivergenceError(step, what, lr, run.config.lr, run.progress.checkpoint?.epoch ?? 0);
+  readonly averager: RunAverager | undefined;
+  readonly recorder: RunRecorder;
 }

@@ -7,7 +7,7 @@ import type { NativePackage } from './packages.js';
 import { findTool, run, tail } from './process.js';
 
 /** The tools node-gyp compiles the addon with, found on this machine. */
-export interface Toolchain {
+interface Toolchain {
   /** Folder holding `include/node/node_api.h` (node-gyp's `--nodedir`). */
   nodedir: string;
   /** node-gyp's `bin/node-gyp.js`. */

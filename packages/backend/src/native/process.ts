@@ -18,13 +18,13 @@ export function findTool(names: string[]): string | undefined {
 }
 
 /** What a finished command printed (stdout and stderr interleaved) and how it exited. */
-export interface RunResult {
+interface RunResult {
   code: number | null;
   output: string;
 }
 
 /** Options of {@link run}. */
-export interface RunOptions {
+interface RunOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   /** Keep the output to the result only (default: also echo it, for long steps). */

@@ -30,7 +30,7 @@ const LINKS: Record<string, string> = {
 };
 
 /** The record `stageTensorflow` leaves in `deps/`: which wheel is staged, and file sizes to check. */
-export interface StageRecord {
+interface StageRecord {
   wheel: string;
   wheelBytes: number;
   files: Record<string, number>;
@@ -101,7 +101,7 @@ export async function stageTensorflow(
 }
 
 /** What `stageTensorflow` last staged into the package, if anything. */
-export async function readStageRecord(packageDir: string): Promise<StageRecord | undefined> {
+async function readStageRecord(packageDir: string): Promise<StageRecord | undefined> {
   const path = join(packageDir, 'deps', RECORD);
   if (!existsSync(path)) return undefined;
   try {

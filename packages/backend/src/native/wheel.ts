@@ -12,7 +12,7 @@ export const DEFAULT_TENSORFLOW_VERSION = '2.21.0';
 const WHEEL_BYTES = 300 * 2 ** 20;
 
 /** Where a wheel comes from: a file the user gave, or pip (by name and version). */
-export interface WheelRequest {
+interface WheelRequest {
   /** A `.whl` file to use as is. */
   path?: string;
   /** The PyPI project: `tensorflow-cpu` (tfjs-node) or `tensorflow` (tfjs-node-gpu). */

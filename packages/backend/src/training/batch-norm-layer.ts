@@ -1,6 +1,6 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
-import { onlyTensor, patchRegisteredClass } from './class-patch.js';
+import { onlyTensor, patchRegisteredClass, unpatchRegisteredClass } from './class-patch.js';
 import { fusedPathInEffect } from './in-effect.js';
 import { BATCH_NORM_TRAINING } from './kernel-names.js';
 
@@ -79,4 +79,9 @@ export function patchBatchNormLayer(): boolean {
         });
       },
   );
+}
+
+/** Undoes {@link patchBatchNormLayer}: tfjs-layers' own `BatchNormalization.call` again. Returns whether it was patched. */
+export function unpatchBatchNormLayer(): boolean {
+  return unpatchRegisteredClass('BatchNormalization', 'call', PATCHED);
 }

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '@onerun/core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
-import { patchRegisteredClass } from './class-patch.js';
+import { patchRegisteredClass, unpatchRegisteredClass } from './class-patch.js';
 import { crossEntropyFromOps } from './cross-entropy-kernels.js';
 import { fusedPathInEffect } from './in-effect.js';
 import { CATEGORICAL_CROSSENTROPY } from './kernel-names.js';
@@ -87,4 +87,9 @@ export function patchCompiledCrossEntropy(): boolean {
         });
       },
   );
+}
+
+/** Undoes {@link patchCompiledCrossEntropy}: tfjs-layers' own `Model.compile` again. Returns whether it was patched. */
+export function unpatchCompiledCrossEntropy(): boolean {
+  return unpatchRegisteredClass('Model', 'compile', PATCHED);
 }

@@ -1,6 +1,6 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
-import { onlyTensor, patchRegisteredClass } from './class-patch.js';
+import { onlyTensor, patchRegisteredClass, unpatchRegisteredClass } from './class-patch.js';
 import { fusedPathInEffect } from './in-effect.js';
 import { DENSE, DENSE_ACTIVATIONS, type DenseAttrs } from './kernel-names.js';
 
@@ -59,4 +59,9 @@ export function patchDenseLayer(): boolean {
         });
       },
   );
+}
+
+/** Undoes {@link patchDenseLayer}: tfjs-layers' own `Dense.call` again. Returns whether it was patched. */
+export function unpatchDenseLayer(): boolean {
+  return unpatchRegisteredClass('Dense', 'call', PATCHED);
 }

@@ -15,7 +15,7 @@ interface OpAttr {
  * by name with attributes. Named here rather than imported, since tfjs-node is the
  * application's (optional) dependency, not this package's.
  */
-export interface NativeBackendLike {
+interface NativeBackendLike {
   binding: {
     TF_ATTR_TYPE: number;
     TF_ATTR_FLOAT: number;

@@ -31,6 +31,18 @@ import {
   nativeReluGrad,
 } from './native-kernels.js';
 import { overrideReluGradient } from './relu-grad.js';
+import { assertTestedTfjs, loadedTfjsVersions, type TfjsVersions } from './tfjs-version.js';
+
+/** Options of {@link registerFusedTraining}. */
+export interface RegisterFusedTrainingOptions {
+  /**
+   * Register even when the loaded tfjs is not the tested release line (4.22.x). The fused paths
+   * replace tfjs internals; on another version they may break or give other numbers.
+   */
+  allowUntestedTfjs?: boolean;
+  /** Internal / testing: the tfjs versions to check (default: the ones loaded). */
+  tfjsVersions?: TfjsVersions;
+}
 
 /** What {@link registerFusedTraining} did. */
 export interface FusedTrainingRegistration {
@@ -84,11 +96,18 @@ function kernelsFor(backend: string): [string, KernelFunc][] {
  * composed of tfjs ops.
  * Each path can be turned off at any time with `setFusedTraining` or `ONERUN_FUSED_TRAINING`.
  * Import tfjs-layers (or `@tensorflow/tfjs`) first, so that its layer classes are registered;
- * idempotent.
+ * idempotent. `unregisterFusedTraining` undoes it all.
+ *
+ * The hooks replace tfjs internals, so a tfjs other than the tested 4.22.x is refused with
+ * `UntestedTfjsVersionError` unless `allowUntestedTfjs` is set.
  */
 export function registerFusedTraining(
   backend: string = tf.getBackend(),
+  options: RegisterFusedTrainingOptions = {},
 ): FusedTrainingRegistration {
+  if (options.allowUntestedTfjs !== true) {
+    assertTestedTfjs(options.tfjsVersions ?? loadedTfjsVersions());
+  }
   const registered: string[] = [];
   for (const [kernelName, kernelFunc] of kernelsFor(backend)) {
     if (tf.getKernel(kernelName, backend) !== undefined) continue;

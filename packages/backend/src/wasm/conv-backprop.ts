@@ -1,4 +1,3 @@
-import { InvalidArgumentError } from '@onerun/core';
 import {
   backend_util,
   type Conv2DBackpropFilterAttrs,
@@ -9,7 +8,17 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { kernelAttrs } from '../kernel-attrs.js';
-import { type Pads4, type WasmBackendLike, WasmScope } from './scope.js';
+import {
+  type ConvInfo,
+  dilationsOf,
+  type Pair,
+  padOrCrop,
+  requireChannelsLast,
+  trailingPad,
+  transposedConv,
+  withScope,
+} from './conv-operands.js';
+import type { Pads4, WasmScope } from './scope.js';
 
 // Both gradients of a convolution are convolutions themselves. They are rewritten here as calls
 // of wasm's own XNNPACK-backed Conv2D / DepthwiseConv2dNative on transposed, flipped or
@@ -17,144 +26,11 @@ import { type Pads4, type WasmBackendLike, WasmScope } from './scope.js';
 // im2col + matMul form was measured too: its product alone was no faster than this convolution,
 // before paying for a patch matrix kh·kw times the size of x.)
 
-type Pair = [number, number];
-
 /**
  * Examples per XNNPACK call in Conv2DBackpropFilter (see there): measured on the reference CNN,
  * 16–32 beat both smaller chunks (short inner loops) and the whole batch (cache misses).
  */
 const EXAMPLES_PER_CHUNK = 32;
-type ConvInfo = ReturnType<typeof backend_util.computeConv2DInfo>;
-
-function requireChannelsLast(kernel: string, dataFormat: string | undefined): void {
-  if (dataFormat !== undefined && dataFormat !== 'NHWC' && dataFormat !== 'channelsLast') {
-    throw new InvalidArgumentError(
-      `${kernel} dataFormat (@onerun/backend wasm)`,
-      dataFormat,
-      "'NHWC' (channelsLast), the only layout the wasm training kernels support",
-    );
-  }
-}
-
-function explicit(top: number, bottom: number, left: number, right: number): Pads4 {
-  return [
-    [0, 0],
-    [top, bottom],
-    [left, right],
-    [0, 0],
-  ];
-}
-
-/**
- * Applies signed padding to the two spatial axes of an NHWC tensor: positive amounts become
- * convolution padding, negative ones crop the tensor first (XNNPACK takes no negative padding).
- */
-function padOrCrop(
-  s: WasmScope,
-  x: TensorInfo,
-  top: number,
-  bottom: number,
-  left: number,
-  right: number,
-): { x: TensorInfo; pad: Pads4 } {
-  const [n = 0, h = 0, w = 0, c = 0] = x.shape;
-  const cropTop = Math.max(0, -top);
-  const cropBottom = Math.max(0, -bottom);
-  const cropLeft = Math.max(0, -left);
-  const cropRight = Math.max(0, -right);
-  let out = x;
-  if (cropTop + cropBottom + cropLeft + cropRight > 0) {
-    out = s.stridedSlice(
-      x,
-      [0, cropTop, cropLeft, 0],
-      [n, h - cropBottom, w - cropRight, c],
-      [1, 1, 1, 1],
-    );
-  }
-  return {
-    x: out,
-    pad: explicit(Math.max(0, top), Math.max(0, bottom), Math.max(0, left), Math.max(0, right)),
-  };
-}
-
-/**
- * Padding the forward pass would have needed at the bottom/right to touch exactly the input rows
- * and columns it used: negative when trailing rows were never read (crop them).
- */
-function trailingPad(info: ConvInfo): Pair {
-  const bottom =
-    (info.outHeight - 1) * info.strideHeight +
-    (info.filterHeight - 1) * info.dilationHeight +
-    1 -
-    info.inHeight -
-    info.padInfo.top;
-  const right =
-    (info.outWidth - 1) * info.strideWidth +
-    (info.filterWidth - 1) * info.dilationWidth +
-    1 -
-    info.inWidth -
-    info.padInfo.left;
-  return [bottom, right];
-}
-
-/** Inserts `stride - 1` zeros after every row / column of `dy` (NHWC), as a transposed conv needs. */
-function dilateSpatially(s: WasmScope, dy: TensorInfo, sh: number, sw: number): TensorInfo {
-  if (sh === 1 && sw === 1) return dy;
-  const [n = 0, h = 0, w = 0, c = 0] = dy.shape;
-  const r = s.reshape(dy, [n, h, 1, w, 1, c]);
-  const p = s.pad(r, [
-    [0, 0],
-    [0, 0],
-    [0, sh - 1],
-    [0, 0],
-    [0, sw - 1],
-    [0, 0],
-  ]);
-  return s.reshape(p, [n, h * sh, w * sw, c]);
-}
-
-/**
- * dx of a convolution as a stride-1 convolution of the zero-dilated `dy` with the spatially
- * flipped filter (`flipped` already laid out for `conv`).
- */
-function transposedConv(
-  s: WasmScope,
-  dy: TensorInfo,
-  flipped: TensorInfo,
-  info: ConvInfo,
-  conv: (x: TensorInfo, f: TensorInfo, pad: Pads4) => TensorInfo,
-): TensorInfo {
-  const dyD = dilateSpatially(s, dy, info.strideHeight, info.strideWidth);
-  const hd = dyD.shape[1] ?? 0;
-  const wd = dyD.shape[2] ?? 0;
-  const top = info.effectiveFilterHeight - 1 - info.padInfo.top;
-  const left = info.effectiveFilterWidth - 1 - info.padInfo.left;
-  const bottom = info.inHeight + info.effectiveFilterHeight - 1 - hd - top;
-  const right = info.inWidth + info.effectiveFilterWidth - 1 - wd - left;
-  const { x, pad } = padOrCrop(s, dyD, top, bottom, left, right);
-  return conv(x, flipped, pad);
-}
-
-function pairOf(v: number | number[] | undefined): Pair {
-  if (v === undefined) return [1, 1];
-  if (typeof v === 'number') return [v, v];
-  return [v[0] ?? 1, v[1] ?? v[0] ?? 1];
-}
-
-/** Reads an optional `dilations` attribute (tfjs's own Conv2D gradient never sets it). */
-function dilationsOf(attrs: object): number | Pair {
-  const d = (attrs as { dilations?: number | number[] }).dilations;
-  return pairOf(d);
-}
-
-function withScope(backend: unknown, body: (s: WasmScope) => TensorInfo): TensorInfo {
-  const s = new WasmScope(backend as WasmBackendLike);
-  try {
-    return s.keep(body(s));
-  } finally {
-    s.dispose();
-  }
-}
 
 /**
  * Conv2DBackpropFilter for few input channels (an image's first layer): the transposed patch

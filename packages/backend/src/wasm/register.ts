@@ -20,7 +20,10 @@ import { compositeBatchNorm, sharedIdentity } from './shared-kernels.js';
 /** Marks kernel functions installed by this package (the registry is global to all copies). */
 const MARK = Symbol.for('@onerun/backend/wasm-training-kernel');
 
-type MarkedKernelFunc = KernelFunc & { [MARK]?: true };
+const PREVIOUS = Symbol.for('@onerun/backend/wasm-training-kernel-previous');
+
+/** Ours: marked, and holding the registration it replaced (none for a kernel wasm lacks). */
+type MarkedKernelFunc = KernelFunc & { [MARK]?: true; [PREVIOUS]?: KernelConfig };
 
 function mark(f: KernelFunc): KernelFunc {
   (f as MarkedKernelFunc)[MARK] = true;
@@ -75,6 +78,7 @@ function install(
     backendName: 'wasm',
     kernelFunc: mark(kernelFunc),
   };
+  if (previous !== undefined) (config.kernelFunc as MarkedKernelFunc)[PREVIOUS] = previous;
   if (previous !== undefined) {
     // The engine calls setupFunc on every setBackend('wasm'); the wrapped original still needs it.
     if (previous.setupFunc !== undefined) config.setupFunc = previous.setupFunc;
@@ -116,4 +120,21 @@ export function registerWasmTrainingKernels(): WasmKernelRegistration {
   install('Identity', (prev) => prev && sharedIdentity(prev.kernelFunc), result);
   install('FusedBatchNorm', (prev) => prev && compositeBatchNorm(prev.kernelFunc), result);
   return result;
+}
+
+/**
+ * Undoes {@link registerWasmTrainingKernels}: removes the kernels it added and registers again
+ * the very stock wasm kernels it replaced. Returns the names of the kernels it removed.
+ */
+export function unregisterWasmTrainingKernels(): string[] {
+  const removed: string[] = [];
+  for (const name of WASM_TRAINING_KERNELS) {
+    const current = getKernel(name, 'wasm');
+    if (current === undefined || !isOurs(current)) continue;
+    unregisterKernel(name, 'wasm');
+    const previous = (current.kernelFunc as MarkedKernelFunc)[PREVIOUS];
+    if (previous !== undefined) registerKernel(previous);
+    removed.push(name);
+  }
+  return removed;
 }

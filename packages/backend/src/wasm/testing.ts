@@ -31,7 +31,7 @@ export function pick<T>(rand: Random, items: readonly T[]): T {
 
 export { seededRandom };
 
-export interface KernelResult {
+interface KernelResult {
   values: Float32Array | Int32Array | Uint8Array;
   shape: number[];
   dtype: string;
