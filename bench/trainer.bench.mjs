@@ -178,7 +178,7 @@ async function fusedOnOff() {
   // A user's model.fit of the same app model with our callbacks: LR schedule, snapshots, SWA.
   const fitRun = (model) => async () => {
     const config = resolveConfig({ method: 'baseline', model, data: 'fashion-mnist', epochs: 2 });
-    const { model: m, optimizer } = createModel(config, data);
+    const { model: m, optimizer } = await createModel(config, data);
     const steps = 2 * Math.ceil(data.train.size / 128);
     const schedule = sseCosine({ lr0: 0.05, totalSteps: steps, cycles: 2 });
     const averager = new WeightAverager({ mode: 'swa' });
@@ -188,8 +188,10 @@ async function fusedOnOff() {
       snapshotCallback({ store: new MemorySnapshotStore(), schedule: lr }),
       swaCallback({ averager, start: { epoch: 1 }, allowStaleBatchNorm: true }),
     ];
+    // The user's model.fit takes tensors: the split's examples as model inputs, made once here.
+    const { xs, ys } = data.train.range(0, data.train.size);
     const t0 = performance.now();
-    await m.fit(data.train.xs, data.train.ys, {
+    await m.fit(xs, ys, {
       epochs: 2,
       batchSize: 128,
       shuffle: false,
@@ -198,6 +200,8 @@ async function fusedOnOff() {
       callbacks,
     });
     const rate = (2 * data.train.size) / ((performance.now() - t0) / 1000);
+    xs.dispose();
+    ys.dispose();
     averager.dispose();
     m.dispose();
     return rate;

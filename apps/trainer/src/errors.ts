@@ -36,6 +36,33 @@ export class RunFolderError extends OnerunError {
 }
 
 /**
+ * A data file or folder given with `--data PATH` cannot be used as it is: an unreadable image,
+ * images of mixed sizes, an empty class folder, a non-numeric CSV cell, a missing label column,
+ * an `.npz` without `x`/`y`, train and test with different classes. The message names the file
+ * (and the row, column or array) and what was expected.
+ */
+export class DataFormatError extends OnerunError {
+  /** The file or folder at fault. */
+  readonly path: string;
+
+  constructor(path: string, message: string) {
+    super('DATA_FORMAT', message);
+    this.path = path;
+  }
+}
+
+/**
+ * A model given with `--model` cannot train on the data: its file is not a tfjs Layers model or
+ * a `createModel` module, it built its layers with another copy of tfjs, or its input or output
+ * does not fit the data. The message names the model and what was expected.
+ */
+export class ModelFitError extends OnerunError {
+  constructor(message: string) {
+    super('MODEL', message);
+  }
+}
+
+/**
  * A data file cannot be read as one: it is a folder, a FIFO, a device or a socket, larger than
  * the bound the reader allows, or the file system refused it. The message names the file.
  */

@@ -1,7 +1,8 @@
 // What the app exposes to code outside it (bench/): enough to train the reference models in the
 // app's own loop on the backend the CLI would pick. The CLI itself is `cli/main.ts`.
 export { chooseBackend } from './backend.js';
-export { type LoadedData, loadData } from './data/load.js';
+export { encodePng } from './data/images.js';
+export { FASHION_MNIST_CLASSES, type LoadedData, loadData } from './data/load.js';
 export { embeddedDataDir } from './data/locate.js';
 export {
   type BackendRecord,

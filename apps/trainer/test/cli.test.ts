@@ -303,7 +303,7 @@ describe('onerun train / eval / curve', () => {
         '--out',
         sse(),
       ]),
-      /already holds a finished sse run; pass --force/,
+      /already holds a finished sse run; choose another --out, or pass --force to overwrite it/,
     );
     expect((await stat(join(sse(), 'config.json'))).mtimeMs).toBe(before.mtimeMs);
     const other = join(root, 'other');
@@ -511,7 +511,7 @@ describe('onerun compare', () => {
         '--out',
         out,
       ]),
-      /already holds a finished comparison; pass --force/,
+      /already holds a finished comparison; choose another --out, or pass --force to overwrite it/,
     );
 
     const browser = await chromium.launch({

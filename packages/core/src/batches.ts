@@ -138,14 +138,7 @@ export async function* iterateBatches(
   }
   const whole = toBatch(data, argument);
   const batchSize = requireInteger('batchSize', options.batchSize ?? 32, 1);
-  const n = exampleCount(whole.xs);
-  if (whole.ys !== undefined && exampleCount(whole.ys) !== n) {
-    throw new InvalidArgumentError(
-      `${argument}.ys`,
-      firstTensor(whole.ys),
-      `${n} examples, as many as ${argument}.xs has`,
-    );
-  }
+  const n = examplesOf(whole, argument);
   for (let begin = 0; begin < n; begin += batchSize) {
     const size = Math.min(batchSize, n - begin);
     const xs = sliceInputs(whole.xs, begin, size);
@@ -160,6 +153,19 @@ export async function* iterateBatches(
       },
     };
   }
+}
+
+/** The number of examples of a whole batch, checking that `ys` has as many as `xs`. */
+function examplesOf(whole: Batch, argument: string): number {
+  const n = exampleCount(whole.xs);
+  if (whole.ys !== undefined && exampleCount(whole.ys) !== n) {
+    throw new InvalidArgumentError(
+      `${argument}.ys`,
+      firstTensor(whole.ys),
+      `${n} examples, as many as ${argument}.xs has`,
+    );
+  }
+  return n;
 }
 
 function gatherInputs(inputs: Inputs, order: tf.Tensor1D): Inputs {
@@ -177,7 +183,7 @@ export function shuffledSource(
 ): { data: DataSource; dispose: () => void } {
   if (isDatasetLike(data) || isAsyncIterable(data)) return { data, dispose: () => {} };
   const whole = toBatch(data);
-  const order = tf.tensor1d(indicesFor(exampleCount(whole.xs)), 'int32');
+  const order = tf.tensor1d(indicesFor(examplesOf(whole, 'data')), 'int32');
   const xs = gatherInputs(whole.xs, order);
   const ys = whole.ys === undefined ? undefined : gatherInputs(whole.ys, order);
   order.dispose();

@@ -1,4 +1,12 @@
-import { readWeights, seededRandom, WeightMismatchError, writeWeights } from '@onerun/core';
+import {
+  DisposedError,
+  InvalidArgumentError,
+  NonFiniteError,
+  readWeights,
+  seededRandom,
+  WeightMismatchError,
+  writeWeights,
+} from '@onerun/core';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bezierCurve, type Curve, polyChainCurve, straightLine } from './curve.js';
@@ -237,5 +245,39 @@ describe('fitCurve', () => {
     wrong.dispose();
     line.dispose();
     other.dispose();
+  });
+
+  it('issue 28 defect 18: a disposed curve is a DisposedError', async () => {
+    const curve = bezierCurve(ends[0]!, ends[1]!);
+    curve.dispose();
+    await expect(fitCurve(model, curve, data)).rejects.toThrow(DisposedError);
+  });
+
+  it('issue 28 defect 18: NaN ends or a learning rate that diverges are a NonFiniteError, not NaN losses', async () => {
+    const nanEnd = ends[1]!.map((t, i) => (i === 0 ? tf.fill(t.shape, Number.NaN) : t.clone()));
+    const bad = bezierCurve(ends[0]!, nanEnd);
+    await expect(fitCurve(model, bad, data, { epochs: 1, batchSize: 48 })).rejects.toThrow(
+      NonFiniteError,
+    );
+    tf.dispose(nanEnd);
+    bad.dispose();
+    const curve = bezierCurve(ends[0]!, ends[1]!);
+    const error = await fitCurve(model, curve, data, {
+      epochs: 2,
+      batchSize: 48,
+      learningRate: 3e38,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NonFiniteError);
+    expect((error as Error).message).toMatch(/diverged at learning rate 3e\+38/);
+    curve.dispose();
+  });
+
+  it('issue 28 defect 18: xs and ys of different lengths are an InvalidArgumentError naming ys', async () => {
+    const curve = bezierCurve(ends[0]!, ends[1]!);
+    const short = { xs: data.xs, ys: data.ys.slice(0, 10) };
+    await expect(fitCurve(model, curve, short)).rejects.toThrow(InvalidArgumentError);
+    await expect(fitCurve(model, curve, short)).rejects.toThrow(/data\.ys/);
+    short.ys.dispose();
+    curve.dispose();
   });
 });

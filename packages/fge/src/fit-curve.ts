@@ -1,9 +1,13 @@
 import {
+  assertAllFinite,
   assertSameWeights,
   type DataSource,
+  DisposedError,
+  firstNonFinite,
   InvalidArgumentError,
   iterateBatches,
   modelVariables,
+  NonFiniteError,
   readWeights,
   requireInteger,
   requireNonNegative,
@@ -113,7 +117,8 @@ export async function fitCurve(
   const weightDecay = requireNonNegative('weightDecay', options.weightDecay ?? 0);
   const seed = requireInteger('seed', options.seed ?? 0);
   const shuffle = options.shuffle ?? true;
-  if (curve.isDisposed || curve.numBends === 0) {
+  if (curve.isDisposed) throw new DisposedError('fitCurve', 'curve');
+  if (curve.numBends === 0) {
     throw new InvalidArgumentError(
       'curve',
       curve.name,
@@ -125,6 +130,14 @@ export async function fitCurve(
     curve.specs,
     "model's trainable weights vs curve",
   );
+  const ends = [curve.weightsAt(0), curve.weightsAt(1)];
+  try {
+    await assertAllFinite(ends[0]!, `fitCurve: the curve's start φ(0)`);
+    await assertAllFinite(ends[1]!, `fitCurve: the curve's end φ(1)`);
+    await assertAllFinite(curve.bends.flat(), `fitCurve: the curve's bends`);
+  } finally {
+    tf.dispose(ends.flat());
+  }
   const fns = lossFunctions(model, options.loss);
   const callbacks = [options.callbacks ?? []].flat() as FitCurveCallbacks[];
   const wantsBatchLoss = callbacks.some((c) => c.onBatchEnd);
@@ -212,6 +225,14 @@ export async function fitCurve(
           if (options.signal?.aborted) break;
         }
         const total = (await sum.data())[0]!;
+        if (!Number.isFinite(total) || (await firstNonFinite(curve.bends.flat())) >= 0) {
+          const rate = options.schedule
+            ? `the schedule's learning rates`
+            : `learning rate ${options.learningRate ?? 0.01}`;
+          throw new NonFiniteError(
+            `fitCurve epoch ${epoch + 1}'s loss or bends (training diverged at ${rate}; lower it)`,
+          );
+        }
         const logs: FitCurveEpochLogs = {
           epoch,
           loss: seen > 0 ? total / seen : Number.NaN,

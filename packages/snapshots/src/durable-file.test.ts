@@ -105,6 +105,25 @@ describe('writeDurably', () => {
     expect(events.slice(lastFlush + 1)).toEqual(['datasync', 'close']);
   });
 
+  it('issue 28 defect 21: a file smaller than the flush interval is flushed once, after its write and before close', async () => {
+    const { node, events } = await loggingNode();
+    const content = bytes(100, 5);
+    const path = join(dir, 'small.bin');
+    await writeDurably(
+      node,
+      path,
+      { name: 'small.bin', chunks: [content], byteSize: 100 },
+      'crc32',
+      {
+        writeBlock: 64 << 10,
+        flushEvery: 128 << 10,
+      },
+    );
+    expect(Buffer.compare(await readFile(path), Buffer.from(content))).toBe(0);
+    // No background flush ever starts (100 bytes < 128 KB): only the final one makes it durable.
+    expect(events).toEqual(['write', 'datasync-start', 'datasync', 'close']);
+  });
+
   it('fails with a background flush error even when later flushes succeed', async () => {
     const { node, events } = await loggingNode((n) => n === 2);
     const { file } = pendingFile();

@@ -73,3 +73,26 @@ export class OptimizerStateError extends SnapshotError {
     super('OPTIMIZER_STATE', message);
   }
 }
+
+/**
+ * The file system refused a write of the store (the folder is a file, the disk is full, no
+ * permission). The message names the path and the system's error code; `cause` is the original.
+ */
+export class SnapshotWriteError extends SnapshotError {
+  readonly path: string;
+  readonly systemCode: string | undefined;
+
+  constructor(operation: string, path: string, cause: unknown) {
+    const code = (cause as { code?: unknown } | undefined)?.code;
+    const systemCode = typeof code === 'string' ? code : undefined;
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    super(
+      'SNAPSHOT_WRITE',
+      `Cannot ${operation} ${path} (${detail}); expected a folder this process can write to` +
+        (systemCode === 'ENOSPC' ? ' with free space on its disk.' : '.'),
+      { cause },
+    );
+    this.path = path;
+    this.systemCode = systemCode;
+  }
+}

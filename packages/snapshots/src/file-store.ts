@@ -10,7 +10,13 @@ import {
 } from './checksum.js';
 import { readVerified, writeDurably } from './durable-file.js';
 import { copyEntry, formatId, MAX_SEQ, makeEntry } from './entry.js';
-import { SnapshotCorruptError, SnapshotNotFoundError, SnapshotReadOnlyError } from './errors.js';
+import {
+  SnapshotCorruptError,
+  SnapshotError,
+  SnapshotNotFoundError,
+  SnapshotReadOnlyError,
+  SnapshotWriteError,
+} from './errors.js';
 import { withWriterLock } from './lock.js';
 import { MANIFEST_FILE, type Manifest, readManifest, writeManifest } from './manifest.js';
 import { normalizeMeta } from './meta.js';
@@ -176,7 +182,18 @@ export class FileSnapshotStore implements SnapshotStore {
     if (this.readOnly) return located;
     // Fails now, not at the first save, when this Node cannot compute the chosen checksum.
     createHasher(node, located.checksum);
-    await node.fs.mkdir(dir, { recursive: true });
+    try {
+      await node.fs.mkdir(dir, { recursive: true });
+    } catch (error) {
+      const code = errorCode(error);
+      throw new SnapshotWriteError(
+        'create the snapshot store folder',
+        dir,
+        code === 'EEXIST' || code === 'ENOTDIR'
+          ? new Error(`${code}: it is a file, not a folder`)
+          : error,
+      );
+    }
     await withWriterLock(node, dir, this.lockTimeoutMs, () => recoverStore(node, dir));
     return located;
   }
@@ -240,6 +257,10 @@ export class FileSnapshotStore implements SnapshotStore {
         if (stage !== 'listed') {
           const path = stage === 'placed' ? final : temp;
           await node.fs.rm(path, { recursive: true, force: true }).catch(() => {});
+        }
+        // A system error (a full disk, no permission) names the snapshot being written.
+        if (errorCode(error) !== undefined && !(error instanceof SnapshotError)) {
+          throw new SnapshotWriteError(`save snapshot '${id}' into`, dir, error);
         }
         throw error;
       }

@@ -12,6 +12,7 @@ export {
   SnapshotLockError,
   SnapshotNotFoundError,
   SnapshotReadOnlyError,
+  SnapshotWriteError,
 } from './errors.js';
 export { fileSnapshotIO } from './file-io.js';
 export { FileSnapshotStore, type FileSnapshotStoreOptions } from './file-store.js';

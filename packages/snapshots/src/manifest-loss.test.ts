@@ -82,6 +82,19 @@ describe('a store whose manifest.json is lost', () => {
   });
 });
 
+describe('issue 28 defect 8: a read-only store without its manifest', () => {
+  it('refuses a member whose snapshot.json is damaged instead of skipping it', async () => {
+    const { model, listed } = await threeSnapshots();
+    await rm(join(dir, 'manifest.json'));
+    const sidecar = join(dir, listed[1]!.id, 'snapshot.json');
+    await writeFile(sidecar, '{"id": "snap-000002", ');
+    const reader = new FileSnapshotStore(dir, { readOnly: true });
+    await expect(reader.list()).rejects.toThrow(SnapshotCorruptError);
+    await expect(reader.list()).rejects.toThrow(/snap-000002.*manifest\.json is missing/);
+    model.dispose();
+  });
+});
+
 describe('a writer that crashed between its rename and its manifest write', () => {
   it('does not stop another open writer: it recovers in place and skips the id', async () => {
     const { store, model, listed } = await threeSnapshots();

@@ -34,16 +34,30 @@ export async function hasSnapshotFolders(node: NodeModules, dir: string): Promis
   return (await namesIn(node, dir)).some((name) => ID_PATTERN.test(name));
 }
 
+/** The error for a `snap-*` folder that cannot be verified while the manifest is missing. */
+function unverifiable(id: string, folder: string, why: string): SnapshotCorruptError {
+  return new SnapshotCorruptError(
+    id,
+    folder,
+    `${MANIFEST_FILE} is missing and this folder cannot be verified (${why}); move the ` +
+      'folder out of the store (or restore the manifest) and open the store again',
+  );
+}
+
 /**
  * The snapshots a folder's `snapshot.json` files describe, oldest first, without verifying the
- * files (what a read-only store lists when the manifest is missing; loads still verify).
+ * files (what a read-only store lists when the manifest is missing; loads still verify). A
+ * folder whose `snapshot.json` is missing or damaged is a `SnapshotCorruptError`, as for a
+ * writable store: skipping it would hand out a store with a member silently missing.
  */
 export async function scanSnapshots(node: NodeModules, dir: string): Promise<SnapshotEntry[]> {
   const out: SnapshotEntry[] = [];
   for (const name of await namesIn(node, dir)) {
     if (!ID_PATTERN.test(name)) continue;
-    const read = await readSidecar(node, `${dir}/${name}`, name);
-    if ('entry' in read) out.push(read.entry);
+    const folder = `${dir}/${name}`;
+    const read = await readSidecar(node, folder, name);
+    if ('problem' in read) throw unverifiable(name, folder, read.problem);
+    out.push(read.entry);
   }
   return out.sort((a, b) => seqOf(a.id) - seqOf(b.id));
 }
@@ -58,13 +72,7 @@ async function rebuild(node: NodeModules, dir: string, names: string[]): Promise
   for (const id of names.filter((n) => ID_PATTERN.test(n))) {
     const folder = `${dir}/${id}`;
     const read = await readSidecar(node, folder, id);
-    const refuse = (why: string) =>
-      new SnapshotCorruptError(
-        id,
-        folder,
-        `${MANIFEST_FILE} is missing and this folder cannot be verified (${why}); move the ` +
-          'folder out of the store (or restore the manifest) and open the store again',
-      );
+    const refuse = (why: string) => unverifiable(id, folder, why);
     if ('problem' in read) throw refuse(read.problem);
     for (const file of read.entry.files ?? []) {
       try {

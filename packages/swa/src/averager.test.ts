@@ -280,7 +280,7 @@ describe('WeightAverager safety', () => {
       const state = original.getState();
       expect(state.count).toBe(2);
       const resumed = WeightAverager.fromState(state);
-      tf.dispose(state.tensors);
+      tf.dispose([...state.tensors, ...(state.sum ?? [])]);
       await original.update(m3 as tf.LayersModel);
       await resumed.update(m3 as tf.LayersModel);
       expect(resumed.count).toBe(3);
@@ -290,6 +290,45 @@ describe('WeightAverager safety', () => {
       original.dispose();
       resumed.dispose();
     }
+  });
+
+  it('issue 28 defect 10: a SWA state resumes bit-exactly at any count, not only powers of two', async () => {
+    const models = [1, 2, 3, 4, 5, 6, 7, 8].map((s) => track(mlp(s)));
+    for (const at of [3, 5, 7]) {
+      const straight = new WeightAverager({ mode: 'swa' });
+      const cut = new WeightAverager({ mode: 'swa' });
+      for (const m of models.slice(0, at)) {
+        await straight.update(m);
+        await cut.update(m);
+      }
+      const state = cut.getState();
+      cut.dispose();
+      const resumed = WeightAverager.fromState(state);
+      tf.dispose([...state.tensors, ...(state.sum ?? [])]);
+      for (const m of models.slice(at)) {
+        await straight.update(m);
+        await resumed.update(m);
+      }
+      const [a, b] = [straight.average(), resumed.average()];
+      expect(arrays(b), `resumed at ${at}`).toEqual(arrays(a));
+      tf.dispose([...a, ...b]);
+      straight.dispose();
+      resumed.dispose();
+    }
+  });
+
+  it('reads a state without its sum (saved before it was added) from the mean, as before', async () => {
+    const [m1, m2, m3] = [1, 2, 3].map((s) => track(mlp(s)));
+    const original = new WeightAverager({ mode: 'swa' });
+    for (const m of [m1, m2, m3]) await original.update(m as tf.LayersModel);
+    const { sum, ...old } = original.getState();
+    tf.dispose(sum ?? []);
+    const resumed = WeightAverager.fromState(old);
+    const [a, b] = [original.average(), resumed.average()];
+    expectClose(arrays(b), arrays(a), 1e-6);
+    tf.dispose([...a, ...b, ...old.tensors]);
+    original.dispose();
+    resumed.dispose();
   });
 
   it('throws typed errors on misuse', async () => {

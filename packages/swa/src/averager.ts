@@ -81,6 +81,12 @@ export interface AveragerState {
   specs: WeightSpec[];
   /** The average itself (not a running sum), one tensor per spec. */
   tensors: tf.Tensor[];
+  /**
+   * SWA: the running sum the averager keeps (one tensor per spec). `fromState` restores from it
+   * exactly, so a resumed averager continues bit for bit at any count. A state without it (saved
+   * before it was added) is restored from `tensors × count`, which can differ in the last bit.
+   */
+  sum?: tf.Tensor[];
 }
 
 /**
@@ -131,7 +137,8 @@ export class WeightAverager implements Averager {
 
   /**
    * Rebuilds an averager from `getState()` output. The tensors are copied: the caller keeps
-   * ownership of `state.tensors`. A custom rule cannot be serialised: pass it again as `average`.
+   * ownership of `state.tensors` (and `state.sum`). A SWA state with its `sum` resumes exactly.
+   * A custom rule cannot be serialised: pass it again as `average`.
    */
   static fromState(
     state: AveragerState,
@@ -152,9 +159,25 @@ export class WeightAverager implements Averager {
           ? new WeightAverager({ mode: 'custom', average: options.average as AverageFn, ...common })
           : new WeightAverager({ mode: state.mode, ...common });
     assertSameWeights(state.specs, tensorSpecs(state.tensors), 'WeightAverager.fromState');
+    const sum = averager.mode === 'swa' ? state.sum : undefined;
+    if (sum !== undefined) {
+      if (!Array.isArray(sum)) {
+        throw new InvalidArgumentError('state.sum', sum, 'an array of tensors (the running sum)');
+      }
+      assertSameWeights(state.specs, tensorSpecs(sum), 'WeightAverager.fromState: state.sum');
+    }
     averager.weightSpecs = state.specs.map((s) => ({ ...s, shape: [...s.shape] }));
-    averager.vars = state.tensors.map((t) =>
-      tf.tidy(() => tf.variable(averager.mode === 'swa' ? tf.mul(t, count) : tf.clone(t), false)),
+    averager.vars = state.tensors.map((t, i) =>
+      tf.tidy(() =>
+        tf.variable(
+          sum
+            ? tf.clone(sum[i] as tf.Tensor)
+            : averager.mode === 'swa'
+              ? tf.mul(t, count)
+              : tf.clone(t),
+          false,
+        ),
+      ),
     );
     averager.n = count;
     return averager;
@@ -210,9 +233,13 @@ export class WeightAverager implements Averager {
     }
   }
 
-  /** A snapshot of the averager for `WeightAverager.fromState`; the caller owns `tensors`. */
+  /**
+   * A snapshot of the averager for `WeightAverager.fromState`; the caller owns `tensors` (and, in
+   * SWA mode, `sum`).
+   */
   getState(): AveragerState {
     const tensors = this.average();
+    const vars = this.vars as tf.Variable[];
     return {
       mode: this.mode,
       ...(this.decay === undefined ? {} : { decay: this.decay }),
@@ -220,6 +247,7 @@ export class WeightAverager implements Averager {
       count: this.n,
       specs: this.specs as WeightSpec[],
       tensors,
+      ...(this.mode === 'swa' ? { sum: vars.map((v) => tf.clone(v)) } : {}),
     };
   }
 

@@ -383,14 +383,22 @@ describe('recomputeBatchNorm on deep and nested models', () => {
     expect(stats(m.layers[1] as tf.layers.Layer)).toEqual(saved);
   });
 
-  it('does nothing (not even a pass over the data) for a model without batch norm', async () => {
+  it('issue 28 defect 18: says so for a model without batch norm (typed error, no pass over the data)', async () => {
     const m = own(tf.sequential({ layers: [tf.layers.dense({ inputShape: [2], units: 2 })] }));
     let pulled = 0;
     const source = (async function* () {
       pulled++;
       yield tf.ones([3, 2]);
     })();
-    expect(await recomputeBatchNorm(m, source)).toEqual({ layers: 0, examples: 0, batches: 0 });
+    const error = await recomputeBatchNorm(m, source).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect((error as Error).message).toMatch(/has no BatchNormalization layer/);
+    // An explicit empty list of layers is a deliberate no-op.
+    expect(await recomputeBatchNorm(m, source, { layers: [] })).toEqual({
+      layers: 0,
+      examples: 0,
+      batches: 0,
+    });
     expect(pulled).toBe(0);
   });
 });

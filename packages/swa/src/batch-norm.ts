@@ -219,6 +219,13 @@ export async function recomputeBatchNorm(
   options: RecomputeBatchNormOptions = {},
 ): Promise<RecomputeBatchNormResult> {
   const chosen = options.layers ?? batchNormLayers(model);
+  if (options.layers === undefined && Array.isArray(chosen) && chosen.length === 0) {
+    throw new InvalidArgumentError(
+      'model',
+      model,
+      `a model with batch-norm layers: '${model.name}' has no BatchNormalization layer, so there are no statistics to recompute (pass layers: [] to make that a no-op)`,
+    );
+  }
   if (!Array.isArray(chosen) || !chosen.every((l) => l && isBatchNormLayer(l))) {
     throw new InvalidArgumentError(
       'options.layers',

@@ -3,12 +3,13 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { CompareSettings } from '../commands/compare-settings.js';
 import { parseDataName } from '../data/load.js';
+import { parseModelName } from '../models/registry.js';
 import { METHOD_NAMES, parseMethodName } from '../training/config.js';
 import { METHOD_KNOB_KEYS, type MethodKnobs, pickDefined } from '../training/method-knobs.js';
-import { parseModelName } from '../training/models.js';
 import { fraction, integer, listOf, MAX, positive, positiveUpTo } from './parse-values.js';
 import {
   type Common,
+  dataFields,
   type ModelAndDataCli,
   resolvedDataDir,
   withCommon,
@@ -108,7 +109,10 @@ export function withCompareOptions(cmd: Command, defaults: CompareDefaults): Com
       integer(1, MAX.examples),
       defaults.evalExamples,
     )
-    .option('--force', 'overwrite a finished comparison in --out')
+    .option(
+      '--force',
+      'start the comparison in --out over (deletes only the files compare recorded writing)',
+    )
     .option(
       '--jobs <n>',
       `worker processes training methods at the same time (default: one per CPU core — ${availableParallelism()} here — at most one per independent method, FGE sharing the baseline's; 1 on tensorflow-gpu)`,
@@ -124,6 +128,7 @@ export function compareSettings(opts: CompareCli): CompareSettings {
     model: parseModelName(opts.model),
     data: parseDataName(opts.data),
     ...resolvedDataDir(opts),
+    ...dataFields(opts),
     methods,
     seed: opts.seed,
     ...pickDefined(opts, ['lr', 'batchSize', 'cycles', 'fgeCycles', 'trainLimit', 'testLimit']),

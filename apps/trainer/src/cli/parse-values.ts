@@ -73,3 +73,23 @@ export function epochOrFraction(value: string): number {
   }
   return n;
 }
+
+/** `--image-size`: `HxW` (or `N` for N×N), each side 1…4096. */
+export function imageSize(value: string): [number, number] {
+  const m = /^(\d+)(?:[x×](\d+))?$/i.exec(value.trim());
+  const h = m ? Number(m[1]) : Number.NaN;
+  const w = m ? Number(m[2] ?? m[1]) : Number.NaN;
+  if (!(h >= 1 && h <= 4096 && w >= 1 && w <= 4096)) {
+    throw new InvalidArgumentError('Expected HxW (e.g. 32x32) or N, sides 1…4096.');
+  }
+  return [h, w];
+}
+
+/** `--test-split`: a fraction in [0.01, 0.9]. */
+export function testFraction(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0.01 || n > 0.9) {
+    throw new InvalidArgumentError('Expected a number in [0.01, 0.9].');
+  }
+  return n;
+}

@@ -18,8 +18,10 @@ import { trainInto } from '../commands/train.js';
 import { embeddedDataDir } from '../data/locate.js';
 import {
   DataFileError,
+  DataFormatError,
   DataNotFoundError,
   IdxFormatError,
+  ModelFitError,
   RunFolderError,
   UsageError,
 } from '../errors.js';
@@ -248,6 +250,8 @@ export function exitCodeOf(error: unknown): number {
     error instanceof DataNotFoundError ||
     error instanceof DataFileError ||
     error instanceof IdxFormatError ||
+    error instanceof DataFormatError ||
+    error instanceof ModelFitError ||
     error instanceof RunFolderError ||
     error instanceof RunLockedError ||
     error instanceof CommanderError
@@ -332,6 +336,7 @@ function addTrain(program: Command): void {
     const outcome = await trainInto({
       out: opts.out,
       force: Boolean(opts.force),
+      allowBackendChange: Boolean(opts.allowBackendChange),
       input,
       given: givenFields(cmd, input),
       backend,
@@ -381,10 +386,15 @@ function addEval(program: Command): void {
       const result = await evalRun(dirs[0] as string, dataDir);
       if (opts.json) {
         print(
-          JSON.stringify({ command: 'eval', dir: result.dir, metrics: result.metrics }, null, 2),
+          JSON.stringify(
+            { command: 'eval', dir: result.dir, metrics: result.metrics, notes: result.notes },
+            null,
+            2,
+          ),
         );
         return;
       }
+      for (const line of result.notes) note(line);
       printTable(result.table);
     });
 }
@@ -411,7 +421,10 @@ function addCurve(program: Command): void {
     )
     .option('--lr <rate>', "peak learning rate of curve training (default: run A's)", positive)
     .option('--data-dir <dir>', 'read the data from this folder instead')
-    .option('--force', 'overwrite a non-empty --out')
+    .option(
+      '--force',
+      'replace an earlier curve output in --out (only the files it recorded writing)',
+    )
     .action(async (a: string, b: string, own: CurveCli, cmd: Command) => {
       const opts: CurveCli = { ...own, ...commonOf(cmd) };
       const backend = await backendFor(opts);
@@ -446,7 +459,7 @@ function addReport(program: Command): void {
   )
     .argument('<dirs...>', 'run folders (onerun train) or comparison folders (onerun compare)')
     .requiredOption('--out <dir>', 'folder for the merged report')
-    .option('--force', 'replace the report in a non-empty --out')
+    .option('--force', 'replace an earlier report in --out (only the files it recorded writing)')
     .action(async (dirs: string[], own: { out: string; force?: boolean }, cmd: Command) => {
       const opts = { ...own, ...commonOf(cmd) };
       const result = await mergeRuns({

@@ -2,8 +2,17 @@ import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { BACKEND_NAMES } from '../backend.js';
 import { DATA_NAMES } from '../data/load.js';
-import { MODEL_NAMES } from '../training/models.js';
-import { epochOrFraction, integer, MAX, positive, positiveUpTo, swaEvery } from './parse-values.js';
+import { MODEL_NAMES } from '../models/registry.js';
+import {
+  epochOrFraction,
+  imageSize,
+  integer,
+  MAX,
+  positive,
+  positiveUpTo,
+  swaEvery,
+  testFraction,
+} from './parse-values.js';
 
 /** The options every command takes. */
 export interface Common {
@@ -47,26 +56,54 @@ export function withCommon(cmd: Command): Command {
     .option('--quiet', 'no progress bars');
 }
 
-/** `--model`, `--data` and `--data-dir` as commander parses them (names checked by `choices`). */
+/** `--model`, `--data` and the data options as commander parses them (checked by `trainInput`). */
 export interface ModelAndDataCli {
   model: string;
   data: string;
   dataDir?: string;
+  imageSize?: [number, number];
+  testSplit?: number;
+  labelColumn?: string;
 }
 
-/** `--model`, `--data` and `--data-dir`, as `train` and `compare` take them. */
+/** `--model`, `--data` and the options of reading data, as `train` and `compare` take them. */
 export function withModelAndData(cmd: Command): Command {
   return cmd
-    .addOption(
-      new Option('--model <name>', 'architecture').choices([...MODEL_NAMES]).default('mlp'),
+    .option(
+      '--model <name|file>',
+      `architecture: ${MODEL_NAMES.join(', ')} (preresnet<6n+2>, e.g. preresnet56), a tfjs model.json, or a .js/.mjs module exporting createModel`,
+      'mlp',
     )
-    .addOption(
-      new Option('--data <name>', 'data set').choices([...DATA_NAMES]).default('fashion-mnist'),
+    .option(
+      '--data <name|path>',
+      `data: ${DATA_NAMES.join(', ')}, or a folder of class folders of images, a .csv, .npz or .npy file`,
+      'fashion-mnist',
     )
     .option(
       '--data-dir <dir>',
       'folder with the IDX files (else $ONERUN_DATA_DIR, Debian, embedded)',
+    )
+    .option('--image-size <HxW>', '--data images: resize every image to H×W (or N: N×N)', imageSize)
+    .option(
+      '--test-split <fraction>',
+      '--data PATH without a test part: hold out this fraction of each class as test (default 0.2)',
+      testFraction,
+    )
+    .option(
+      '--label-column <name|n>',
+      'CSV: the label column, by name or 1-based number (default: last)',
     );
+}
+
+/** The config fields of the data options that were given. */
+export function dataFields(
+  opts: ModelAndDataCli,
+): Pick<ModelAndDataCli, 'imageSize' | 'testSplit' | 'labelColumn'> {
+  return {
+    ...(opts.imageSize !== undefined ? { imageSize: opts.imageSize } : {}),
+    ...(opts.testSplit !== undefined ? { testSplit: opts.testSplit } : {}),
+    ...(opts.labelColumn !== undefined ? { labelColumn: opts.labelColumn } : {}),
+  };
 }
 
 /** `--data-dir` as an absolute path: a run folder outlives the working directory it was made from. */

@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 import { parseDataName } from '../data/load.js';
+import { parseModelName } from '../models/registry.js';
 import {
   METHOD_NAMES,
   parseMethodName,
@@ -7,10 +8,10 @@ import {
   type RunConfigInput,
 } from '../training/config.js';
 import { type MethodKnobs, methodFields, pickDefined } from '../training/method-knobs.js';
-import { parseModelName } from '../training/models.js';
 import { fraction, integer, listOf, MAX, positive } from './parse-values.js';
 import {
   type Common,
+  dataFields,
   type ModelAndDataCli,
   resolvedDataDir,
   withCommon,
@@ -35,6 +36,7 @@ export interface TrainCli extends Common, ModelAndDataCli, MethodKnobs {
   momentum: number;
   swaScoreAt?: number[];
   force?: boolean;
+  allowBackendChange?: boolean;
 }
 
 /** `train`'s options, added to `cmd` (the order is the order of `onerun help train`). */
@@ -65,7 +67,14 @@ export function withTrainOptions(cmd: Command): Command {
       'SWA: also save and score the SWA model after these epochs (comma-separated)',
       listOf(integer(1, MAX.epochs)),
     )
-    .option('--force', 'overwrite an existing run folder');
+    .option(
+      '--force',
+      'start the run in --out over (deletes only the files train recorded writing)',
+    )
+    .option(
+      '--allow-backend-change',
+      'resume an unfinished run on another backend than it trained on (recorded in config.json)',
+    );
 }
 
 /** `train`'s options as the run's config input (defaults are filled by `resolveConfig`). */
@@ -75,6 +84,7 @@ export function trainInput(opts: TrainCli): RunConfigInput {
     model: parseModelName(opts.model),
     data: parseDataName(opts.data),
     ...resolvedDataDir(opts),
+    ...dataFields(opts),
     epochs: opts.epochs,
     batchSize: opts.batchSize,
     lr: opts.lr,
@@ -94,6 +104,9 @@ const SAME_NAME = [
   'model',
   'data',
   'dataDir',
+  'imageSize',
+  'testSplit',
+  'labelColumn',
   'epochs',
   'batchSize',
   'lr',

@@ -43,6 +43,7 @@ export function methodConfig(settings: CompareSettings, method: MethodName): Run
           ? (settings.fgeCycles ?? DEFAULT_CYCLES.fge)
           : 1,
     ...(settings.dataDir !== undefined ? { dataDir: settings.dataDir } : {}),
+    ...pickDefined(settings, ['imageSize', 'testSplit', 'labelColumn']),
     ...(settings.lr !== undefined ? { lr: settings.lr } : {}),
     ...(settings.batchSize !== undefined ? { batchSize: settings.batchSize } : {}),
     ...(settings.trainLimit !== undefined ? { trainLimit: settings.trainLimit } : {}),

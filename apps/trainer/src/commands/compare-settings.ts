@@ -1,7 +1,5 @@
-import type { DataName } from '../data/load.js';
 import type { MethodName } from '../training/config.js';
 import type { MethodKnobs } from '../training/method-knobs.js';
-import type { ModelName } from '../training/models.js';
 
 /** Curve-finding settings of a comparison (`false` to skip the curve). */
 export interface CompareCurveOptions {
@@ -13,9 +11,14 @@ export interface CompareCurveOptions {
 /** What defines a comparison; stored in `compare.json`. */
 export interface CompareSettings extends MethodKnobs {
   budget: number;
-  model: ModelName;
-  data: DataName;
+  /** A built-in model or the absolute path of a model file (`--model`). */
+  model: string;
+  /** A named data set or the absolute path of data (`--data`). */
+  data: string;
   dataDir?: string;
+  imageSize?: [number, number];
+  testSplit?: number;
+  labelColumn?: string;
   methods: MethodName[];
   seed: number;
   lr?: number;

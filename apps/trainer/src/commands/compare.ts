@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { FileSnapshotStore } from '@onerun/snapshots';
 import type { LoadedData } from '../data/load.js';
@@ -7,6 +6,7 @@ import { UsageError } from '../errors.js';
 import { type CurveResult, findCurve } from '../evaluation/find-curve.js';
 import type { RunMetrics } from '../evaluation/score-run.js';
 import type { VersusBaseline } from '../evaluation/versus-baseline.js';
+import { buildModel } from '../models/registry.js';
 import { curveSummary, resultsTable, runCharts, runFacts } from '../report/content.js';
 import { num } from '../report/format.js';
 import { type ReportContent, type Table, writeReport } from '../report/html.js';
@@ -16,6 +16,12 @@ import { readJsonIfExists, writeFileAtomic, writeJson } from '../run-folder/file
 import { RunFolder } from '../run-folder/folder.js';
 import { lockRunFolder, RUN_LOCK_FILE, type RunLock } from '../run-folder/lock.js';
 import { ensureDir } from '../run-folder/out-dir.js';
+import {
+  assertNoLinks,
+  clearWritten,
+  readWritten,
+  startWritten,
+} from '../run-folder/provenance.js';
 import type { RunFile } from '../run-folder/records.js';
 import type { BackendRecord, MethodName, RunConfig } from '../training/config.js';
 import type { ProgressSink } from '../training/loop.js';
@@ -82,6 +88,7 @@ interface CompareFile {
   status: 'running' | 'done';
 }
 
+/** What compare writes into its folder: its files and one run folder per method. */
 const COMPARE_ENTRIES = [
   'compare.json',
   'metrics.json',
@@ -108,32 +115,45 @@ function planInCompare(method: MethodName, config: RunConfig, trainSize: number)
   }
 }
 
+/**
+ * Readies the comparison folder: a new or empty one is started (with the record of what compare
+ * writes), an unfinished comparison with the same settings is resumed, and `--force` deletes only
+ * what an earlier compare recorded writing. A folder that is not recognisably a comparison is
+ * refused, `--force` or not.
+ */
 async function prepareCompareOut(dir: string, settings: CompareSettings, force: boolean) {
-  const path = join(dir, 'compare.json');
-  const existing = await readJsonIfExists<CompareFile>(path);
-  const nonEmpty = existsSync(dir) && (await readdir(dir)).some((name) => name !== RUN_LOCK_FILE);
-  if (force) {
-    for (const name of COMPARE_ENTRIES) await rm(join(dir, name), { recursive: true, force: true });
-  } else if (existing?.status === 'done') {
+  await assertNoLinks(dir, COMPARE_ENTRIES);
+  const { dir: folder } = await ensureDir(dir);
+  const path = join(folder, 'compare.json');
+  const nonEmpty = (await readdir(folder)).some((name) => !name.startsWith(RUN_LOCK_FILE));
+  const record = nonEmpty ? await readWritten(folder) : undefined;
+  const ours = record?.command === 'compare';
+  const existing = nonEmpty ? await readJsonIfExists<CompareFile>(path) : undefined;
+  if (!nonEmpty) {
+    await startWritten(folder, 'compare', COMPARE_ENTRIES);
+  } else if (force || (ours && existing?.onerunCompare !== 1)) {
+    // --force, or a comparison killed before its compare.json: only what compare recorded goes.
+    await clearWritten(folder, 'compare');
+    await startWritten(folder, 'compare', COMPARE_ENTRIES);
+  } else if (existing?.onerunCompare !== 1) {
     throw new UsageError(
-      `${dir} already holds a finished comparison; pass --force to overwrite it, or choose another --out.`,
+      `${folder} exists and is not an onerun comparison; choose another --out (an empty or new folder).`,
     );
-  } else if (existing) {
+  } else if (existing.status === 'done') {
+    throw new UsageError(
+      `${folder} already holds a finished comparison; choose another --out${ours ? ', or pass --force to overwrite it' : ''}.`,
+    );
+  } else {
     const before = existing.settings as unknown as Record<string, unknown>;
     const now = settings as unknown as Record<string, unknown>;
     for (const key of new Set([...Object.keys(before), ...Object.keys(now)])) {
       if (JSON.stringify(before[key]) !== JSON.stringify(now[key])) {
         throw new UsageError(
-          `${dir} holds an unfinished comparison with ${key} = ${JSON.stringify(before[key])}, not ${JSON.stringify(now[key])}; rerun it with the same options to resume, choose another --out, or pass --force.`,
+          `${folder} holds an unfinished comparison with ${key} = ${JSON.stringify(before[key])}, not ${JSON.stringify(now[key])}; rerun it with the same options to resume, or choose another --out${ours ? ', or pass --force to start over' : ''}.`,
         );
       }
     }
-  } else if (nonEmpty) {
-    throw new UsageError(
-      `${dir} exists and is not an onerun comparison; choose another --out, or pass --force to write into it.`,
-    );
   }
-  await ensureDir(dir);
   await writeJson(path, { onerunCompare: 1, settings, status: 'running' } satisfies CompareFile);
 }
 
@@ -154,6 +174,12 @@ export async function compare(options: CompareOptions): Promise<CompareOutcome> 
       'No methods to compare; pass --methods with some of baseline,sse,fge,swa.',
     );
   }
+  const twice = settings.methods.find((m, i) => settings.methods.indexOf(m) !== i);
+  if (twice !== undefined) {
+    throw new UsageError(
+      `--methods ${settings.methods.join(',')} names ${twice} twice; expected each method once (one run folder per method).`,
+    );
+  }
   const configs = new Map(settings.methods.map((m) => [m, methodConfig(settings, m)]));
   const data: LoadedData = await loadDataFor(configs.values().next().value as RunConfig);
   // One process per comparison, as per run folder: a second one on the same --out would also
@@ -164,6 +190,13 @@ export async function compare(options: CompareOptions): Promise<CompareOutcome> 
     // Refuse bad budgets before anything is written.
     const plans = new Map<MethodName, MethodPlan>();
     for (const [m, c] of configs) plans.set(m, planInCompare(m, c, data.train.size));
+    // So is a model that does not fit the data (ModelFitError).
+    const probe = await buildModel(settings.model, {
+      inputShape: data.inputShape,
+      classes: data.classes,
+      seed: settings.seed,
+    });
+    probe.dispose();
     await prepareCompareOut(dir, settings, force);
     log?.(
       `backend: ${backend.backend}${backend.skipped.length > 0 ? `; skipped ${backend.skipped.map((s) => `${s.backend} (${s.reason})`).join(', ')}` : ''}`,

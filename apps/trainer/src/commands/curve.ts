@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readdir, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import type { SnapshotEntry } from '@onerun/snapshots';
 import { RunFolderError, UsageError } from '../errors.js';
 import { type CurveResult, findCurve } from '../evaluation/find-curve.js';
@@ -10,10 +9,14 @@ import { num, pct } from '../report/format.js';
 import { type Table, writeReport } from '../report/html.js';
 import { writeJson } from '../run-folder/files.js';
 import { RunFolder } from '../run-folder/folder.js';
-import { ensureDir } from '../run-folder/out-dir.js';
+import { prepareOwnOut } from '../run-folder/provenance.js';
 import type { RunFile } from '../run-folder/records.js';
 import type { BackendRecord } from '../training/config.js';
 import { loadDataFor } from './train.js';
+
+/** Files `onerun curve` writes into its folder (and replaces with --force). */
+const CURVE_ENTRIES = ['curve.json', 'curve.bin', 'result.json', 'report.html', 'charts'];
+
 /** `DIR` or `DIR:SNAPSHOT_ID` → folder and optional id. */
 export function parseEnd(spec: string): { dir: string; id?: string } {
   if (existsSync(spec)) return { dir: spec };
@@ -83,14 +86,11 @@ export async function curveBetween(
     );
   }
   const dir = resolve(options.out);
-  if (existsSync(dir) && (await readdir(dir)).length > 0) {
-    if (!options.force) {
+  for (const end of [endA, endB]) {
+    if (dir === end.folder.dir || dir.startsWith(`${end.folder.dir}${sep}`)) {
       throw new UsageError(
-        `${dir} exists and is not empty; choose another --out, or pass --force to overwrite it.`,
+        `--out ${dir} is inside the run ${end.folder.dir}; onerun curve never writes into a run folder: choose another --out (an empty or new folder).`,
       );
-    }
-    for (const name of ['curve.json', 'curve.bin', 'result.json', 'report.html', 'charts']) {
-      await rm(join(dir, name), { recursive: true, force: true });
     }
   }
   const config = endA.runFile.config;
@@ -98,7 +98,7 @@ export async function curveBetween(
   if (sameStart) options.log?.(`onerun: ${sameStart}`);
   const data = await loadDataFor(config, options.dataDir);
   try {
-    await ensureDir(dir);
+    await prepareOwnOut(dir, 'curve', CURVE_ENTRIES, options.force);
     const result = await findCurve(
       config,
       data,

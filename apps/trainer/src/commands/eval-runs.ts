@@ -5,6 +5,7 @@ import { byKind, pick } from '../evaluation/score-run.js';
 import { METRIC_COLUMNS, metricCells } from '../report/format.js';
 import type { Table } from '../report/html.js';
 import { RunFolder } from '../run-folder/folder.js';
+import { checkMembers } from '../run-folder/members-check.js';
 import { architectureOf, type RunConfig } from '../training/config.js';
 import { loadDataFor } from './train.js';
 
@@ -57,6 +58,7 @@ export async function evalRuns(
   const runs = [];
   for (const folder of folders) {
     const runFile = await folder.requireRunFile();
+    await checkMembers(folder, await folder.readProgress());
     const store = folder.members();
     const entry = finalModel(runFile.config, await store.list());
     if (!entry) {
@@ -82,7 +84,10 @@ export async function evalRuns(
     );
     const ensemble = await Ensemble.fromStore(source, { stream: true });
     try {
-      const evaluation = await ensemble.evaluate(data.test.xs, data.test.labels, { bins: 15 });
+      const xs = data.test.inputs();
+      const evaluation = await ensemble
+        .evaluate(xs, data.test.labels, { bins: 15 })
+        .finally(() => xs.dispose());
       const members = runs.map((run, i) => ({
         dir: run.folder.dir,
         method: run.config.method,

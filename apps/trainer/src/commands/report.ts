@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { RunFolderError, UsageError } from '../errors.js';
 import type { CurveResult } from '../evaluation/find-curve.js';
 import type { RunMetrics } from '../evaluation/score-run.js';
@@ -10,6 +9,7 @@ import { type Table, writeReport } from '../report/html.js';
 import { csvRun, metricsCsv } from '../report/metrics-csv.js';
 import { readJsonIfExists, writeFileAtomic, writeJson } from '../run-folder/files.js';
 import { RunFolder } from '../run-folder/folder.js';
+import { prepareOwnOut } from '../run-folder/provenance.js';
 import type { RunFile, RunProgress } from '../run-folder/records.js';
 import { type MethodPlan, planMethod } from '../training/plan.js';
 
@@ -43,7 +43,7 @@ export interface MergeOutcome {
   curve?: CurveResult;
 }
 
-/** Files `onerun report` writes into its folder (and may replace with --force). */
+/** Files `onerun report` writes into its folder (and replaces with --force). */
 const MERGE_ENTRIES = ['report.html', 'charts', 'metrics.json', 'metrics.csv'];
 
 async function readFinishedRun(dir: string): Promise<Omit<FoundRun, 'name'> | undefined> {
@@ -52,6 +52,11 @@ async function readFinishedRun(dir: string): Promise<Omit<FoundRun, 'name'> | un
   if (!runFile) return undefined;
   const progress = await folder.readProgress();
   const metrics = await readJsonIfExists<RunMetrics>(folder.path('metrics'));
+  if (progress?.status === 'done' && !metrics) {
+    throw new RunFolderError(
+      `${folder.dir} holds a finished ${runFile.config.method} run whose ${folder.path('metrics')} is missing; rerun its train command (onerun train --out ${folder.dir}) to score its stored models again (nothing is retrained).`,
+    );
+  }
   if (progress?.status !== 'done' || !metrics) {
     throw new RunFolderError(
       `${folder.dir} holds an unfinished ${runFile.config.method} run; finish it (rerun the same command) before reporting on it.`,
@@ -183,16 +188,14 @@ export async function mergeRuns(options: {
   assertComparable(found);
   const runs = nameRuns(found);
   const out = resolve(options.out);
-  if (existsSync(out)) {
-    const entries = await readdir(out);
-    if (entries.length > 0 && !options.force) {
+  for (const run of runs) {
+    if (run.dir === out || out.startsWith(`${run.dir}${sep}`)) {
       throw new UsageError(
-        `${out} is not empty; choose another --out, or pass --force to replace its report.`,
+        `--out ${out} is inside the run ${run.dir} reported on; onerun report never writes into a run folder: choose another --out (an empty or new folder).`,
       );
     }
-    for (const name of MERGE_ENTRIES) await rm(join(out, name), { recursive: true, force: true });
   }
-  await mkdir(out, { recursive: true });
+  await prepareOwnOut(out, 'report', MERGE_ENTRIES, options.force);
   const table = resultsTable(
     runs.map((r) => ({ name: r.name, metrics: r.metrics, trainSeconds: r.progress.trainSeconds })),
   );

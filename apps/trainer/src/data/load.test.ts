@@ -122,7 +122,7 @@ describe('data location', () => {
 });
 
 describe('loadData', () => {
-  it('scales pixels to [0, 1], one-hot encodes labels, splits validation from the end', async () => {
+  it('keeps the bytes, scales pixels to [0, 1] per batch, one-hot encodes labels, splits validation from the end', async () => {
     await writeTinySet(join(dir, 'tiny'), 10, true);
     const before = tf.memory().numTensors;
     const data = await loadData({
@@ -132,17 +132,33 @@ describe('loadData', () => {
       env: {},
     });
     expect(data.inputShape).toEqual([3, 2, 1]);
+    expect(data.classNames).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    expect(data.preprocessing).toMatchObject({
+      kind: 'image',
+      rawDtype: 'uint8',
+      mean: [0],
+      std: [255],
+    });
     expect([data.train.size, data.val?.size, data.test.size]).toEqual([8, 2, 10]);
-    expect(data.train.xs.shape).toEqual([8, 3, 2, 1]);
-    const pixels = await data.val!.xs.data();
+    expect(data.train.raw).toBeInstanceOf(Uint8Array);
+    // No tensors are held: inputs are made per batch.
+    expect(tf.memory().numTensors).toBe(before);
+    const { xs, ys } = data.val!.range(0, 2);
+    expect(xs.shape).toEqual([2, 3, 2, 1]);
+    const pixels = await xs.data();
     // Example 8's first pixel is byte 48; the validation split starts at example 8.
-    expect(pixels[0]).toBeCloseTo(48 / 255, 6);
+    expect(pixels[0]).toBe(Math.fround(48 * (1 / 255)));
     expect([...data.val!.labels]).toEqual([8, 9]);
-    expect(await data.val!.ys.array()).toEqual([
+    expect(await ys.array()).toEqual([
       [0, 0, 0, 0, 0, 0, 0, 0, 1, 0],
       [0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
     ]);
-    data.dispose();
+    const taken = data.train.take([7, 0]);
+    expect((await taken.xs.data())[0]).toBe(Math.fround(42 * (1 / 255)));
+    const argMax = taken.ys.argMax(1);
+    expect(await argMax.array()).toEqual([7, 0]);
+    argMax.dispose();
+    tf.dispose([xs, ys, taken.xs, taken.ys]);
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -151,11 +167,21 @@ describe('loadData', () => {
     const b = await loadData({ data: 'synthetic', seed: 3 });
     const c = await loadData({ data: 'synthetic', seed: 4 });
     expect([a.train.size, a.test.size, a.classes]).toEqual([512, 128, 4]);
-    expect(await a.train.xs.data()).toEqual(await b.train.xs.data());
-    expect(await a.train.xs.data()).not.toEqual(await c.train.xs.data());
-    const x = await a.train.xs.data();
+    expect(a.classNames).toEqual(['class-0', 'class-1', 'class-2', 'class-3']);
+    expect(a.train.raw).toEqual(b.train.raw);
+    expect(a.train.raw).not.toEqual(c.train.raw);
+    const x = a.train.raw;
     expect(Math.min(...x)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...x)).toBeLessThanOrEqual(1);
-    for (const d of [a, b, c]) d.dispose();
+    // Synthetic pixels are model inputs as they are (mean 0, std 1).
+    const first = a.train.range(0, 1);
+    expect(await first.xs.data()).toEqual(x.subarray(0, 64));
+    tf.dispose([first.xs, first.ys]);
+  });
+
+  it('names the Fashion-MNIST classes', async () => {
+    const data = await loadData({ data: 'fashion-mnist', trainLimit: 4, testLimit: 4, env: {} });
+    expect(data.classNames[0]).toBe('T-shirt/top');
+    expect(data.classNames[9]).toBe('Ankle boot');
   });
 });

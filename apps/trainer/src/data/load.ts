@@ -1,41 +1,67 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { requireInRange, requireInteger, seededRandom } from '@onerun/core';
-import * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../errors.js';
 import { checkIdxFiles } from './checks.js';
 import { contentHash } from './content-hash.js';
 import { type IdxArray, parseIdx, readIdxBytes } from './idx.js';
 import { type DataLocation, type IdxDataName, locateData } from './locate.js';
+import { type DataFormat, readDataPath } from './path-data.js';
+import {
+  columnStats,
+  imagePreprocessing,
+  PREPROCESSING_FORMAT,
+  type Preprocessing,
+  type RawValues,
+} from './preprocessing.js';
+import { Split } from './split.js';
 
-/** Data sets the app knows. `synthetic` is a seeded toy set for smoke runs and tests. */
+/** Data sets the app knows by name. `synthetic` is a seeded toy set for smoke runs and tests. */
 export const DATA_NAMES = ['fashion-mnist', 'mnist', 'synthetic'] as const;
 /** One of `DATA_NAMES`. */
 export type DataName = (typeof DATA_NAMES)[number];
 
-/** One split: images `[n, h, w, c]` in [0, 1], one-hot targets, and the labels on the CPU. */
-export interface Split {
-  xs: tf.Tensor4D;
-  ys: tf.Tensor2D;
-  labels: Int32Array;
-  size: number;
-}
+/** Fashion-MNIST's ten class names, in label order. */
+export const FASHION_MNIST_CLASSES = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+];
 
-/** A loaded data set. `dispose()` frees every tensor it holds. */
+export { Split };
+
+/** A loaded data set: its splits, class names and how raw examples become model inputs. */
 export interface LoadedData {
-  name: DataName;
-  /** Where the examples came from: a folder, or `synthetic(seed=…)`. */
+  /** A `DATA_NAMES` name, or the format read from a path: `images`, `csv`, `numpy`. */
+  name: DataName | DataFormat;
+  /** Where the examples came from: a folder, a file, or `synthetic(seed=…)`. */
   source: string;
-  origin: DataLocation['origin'] | 'synthetic';
+  origin: DataLocation['origin'] | 'synthetic' | 'path';
   /**
    * SHA-256 of the examples' source (the data files' bytes; the generated arrays of the synthetic
-   * set), as `sha256:<hex>`: a resume refuses data whose hash differs from the recorded one.
+   * set; the decoded examples and labels of `--data PATH`), as `sha256:<hex>`: a resume refuses
+   * data whose hash differs from the recorded one.
    */
   contentHash: string;
-  inputShape: [number, number, number];
+  /** Shape of one example as the model takes it (`[h, w, c]` images, `[f]` features). */
+  inputShape: number[];
   classes: number;
+  /** Class names, index i naming class i (`classes.json` in a run folder). */
+  classNames: string[];
+  /** How raw examples become model inputs (`preprocessing.json` in a run folder). */
+  preprocessing: Preprocessing;
   train: Split;
   /** Held out from the end of the official training split when `valSplit > 0`. */
   val?: Split;
   test: Split;
+  /** Kept for callers that free what they load: splits hold no tensors, so there is nothing to free. */
   dispose(): void;
 }
 
@@ -56,7 +82,14 @@ export interface SyntheticOptions {
 
 /** Options of `loadData`. */
 export interface LoadDataOptions {
-  data: DataName;
+  /** A `DATA_NAMES` name, or a path (image folder, CSV, `.npz`, `.npy`). */
+  data: string;
+  /** `--data PATH` images: resize every image to `[h, w]`. */
+  imageSize?: [number, number];
+  /** `--data PATH` without a test part: the fraction of each class held out (default 0.2). */
+  testSplit?: number;
+  /** CSV: the label column's name or 1-based number (default: the last). */
+  labelColumn?: string;
   dataDir?: string;
   env?: NodeJS.ProcessEnv;
   /** Fraction of the training split held out for validation (from its end), in [0, 0.5]. */
@@ -70,48 +103,46 @@ export interface LoadDataOptions {
   synthetic?: SyntheticOptions;
 }
 
-/** Checks a data-set name from the command line. */
-export function parseDataName(value: string): DataName {
-  if ((DATA_NAMES as readonly string[]).includes(value)) return value as DataName;
-  throw new UsageError(
-    `Unknown data set '${value}'; use --data with one of ${DATA_NAMES.join(', ')}.`,
-  );
-}
-
-function oneHot(labels: Int32Array, classes: number): tf.Tensor2D {
-  return tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), classes).toFloat() as tf.Tensor2D);
+/** Whether `value` is one of the data sets the app knows by name. */
+export function isDataName(value: string): value is DataName {
+  return (DATA_NAMES as readonly string[]).includes(value);
 }
 
 /**
- * Builds the splits from one Float32 image buffer. Each split's tensor is made from a subarray
- * of it, so no second host copy of the pixels is kept.
+ * Checks `--data`: a `DATA_NAMES` name, or a path to a file or folder that exists (made
+ * absolute: a run folder outlives the working directory it was made from).
  */
-function makeSplits(
-  pixels: Float32Array,
-  labels: Int32Array,
-  shape: [number, number, number],
-  classes: number,
-  ranges: { start: number; end: number }[],
-): Split[] {
-  const per = shape[0] * shape[1] * shape[2];
-  return ranges.map(({ start, end }) => {
-    const size = end - start;
-    const xs = tf.tensor4d(pixels.subarray(start * per, end * per), [size, ...shape]);
-    const lab = labels.subarray(start, end);
-    return { xs, ys: oneHot(lab, classes), labels: lab, size };
-  });
+export function parseDataName(value: string): string {
+  if (isDataName(value)) return value;
+  const path = resolve(value);
+  if (existsSync(path)) return path;
+  throw new UsageError(
+    `--data '${value}' is neither a data set (${DATA_NAMES.join(', ')}) nor an existing file or folder (${path}); give a name, an image folder, a .csv, .npz or .npy file.`,
+  );
 }
 
-function toFloat(bytes: Uint8Array, count: number): Float32Array {
-  const out = new Float32Array(count);
-  const scale = 1 / 255;
-  for (let i = 0; i < count; i++) out[i] = bytes[i]! * scale;
-  return out;
+/** One split per range of `raw`'s examples (views: no copy). */
+function makeSplits(
+  raw: RawValues,
+  labels: Int32Array,
+  shape: number[],
+  classes: number,
+  preprocessing: Preprocessing,
+  ranges: { start: number; end: number }[],
+): Split[] {
+  const whole = new Split(raw, labels, shape, classes, preprocessing);
+  return ranges.map(({ start, end }) => whole.slice(start, end));
 }
 
 function toLabels(bytes: Uint8Array, count: number): Int32Array {
   const out = new Int32Array(count);
   for (let i = 0; i < count; i++) out[i] = bytes[i]!;
+  return out;
+}
+
+function range(n: number): Int32Array {
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = i;
   return out;
 }
 
@@ -147,24 +178,40 @@ async function loadIdxData(name: IdxDataName, options: LoadDataOptions): Promise
   );
   const rows = trI.dims[1]!;
   const cols = trI.dims[2]!;
-  const shape: [number, number, number] = [rows, cols, 1];
+  const shape = [rows, cols, 1];
   const per = rows * cols;
+  const prep = imagePreprocessing(shape, null);
   const trainN = limitOf('trainLimit', options.trainLimit, trI.dims[0]!);
   const testN = limitOf('testLimit', options.testLimit, teI.dims[0]!);
   const nVal = valCount(trainN, options.valSplit);
-  const trainLabels = toLabels(trL.data, trainN);
-  const testLabels = toLabels(teL.data, testN);
-  const [train, val] = makeSplits(toFloat(trI.data, trainN * per), trainLabels, shape, classes, [
-    { start: 0, end: trainN - nVal },
-    { start: trainN - nVal, end: trainN },
-  ]);
-  const [test] = makeSplits(toFloat(teI.data, testN * per), testLabels, shape, classes, [
-    { start: 0, end: testN },
-  ]);
-  return finish(
-    { name, source: location.dir, origin: location.origin, contentHash: contentHash(bytes) },
+  // The pixels stay the bytes the files hold; model inputs are made per batch.
+  const [train, val] = makeSplits(
+    trI.data.subarray(0, trainN * per),
+    toLabels(trL.data, trainN),
     shape,
     classes,
+    prep,
+    [
+      { start: 0, end: trainN - nVal },
+      { start: trainN - nVal, end: trainN },
+    ],
+  );
+  const [test] = makeSplits(
+    teI.data.subarray(0, testN * per),
+    toLabels(teL.data, testN),
+    shape,
+    classes,
+    prep,
+    [{ start: 0, end: testN }],
+  );
+  const classNames =
+    name === 'fashion-mnist'
+      ? [...FASHION_MNIST_CLASSES]
+      : Array.from({ length: classes }, (_, i) => String(i));
+  return finish(
+    { name, source: location.dir, origin: location.origin, contentHash: contentHash(bytes) },
+    classNames,
+    prep,
     train!,
     val!,
     test!,
@@ -178,28 +225,26 @@ function finish(
     origin,
     contentHash,
   }: Pick<LoadedData, 'name' | 'source' | 'origin' | 'contentHash'>,
-  inputShape: [number, number, number],
-  classes: number,
+  classNames: string[],
+  preprocessing: Preprocessing,
   train: Split,
   validation: Split,
   test: Split,
 ): LoadedData {
-  // A validation split of no examples (no --val-split) is freed, not handed out.
   const val = validation.size > 0 ? validation : undefined;
-  if (!val) tf.dispose([validation.xs, validation.ys]);
   return {
     name,
     source,
     origin,
     contentHash,
-    inputShape,
-    classes,
+    inputShape: [...preprocessing.inputShape],
+    classes: classNames.length,
+    classNames,
+    preprocessing,
     train,
     ...(val ? { val } : {}),
     test,
-    dispose: () => {
-      for (const s of [train, val, test]) if (s) tf.dispose([s.xs, s.ys]);
-    },
+    dispose: () => {},
   };
 }
 
@@ -248,15 +293,18 @@ function loadSynthetic(options: LoadDataOptions): LoadedData {
     }
     return { pixels, labels };
   };
-  const shape: [number, number, number] = [size, size, 1];
+  const shape = [size, size, 1];
+  // Pixels are already in [0, 1]: the model takes them as they are.
+  const prep = imagePreprocessing(shape, null, 'float32');
   const nVal = valCount(trainAll, options.valSplit);
   const tr = make(trainAll);
   const te = make(testN);
-  const [train, val] = makeSplits(tr.pixels, tr.labels, shape, classes, [
+  const [train, val] = makeSplits(tr.pixels, tr.labels, shape, classes, prep, [
     { start: 0, end: trainAll - nVal },
     { start: trainAll - nVal, end: trainAll },
   ]);
-  const [test] = makeSplits(te.pixels, te.labels, shape, classes, [{ start: 0, end: testN }]);
+  const [test] = makeSplits(te.pixels, te.labels, shape, classes, prep, [{ start: 0, end: testN }]);
+  const classNames = Array.from({ length: classes }, (_, i) => `class-${i}`);
   const hash = contentHash([
     new Uint8Array(tr.pixels.buffer),
     new Uint8Array(tr.labels.buffer),
@@ -270,8 +318,8 @@ function loadSynthetic(options: LoadDataOptions): LoadedData {
       origin: 'synthetic',
       contentHash: hash,
     },
-    shape,
-    classes,
+    classNames,
+    prep,
     train!,
     val!,
     test!,
@@ -279,10 +327,83 @@ function loadSynthetic(options: LoadDataOptions): LoadedData {
 }
 
 /**
- * Loads a data set with its official train/test split (and an optional validation split taken
- * from the end of the training split). Pixels are scaled to [0, 1] into one Float32 buffer per
- * split file; the tensors are views of it.
+ * A data set read from a path (`--data PATH`): an image folder, CSV, `.npz` or `.npy` pair,
+ * limited and split as the IDX sets are. Byte images keep the pixel scaling of the IDX sets
+ * (raw / 255); float inputs are standardised per feature (last axis) with the mean and standard
+ * deviation of the training split.
+ */
+async function loadPathData(path: string, options: LoadDataOptions): Promise<LoadedData> {
+  const read = await readDataPath(path, {
+    ...(options.imageSize ? { imageSize: options.imageSize } : {}),
+    ...(options.labelColumn !== undefined ? { labelColumn: options.labelColumn } : {}),
+    testSplit: requireInRange('testSplit', options.testSplit ?? 0.2, 0.01, 0.9),
+  });
+  const { train: trainSet, test: testSet, classes: classNames } = read.data;
+  const shape = trainSet.shape;
+  const per = shape.reduce((a, b) => a * b, 1);
+  const trainN = limitOf('trainLimit', options.trainLimit, trainSet.labels.length);
+  const testN = limitOf('testLimit', options.testLimit, testSet.labels.length);
+  const nVal = valCount(trainN, options.valSplit);
+  const width = shape[shape.length - 1]!;
+  const prep: Preprocessing =
+    trainSet.raw instanceof Uint8Array
+      ? { ...imagePreprocessing(shape, read.data.imageSize), kind: read.data.kind }
+      : {
+          format: PREPROCESSING_FORMAT,
+          kind: read.data.kind,
+          inputShape: [...shape],
+          rawDtype: 'float32',
+          // Statistics of the training split only (validation and test excluded).
+          ...columnStats(trainSet.raw, width, range((trainN - nVal) * (per / width))),
+          imageSize: null,
+        };
+  const classes = classNames.length;
+  const [train, val] = makeSplits(
+    trainSet.raw.subarray(0, trainN * per),
+    trainSet.labels.subarray(0, trainN),
+    shape,
+    classes,
+    prep,
+    [
+      { start: 0, end: trainN - nVal },
+      { start: trainN - nVal, end: trainN },
+    ],
+  );
+  const [test] = makeSplits(
+    testSet.raw.subarray(0, testN * per),
+    testSet.labels.subarray(0, testN),
+    shape,
+    classes,
+    prep,
+    [{ start: 0, end: testN }],
+  );
+  const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  // The examples as read (all of them, before the limits), their labels and the class names.
+  const hash = contentHash([
+    bytesOf(trainSet.raw),
+    bytesOf(trainSet.labels),
+    bytesOf(testSet.raw),
+    bytesOf(testSet.labels),
+    new TextEncoder().encode(JSON.stringify(classNames)),
+  ]);
+  return finish(
+    { name: read.format, source: read.data.source, origin: 'path', contentHash: hash },
+    classNames,
+    prep,
+    train!,
+    val!,
+    test!,
+  );
+}
+
+/**
+ * Loads a data set with its train/test split (and an optional validation split taken from the
+ * end of the training split): a named set (`fashion-mnist`, `mnist`: IDX files; `synthetic`) or
+ * a path. Examples stay as stored (bytes for images); splits make float32 inputs per batch.
  */
 export async function loadData(options: LoadDataOptions): Promise<LoadedData> {
-  return options.data === 'synthetic' ? loadSynthetic(options) : loadIdxData(options.data, options);
+  if (options.data === 'synthetic') return loadSynthetic(options);
+  if (options.data === 'fashion-mnist' || options.data === 'mnist')
+    return loadIdxData(options.data, options);
+  return loadPathData(options.data, options);
 }

@@ -97,11 +97,15 @@ export async function findCurve(
   outDir?: string,
 ): Promise<CurveResult> {
   const started = performance.now();
-  const { model, optimizer } = createModel(config, data);
+  const { model, optimizer } = await createModel(config, data);
   const train = data.train;
   const n = Math.min(options.evalExamples, train.size);
-  const evalXs = n === train.size ? train.xs : tf.slice(train.xs, [0], [n]);
-  const evalYs = n === train.size ? train.ys : tf.slice(train.ys, [0], [n]);
+  // The curve's training data as tensors: fitCurve shuffles a tensor source every epoch.
+  const whole = train.range(0, train.size);
+  const { xs: evalXs, ys: evalYs } =
+    n === train.size
+      ? whole
+      : { xs: tf.slice(whole.xs, [0], [n]), ys: tf.slice(whole.ys, [0], [n]) };
   const ends: tf.Tensor[][] = [];
   try {
     for (const end of [a, b]) {
@@ -112,20 +116,15 @@ export async function findCurve(
     const line = straightLine(ends[0]!, ends[1]!);
     try {
       const steps = options.epochs * stepsPerEpoch(train.size, options.batchSize);
-      const history = await fitCurve(
-        model,
-        curve,
-        { xs: train.xs, ys: train.ys },
-        {
-          epochs: options.epochs,
-          batchSize: options.batchSize,
-          schedule: standardSchedule(options.lr, steps),
-          weightDecay: options.weightDecay,
-          seed: options.seed,
-          // Costs one loss read per batch; lets Ctrl-C and SIGTERM through during long epochs.
-          callbacks: { onBatchEnd: yieldToSignals },
-        },
-      );
+      const history = await fitCurve(model, curve, whole, {
+        epochs: options.epochs,
+        batchSize: options.batchSize,
+        schedule: standardSchedule(options.lr, steps),
+        weightDecay: options.weightDecay,
+        seed: options.seed,
+        // Costs one loss read per batch; lets Ctrl-C and SIGTERM through during long epochs.
+        callbacks: { onBatchEnd: yieldToSignals },
+      });
       const measure = async (path: typeof curve) => {
         const test: SplitScore[] = [];
         const evaluation = await evaluatePath(
@@ -166,7 +165,8 @@ export async function findCurve(
     }
   } finally {
     tf.dispose(ends.flat());
-    if (evalXs !== train.xs) tf.dispose([evalXs, evalYs]);
+    if (evalXs !== whole.xs) tf.dispose([evalXs, evalYs]);
+    tf.dispose([whole.xs, whole.ys]);
     model.dispose();
     optimizer.dispose();
   }

@@ -20,8 +20,7 @@ export async function scoreSplit(
   for (let begin = 0; begin < split.size; begin += batchSize) {
     const size = Math.min(batchSize, split.size - begin);
     const next = tf.tidy(() => {
-      const x = tf.slice(split.xs, [begin], [size]);
-      const y = tf.slice(split.ys, [begin], [size]);
+      const { xs: x, ys: y } = split.range(begin, size);
       const p = model.predict(x) as tf.Tensor2D;
       const ce = tf.sum(tf.metrics.categoricalCrossentropy(y, p));
       const hits = tf.sum(tf.cast(tf.equal(tf.argMax(p, 1), tf.argMax(y, 1)), 'float32'));

@@ -1,7 +1,7 @@
 import { MemorySnapshotStore } from '@onerun/snapshots';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import type { Split } from '../data/load.js';
+import { Split } from '../data/split.js';
 import { evaluateRun } from './score-run.js';
 
 function tinyModel(seed: number): tf.LayersModel {
@@ -20,12 +20,8 @@ function tinyModel(seed: number): tf.LayersModel {
 
 function split(): Split {
   const labels = Int32Array.from([0, 1, 2, 0, 1, 2]);
-  return {
-    xs: tf.randomUniform([6, 2, 2, 1], 0, 1, 'float32', 7) as tf.Tensor4D,
-    ys: tf.oneHot(tf.tensor1d(labels, 'int32'), 3) as tf.Tensor2D,
-    labels,
-    size: 6,
-  };
+  const pixels = Float32Array.from({ length: 24 }, (_, i) => ((i * 37) % 101) / 101);
+  return new Split(pixels, labels, [2, 2, 1], 3, { mean: [0], std: [1] });
 }
 
 describe('evaluateRun', () => {
@@ -50,6 +46,5 @@ describe('evaluateRun', () => {
       12,
     );
     expect(examples.nll.reduce((a, b) => a + b, 0) / 6).toBeCloseTo(metrics.result.nll, 5);
-    tf.dispose([test.xs, test.ys]);
   });
 });

@@ -95,7 +95,8 @@ export function byKind(entries: SnapshotEntry[], kind: string): SnapshotEntry[] 
 async function scoreOne(store: SnapshotStore, entry: SnapshotEntry, test: Split) {
   const ensemble = await Ensemble.fromStore(store, { ids: [entry.id] });
   try {
-    const probs = await ensemble.predict(test.xs);
+    const xs = test.inputs();
+    const probs = await ensemble.predict(xs).finally(() => xs.dispose());
     try {
       const metrics = await classificationMetrics(probs, test.labels, { bins: BINS });
       const reliability = await reliabilityDiagram(probs, test.labels, { bins: BINS });
@@ -203,15 +204,21 @@ export async function evaluateRun(
     stream: !fitsInMemory(members),
   });
   try {
-    const evaluation = await ensemble.evaluate(test.xs, test.labels, { bins: BINS });
-    const probs = await ensemble.predict(test.xs);
+    const xs = test.inputs();
+    let evaluation: Awaited<ReturnType<typeof ensemble.evaluate>>;
     let reliability: ReliabilityBin[];
     let examples: ExampleScores;
     try {
-      reliability = await reliabilityDiagram(probs, test.labels, { bins: BINS });
-      examples = await exampleScores(probs, test.labels);
+      evaluation = await ensemble.evaluate(xs, test.labels, { bins: BINS });
+      const probs = await ensemble.predict(xs);
+      try {
+        reliability = await reliabilityDiagram(probs, test.labels, { bins: BINS });
+        examples = await exampleScores(probs, test.labels);
+      } finally {
+        probs.dispose();
+      }
     } finally {
-      probs.dispose();
+      xs.dispose();
     }
     const metrics: RunMetrics = {
       ...base,

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { batchNormLayers, type DataSource } from '@onerun/core';
 import {
   type ClassificationMetrics,
   classificationMetrics,
@@ -20,7 +21,7 @@ export interface SwagScoring {
   samples: number;
   seed: number;
   /** Training inputs for the batch-norm recompute of every draw. */
-  bnData: tf.Tensor;
+  bnData: DataSource;
   bnBatchSize: number;
 }
 
@@ -35,7 +36,7 @@ export function swagScoringFor(
     dir: swagDir,
     samples: config.swagSamples,
     seed: config.seed,
-    bnData: train.xs,
+    bnData: train.batches(Math.max(config.batchSize, 256)),
     bnBatchSize: Math.max(config.batchSize, 256),
   };
 }
@@ -72,7 +73,7 @@ async function loadSwag(scoring: SwagScoring, stateFile: string): Promise<Swag> 
 /**
  * SWAG's draws, one at a time: `scoring.samples` seeded draws (seed `scoring.seed · 1000 + s`)
  * from the SWAG Gaussian written into the SWA model (architecture from the snapshot `modelId`),
- * batch-norm statistics recomputed over the training data for each, handed to `use` — the
+ * batch-norm statistics (where the model has batch norm) recomputed over the training data for each, handed to `use` — the
  * models whose averaged probabilities are SWAG's Bayesian model average. The model is reused
  * between draws and disposed at the end.
  */
@@ -87,10 +88,13 @@ export async function forEachSwagDraw(
   const swag = await loadSwag(scoring, stateFile);
   try {
     const model = await store.load(modelId);
+    const hasBatchNorm = batchNormLayers(model).length > 0;
     try {
       for (let s = 0; s < scoring.samples; s++) {
         swag.sampleInto(model, { seed: scoring.seed * 1000 + s });
-        await recomputeBatchNorm(model, scoring.bnData, { batchSize: scoring.bnBatchSize });
+        if (hasBatchNorm) {
+          await recomputeBatchNorm(model, scoring.bnData, { batchSize: scoring.bnBatchSize });
+        }
         await use(model, s);
       }
     } finally {
@@ -116,13 +120,14 @@ export async function scoreSwag(
   stateFile = 'swag.json',
 ): Promise<SwagScore> {
   let sum: tf.Tensor | undefined;
+  const testXs = test.inputs();
   try {
     const fitted = await forEachSwagDraw(
       store,
       modelId,
       scoring,
       (model) => {
-        const probs = model.predict(test.xs, { batchSize: 512 }) as tf.Tensor;
+        const probs = model.predict(testXs, { batchSize: 512 }) as tf.Tensor;
         const next = sum ? tf.add(sum, probs) : probs;
         if (sum) tf.dispose([sum, probs]);
         sum = next;
@@ -142,5 +147,6 @@ export async function scoreSwag(
     }
   } finally {
     sum?.dispose();
+    testXs.dispose();
   }
 }

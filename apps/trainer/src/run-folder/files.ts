@@ -32,7 +32,7 @@ export async function readJsonIfExists<T>(path: string): Promise<T | undefined> 
     return JSON.parse(text) as T;
   } catch (error) {
     throw new RunFolderError(
-      `${path} is not valid JSON (${(error as Error).message}); restore it, or pass --force to start the run over.`,
+      `${path} is not valid JSON (${(error as Error).message}); expected the JSON file onerun wrote: restore it.`,
     );
   }
 }

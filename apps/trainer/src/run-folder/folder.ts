@@ -1,12 +1,21 @@
 import { existsSync } from 'node:fs';
-import { readdir, rm } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { OnerunError } from '@onerun/core';
 import { FileSnapshotStore } from '@onerun/snapshots';
 import { RunFolderError, UsageError } from '../errors.js';
 import { architectureOf, type RunConfig, resolveConfig } from '../training/config.js';
 import type { RunStores } from '../training/loop.js';
 import { readJsonIfExists, writeJson } from './files.js';
 import { RUN_LOCK_FILE } from './lock.js';
+import { ensureDir } from './out-dir.js';
+import {
+  assertNoLinks,
+  clearWritten,
+  readWritten,
+  startWritten,
+  type WrittenRecord,
+} from './provenance.js';
 import type { RunFile, RunProgress } from './records.js';
 
 /** The files and folders of a run folder. */
@@ -24,6 +33,8 @@ export const RUN_LAYOUT = {
   swag: 'swag',
   tensorboard: 'tensorboard',
   branches: 'branches',
+  classes: 'classes.json',
+  preprocessing: 'preprocessing.json',
 } as const;
 
 /** Paths of one run folder. */
@@ -43,8 +54,20 @@ export class RunFolder {
    * (an older folder resumes and reports as it trained).
    */
   async readRunFile(): Promise<RunFile | undefined> {
-    const runFile = await readJsonIfExists<RunFile>(this.path('config'));
-    return runFile ? { ...runFile, config: resolveConfig(runFile.config) } : undefined;
+    const path = this.path('config');
+    const runFile = await readJsonIfExists<RunFile>(path);
+    if (!runFile) return undefined;
+    try {
+      if (typeof runFile.config !== 'object' || runFile.config === null) {
+        throw new UsageError('it holds no "config" object');
+      }
+      return { ...runFile, config: resolveConfig(runFile.config) };
+    } catch (error) {
+      if (!(error instanceof OnerunError)) throw error;
+      throw new RunFolderError(
+        `${path} holds a configuration onerun cannot use (${error.message.replace(/\.$/, '')}); expected the config.json onerun wrote: restore it.`,
+      );
+    }
   }
 
   /** `config.json`, or a `RunFolderError` saying this is not a run folder. */
@@ -77,19 +100,14 @@ export class RunFolder {
   members(): FileSnapshotStore {
     return new FileSnapshotStore(this.path('members'));
   }
-
-  /** Removes everything `onerun` writes into a run folder (other files are left alone). */
-  async clear(): Promise<void> {
-    for (const name of Object.values(RUN_LAYOUT)) {
-      await rm(join(this.dir, name), { recursive: true, force: true });
-    }
-  }
 }
 
 /** What to do with an `--out` folder before training into it. */
 export type OutDecision =
   | { kind: 'fresh' }
-  | { kind: 'resume'; runFile: RunFile; progress: RunProgress | undefined };
+  | { kind: 'resume'; runFile: RunFile; progress: RunProgress | undefined }
+  /** A finished run whose `metrics.json` is missing: score its stored models again. */
+  | { kind: 'rescore'; runFile: RunFile; progress: RunProgress };
 
 /** Empty but for the run lock this process holds. */
 async function isEmptyDir(dir: string): Promise<boolean> {
@@ -100,49 +118,87 @@ async function isEmptyDir(dir: string): Promise<boolean> {
   }
 }
 
+/** What `--force` would be allowed to do here, in words for an error message. */
+function forceAdvice(record: WrittenRecord | undefined): string {
+  return record?.command === 'train' ? ', or pass --force to start the run over' : '';
+}
+
 /**
- * Decides between a fresh run, a resume, or an error, without touching anything unless `force`:
+ * Decides between a fresh run, a resume, or an error. Nothing is deleted unless `force`, and
+ * then only what `onerun train` recorded writing (`.onerun-written.json`):
  * - missing or empty folder → fresh;
- * - a finished run → error, unless `--force` (then it is cleared);
+ * - a finished run → error, unless `--force` (then its recorded files are deleted);
  * - an unfinished run → resume, if every option given on the command line matches its config;
- * - anything else in the folder → error, unless `--force`.
+ * - a damaged `config.json` → error naming it; `--force` starts over only in a folder train
+ *   recorded writing;
+ * - anything else → error, even with `--force`: a folder that is not recognisably a run folder
+ *   is never cleared.
  */
 export async function prepareOut(
   folder: RunFolder,
   options: { force: boolean; given: Partial<RunConfig> },
 ): Promise<OutDecision> {
-  if (!existsSync(folder.dir) || (await isEmptyDir(folder.dir))) return { kind: 'fresh' };
+  await assertNoLinks(folder.dir, Object.values(RUN_LAYOUT));
+  if (!existsSync(folder.dir) || (await isEmptyDir(folder.dir))) return startFresh(folder);
+  const record = await readWritten(folder.dir);
   let runFile: RunFile | undefined;
-  let damaged = false;
   try {
     runFile = await folder.readRunFile();
   } catch (error) {
-    // A run folder whose config.json is damaged: --force starts it over.
-    if (!(options.force && error instanceof RunFolderError)) throw error;
-    damaged = true;
+    if (!(error instanceof RunFolderError || error instanceof UsageError)) throw error;
+    if (options.force && record?.command === 'train') {
+      await clearWritten(folder.dir, 'train');
+      return startFresh(folder);
+    }
+    throw new RunFolderError(`${error.message.replace(/\.$/, '')}${forceAdvice(record)}.`);
   }
-  if (runFile?.onerun !== 1 && !damaged) {
-    // --force only ever deletes what a run wrote: never the files of a folder that is not one.
+  if (runFile?.onerun !== 1 && record?.command === 'train') {
+    // Killed before its config.json was written: nothing but what train recorded is there.
+    await clearWritten(folder.dir, 'train');
+    return startFresh(folder);
+  }
+  if (runFile?.onerun !== 1) {
     throw new UsageError(
       `${folder.dir} exists and is not an onerun run folder (no ${RUN_LAYOUT.config}); choose another --out (an empty or new folder).`,
     );
   }
-  if (options.force || !runFile) {
-    await folder.clear();
-    return { kind: 'fresh' };
+  if (options.force) {
+    await clearWritten(folder.dir, 'train');
+    return startFresh(folder);
   }
   const progress = await folder.readProgress();
   if (progress?.status === 'done') {
+    if (!existsSync(folder.path('metrics'))) return { kind: 'rescore', runFile, progress };
     throw new UsageError(
-      `${folder.dir} already holds a finished ${runFile.config.method} run; pass --force to overwrite it, or choose another --out.`,
+      `${folder.dir} already holds a finished ${runFile.config.method} run; choose another --out${forceAdvice(record) ? ', or pass --force to overwrite it' : ''}.`,
     );
   }
-  assertCompatible(folder.dir, runFile, options.given);
+  assertCompatible(folder.dir, runFile, options.given, forceAdvice(record));
   return { kind: 'resume', runFile, progress };
 }
 
+/**
+ * A fresh run. The record of what train writes is started by `recordFreshRun` just before the
+ * first write, so that a run refused before it (bad data, a budget too small) leaves no folder.
+ */
+async function startFresh(folder: RunFolder): Promise<OutDecision> {
+  await assertNoLinks(folder.dir, Object.values(RUN_LAYOUT));
+  return { kind: 'fresh' };
+}
+
+/** Records, before a fresh run's first write, what `onerun train` writes into its folder. */
+export async function recordFreshRun(folder: RunFolder): Promise<void> {
+  await ensureDir(folder.dir);
+  await startWritten(folder.dir, 'train', Object.values(RUN_LAYOUT));
+}
+
 /** Refuses to resume a run folder with options that contradict its config. */
-function assertCompatible(dir: string, runFile: RunFile, given: Partial<RunConfig>): void {
+function assertCompatible(
+  dir: string,
+  runFile: RunFile,
+  given: Partial<RunConfig>,
+  advice: string,
+): void {
   const stored = runFile.config as unknown as Record<string, unknown>;
   for (const [key, value] of Object.entries(given)) {
     if (value === undefined) continue;
@@ -154,7 +210,7 @@ function assertCompatible(dir: string, runFile: RunFile, given: Partial<RunConfi
           ? `holds a run of another architecture (${architectureOf(runFile.config)})`
           : `holds an unfinished run with ${flag} ${String(before)}`;
       throw new UsageError(
-        `${dir} ${what}, not ${flag} ${String(value)}; resume it without ${flag}, choose another --out, or pass --force to start over.`,
+        `${dir} ${what}, not ${flag} ${String(value)}; resume it without ${flag}, or choose another --out${advice}.`,
       );
     }
   }

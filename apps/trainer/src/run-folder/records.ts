@@ -1,3 +1,4 @@
+import type { ModelSourceRecord } from '../models/registry.js';
 import type { BackendRecord, RunConfig } from '../training/config.js';
 
 /** What one epoch left behind. `epoch` counts completed epochs (1-based). */
@@ -66,12 +67,30 @@ export interface RunFile {
   onerun: 1;
   config: RunConfig;
   architecture: string;
+  /** Where the model came from (a file's SHA-256 too); absent in folders written before it was recorded. */
+  modelSource?: ModelSourceRecord;
   /** Name, shape and dtype of every weight, to refuse a folder of another architecture. */
   weights: { name: string; shape: number[] }[];
   backend: BackendRecord;
   dataSource: string;
+  /**
+   * The data's content hash (`LoadedData.contentHash`) when the run started: a resume refuses
+   * data that hashes otherwise. Absent in folders written before it was recorded.
+   */
+  dataHash?: string;
+  /** Resumes on another backend than the run trained on (`--allow-backend-change`), in order. */
+  backendChanges?: BackendChange[];
   trainSize: number;
   testSize: number;
   valSize: number;
   createdAt: string;
+}
+
+/** A resume on another backend, allowed with `--allow-backend-change`. */
+export interface BackendChange {
+  /** Epochs done when the run went on on `to`. */
+  atEpoch: number;
+  from: string;
+  to: string;
+  at: string;
 }

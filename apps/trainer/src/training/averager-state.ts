@@ -1,12 +1,29 @@
+import { createHash } from 'node:crypto';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { OnerunError } from '@onerun/core';
 import { type AveragerState, Swag, type SwagState, WeightAverager } from '@onerun/swa';
 import * as tf from '@tensorflow/tfjs';
 import { writeFileAtomic, writeJson } from '../run-folder/files.js';
 
+/** An averager state beside a checkpoint is missing, unreadable or damaged. */
+export class AveragerStateError extends OnerunError {
+  readonly path: string;
+
+  constructor(path: string, detail: string) {
+    super(
+      'AVERAGER_STATE',
+      `${path}: ${detail}; expected the averager state onerun saved with the checkpoint.`,
+    );
+    this.path = path;
+  }
+}
+
 // An averager's state beside the checkpoints: `averager-<step>.json` (kind, count, specs, weight
-// manifest, …) and `averager-<step>.bin` (its tensors, tfjs's weight encoding). A SWA averager
-// stores its average; a SWAG its mean, mean of squares and deviation columns (oldest first).
+// manifest, the SHA-256 of the .bin, …) and `averager-<step>.bin` (its tensors, tfjs's weight
+// encoding). A SWA averager stores its running sum (`stores: 'sum'`: resumes bit for bit at any
+// count; older files hold the mean, restored as mean × count); a SWAG its mean, mean of squares
+// and deviation columns (oldest first). A .bin whose checksum differs is refused.
 
 const PREFIX = 'averager-';
 
@@ -14,7 +31,7 @@ const PREFIX = 'averager-';
 export type RunAverager = WeightAverager | Swag;
 
 type Meta =
-  | ({ kind?: 'swa' } & Omit<AveragerState, 'tensors'>)
+  | ({ kind?: 'swa'; stores?: 'sum' } & Omit<AveragerState, 'tensors' | 'sum'>)
   | ({ kind: 'swag'; columns: number } & Omit<SwagState, 'mean' | 'squareMean' | 'deviations'>);
 
 /** Writes `averager`'s state as `<name>.json` + `<name>.bin` in `dir`; returns the JSON file's name. */
@@ -30,15 +47,17 @@ export async function saveAverager(
     tensors = [...mean, ...squareMean, ...deviations.flat()];
     meta = { kind: 'swag', columns: deviations.length, ...rest };
   } else {
-    const { tensors: averaged, ...rest } = averager.getState();
-    tensors = averaged;
-    meta = { kind: 'swa', ...rest };
+    const { tensors: averaged, sum, ...rest } = averager.getState();
+    tf.dispose(averaged);
+    tensors = sum as tf.Tensor[];
+    meta = { kind: 'swa', stores: 'sum', ...rest };
   }
   try {
     const named = tensors.map((tensor, i) => ({ name: `w${i}`, tensor }));
     const { data, specs } = await tf.io.encodeWeights(named);
-    await writeFileAtomic(join(dir, `${name}.bin`), new Uint8Array(data));
-    await writeJson(join(dir, `${name}.json`), { ...meta, manifest: specs });
+    const bytes = new Uint8Array(data);
+    await writeFileAtomic(join(dir, `${name}.bin`), bytes);
+    await writeJson(join(dir, `${name}.json`), { ...meta, manifest: specs, sha256: sha256(bytes) });
   } finally {
     tf.dispose(tensors);
   }
@@ -50,12 +69,27 @@ export function saveAveragerState(dir: string, step: number, averager: RunAverag
   return saveAverager(dir, `${PREFIX}${step}`, averager);
 }
 
-/** Rebuilds the averager saved as `file` in `dir` (a new object the caller owns). */
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * Rebuilds the averager saved as `file` in `dir` (a new object the caller owns). A missing,
+ * unreadable or damaged state (its .bin's checksum differs from the one recorded) is an
+ * `AveragerStateError` naming the file.
+ */
 export async function loadAverager(dir: string, file: string): Promise<RunAverager> {
-  const meta = JSON.parse(await readFile(join(dir, file), 'utf8')) as Meta & {
-    manifest: tf.io.WeightsManifestEntry[];
-  };
-  const bytes = await readFile(join(dir, file.replace(/\.json$/, '.bin')));
+  const path = join(dir, file);
+  const binPath = path.replace(/\.json$/, '.bin');
+  let meta: Meta & { manifest: tf.io.WeightsManifestEntry[]; sha256?: string };
+  let bytes: Uint8Array;
+  try {
+    meta = JSON.parse(await readFile(path, 'utf8'));
+    bytes = await readFile(binPath);
+  } catch (error) {
+    throw new AveragerStateError(path, (error as Error).message);
+  }
+  if (meta.sha256 !== undefined && sha256(bytes) !== meta.sha256) {
+    throw new AveragerStateError(binPath, `checksum mismatch (expected sha256 ${meta.sha256})`);
+  }
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
   const decoded = tf.io.decodeWeights(buffer as ArrayBuffer, meta.manifest);
   const tensors = meta.manifest.map((s) => decoded[s.name] as tf.Tensor);
@@ -73,7 +107,15 @@ export async function loadAverager(dir: string, file: string): Promise<RunAverag
         ),
       });
     }
-    const { kind: _kind, ...state } = rest;
+    const { kind: _kind, stores, ...state } = rest;
+    if (stores === 'sum') {
+      const mean = tensors.map((t) => tf.div(t, state.count));
+      try {
+        return WeightAverager.fromState({ ...state, tensors: mean, sum: tensors });
+      } finally {
+        tf.dispose(mean);
+      }
+    }
     return WeightAverager.fromState({ ...state, tensors });
   } finally {
     tf.dispose(tensors);

@@ -1,7 +1,7 @@
 import { requireInRange, requireInteger, requirePositive } from '@onerun/core';
-import type { DataName, SyntheticOptions } from '../data/load.js';
+import { parseDataName, type SyntheticOptions } from '../data/load.js';
 import { UsageError } from '../errors.js';
-import type { ModelName } from './models.js';
+import { parseModelName } from '../models/registry.js';
 
 /** The training methods of the three papers, plus the plain baseline. */
 export const METHOD_NAMES = ['baseline', 'sse', 'fge', 'swa'] as const;
@@ -40,10 +40,18 @@ export interface BackendRecord {
 /** Everything that defines a training run; written to `config.json` in its folder. */
 export interface RunConfig {
   method: MethodName;
-  model: ModelName;
-  data: DataName;
+  /** A built-in model (`mlp`, `cnn`, `preresnet<depth>`) or the absolute path of a model file. */
+  model: string;
+  /** A named data set (`fashion-mnist`, `mnist`, `synthetic`) or the absolute path of data. */
+  data: string;
   /** `--data-dir` as given (resolved folder is recorded in `dataSource`). */
   dataDir?: string;
+  /** `--data PATH` images: the size every image is resized to, `[h, w]`. */
+  imageSize?: [number, number];
+  /** `--data PATH` without a test part: the fraction of each class held out as test. */
+  testSplit?: number;
+  /** CSV: the label column's name or number. */
+  labelColumn?: string;
   trainLimit?: number;
   testLimit?: number;
   valSplit: number;
@@ -104,10 +112,16 @@ export const DEFAULT_CYCLES: Record<MethodName, number> = { baseline: 1, sse: 5,
 export function resolveConfig(input: RunConfigInput): RunConfig {
   const lr = requirePositive('lr', input.lr ?? 0.05);
   const config: RunConfig = {
-    method: input.method,
-    model: input.model,
-    data: input.data,
+    // Checked here too: a config.json edited by hand reaches this without the CLI's parsers.
+    method: parseMethodName(String(input.method)),
+    model: parseModelName(String(input.model)),
+    data: parseDataName(String(input.data)),
     ...(input.dataDir !== undefined ? { dataDir: input.dataDir } : {}),
+    ...(input.imageSize !== undefined ? { imageSize: input.imageSize } : {}),
+    ...(input.testSplit !== undefined
+      ? { testSplit: requireInRange('testSplit', input.testSplit, 0.01, 0.9) }
+      : {}),
+    ...(input.labelColumn !== undefined ? { labelColumn: input.labelColumn } : {}),
     ...(input.trainLimit !== undefined
       ? { trainLimit: requireInteger('trainLimit', input.trainLimit, 1) }
       : {}),
@@ -179,7 +193,9 @@ export function startFraction(flag: string, value: number, epochs: number): numb
 /** The fields that must agree for two runs to share weights (resume, curves, comparisons). */
 export function architectureOf(config: Pick<RunConfig, 'model' | 'data' | 'synthetic'>): string {
   const s = config.synthetic;
-  return config.data === 'synthetic'
-    ? `${config.model} on synthetic(${s?.size ?? 8}x${s?.size ?? 8}, ${s?.classes ?? 4} classes)`
-    : `${config.model} on 28x28 images, 10 classes`;
+  if (config.data === 'synthetic')
+    return `${config.model} on synthetic(${s?.size ?? 8}x${s?.size ?? 8}, ${s?.classes ?? 4} classes)`;
+  if (config.data === 'fashion-mnist' || config.data === 'mnist')
+    return `${config.model} on 28x28 images, 10 classes`;
+  return `${config.model} on ${config.data}`;
 }

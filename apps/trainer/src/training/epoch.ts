@@ -82,8 +82,8 @@ async function trainBatches(
     await phase.batchBegin(b, size);
     lr = getOptimizerLearningRate(optimizer);
     const ce = tf.tidy(() => {
-      const idx = tf.tensor1d(order.subarray(begin, begin + size), 'int32');
-      return update.step(tf.gather(train.xs, idx), tf.gather(train.ys, idx));
+      const batch = train.take(order.subarray(begin, begin + size));
+      return update.step(batch.xs, batch.ys);
     });
     window.add(ce);
     const step = epoch * E + b;

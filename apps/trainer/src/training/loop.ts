@@ -1,10 +1,10 @@
 import { Swag, WeightAverager } from '@onerun/swa';
 import * as tf from '@tensorflow/tfjs';
 import type { LoadedData } from '../data/load.js';
+import { buildModel } from '../models/registry.js';
 import type { RunAverager } from './averager-state.js';
 import type { RunConfig } from './config.js';
 import { trainEpoch } from './epoch.js';
-import { buildModel } from './models.js';
 import { PhaseDriver } from './phase-driver.js';
 import { type MethodPlan, planMethod } from './plan.js';
 import { RunRecorder } from './run-recorder.js';
@@ -17,9 +17,12 @@ import type { TrainingRun } from './training-run.js';
 export { epochOrder } from './epoch.js';
 export type { ProgressSink, RunStores, TrainRunOptions, TrainRunResult } from './run-types.js';
 
-/** A compiled reference model with its SGD-with-momentum optimizer. */
-export function createModel(config: RunConfig, data: Pick<LoadedData, 'inputShape' | 'classes'>) {
-  const model = buildModel(config.model, {
+/** The run's model (built-in, module or model.json), compiled with its SGD-with-momentum optimizer. */
+export async function createModel(
+  config: RunConfig,
+  data: Pick<LoadedData, 'inputShape' | 'classes'>,
+) {
+  const model = await buildModel(config.model, {
     inputShape: data.inputShape,
     classes: data.classes,
     seed: config.seed,
@@ -49,7 +52,7 @@ function newAverager(plan: MethodPlan, config: RunConfig): RunAverager | undefin
 export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult> {
   const { config, data, stores } = options;
   const plan = planMethod(config, data.train.size);
-  const { model, optimizer } = createModel(config, data);
+  const { model, optimizer } = await createModel(config, data);
   const start = await startRun(options, model, newAverager(plan, config));
   const run: TrainingRun = {
     options,

@@ -95,8 +95,7 @@ export function phaseCallbacks(phase: Phase, ctx: PhaseContext): PhaseCallbacks 
         start: { epoch: phase.startEpoch },
         every: phase.every,
         writeAverage: false,
-        bnData: ctx.data.train.xs,
-        bnBatchSize: Math.max(ctx.config.batchSize, 256),
+        bnData: ctx.data.train.batches(Math.max(ctx.config.batchSize, 256)),
       });
       return {
         phase,
