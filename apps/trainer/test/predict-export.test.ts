@@ -266,10 +266,10 @@ describe('onerun predict', () => {
     expect(csv.code, csv.stderr).toBe(0);
     const [header, ...rows] = csv.stdout.trim().split('\n');
     expect(header).toBe(
-      'index,predicted,p_T-shirt/top,p_Trouser,p_Pullover,p_Dress,p_Coat,p_Sandal,p_Shirt,p_Sneaker,p_Bag,p_Ankle boot,entropy,mutual_information,disagreement',
+      'index,name,predicted,p_T-shirt/top,p_Trouser,p_Pullover,p_Dress,p_Coat,p_Sandal,p_Shirt,p_Sneaker,p_Bag,p_Ankle boot,entropy,mutual_information,disagreement',
     );
     expect(rows).toHaveLength(EXAMPLES);
-    const fromCsv = rows.map((r) => r.split(',').slice(2, 12).map(Number));
+    const fromCsv = rows.map((r) => r.split(',').slice(3, 13).map(Number));
     expectClose(fromCsv, predicted.fge, 'CSV vs JSON');
   });
 
@@ -401,7 +401,7 @@ describe('bad input: exit 2, a message, nothing written', () => {
     ]);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(
-      /small\.idx holds examples of shape \[8, 8\]; the run's model takes \[28, 28, 1\]/,
+      /small\.idx has shape \(2, 8, 8\); the run takes examples of shape \[28, 28, 1\]/,
     );
     const missing = await cli([
       'predict',
@@ -412,7 +412,7 @@ describe('bad input: exit 2, a message, nothing written', () => {
       out,
     ]);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/nope\.idx: no such file/);
+    expect(missing.stderr).toMatch(/nope\.idx cannot be read/);
     const txt = await cli(['predict', runs.sse, '--data', inputs, '--out', join(root, 'p.txt')]);
     expect(txt.code).toBe(2);
     expect(txt.stderr).toMatch(/cannot tell the format from '\.txt'/);

@@ -113,3 +113,62 @@ describe('a resume checks what it resumes with', () => {
     ]);
   });
 });
+
+describe('a resume cross-checks its state', () => {
+  const swaArgs = (out: string) => [
+    'train',
+    '--data',
+    'synthetic',
+    '--backend',
+    'cpu',
+    '--quiet',
+    '--method',
+    'swa',
+    '--epochs',
+    '4',
+    '--swa-start',
+    '0.25',
+    '--batch-size',
+    '64',
+    '--train-limit',
+    '128',
+    '--test-limit',
+    '32',
+    '--out',
+    out,
+  ];
+  let swaRun: string;
+  beforeAll(async () => {
+    swaRun = join(root, 'swa');
+    const r = await onerunHere(swaArgs(swaRun));
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  it("defect 6: progress.json's checkpoint epoch that disagrees with the checkpoint's own record is refused", async () => {
+    const dir = join(root, 'epoch-flip');
+    await cp(swaRun, dir, { recursive: true });
+    await unfinish(dir);
+    const path = join(dir, 'progress.json');
+    const progress = JSON.parse(await readFile(path, 'utf8'));
+    const id = progress.checkpoint.id;
+    progress.checkpoint.epoch -= 2;
+    await writeFile(path, JSON.stringify(progress));
+    const r = await onerunHere(swaArgs(dir));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`progress.json records checkpoint ${id} after epoch 2`);
+  });
+
+  it('defect 5: both averager states deleted never resume with an empty averager', async () => {
+    const dir = join(root, 'no-averager');
+    await cp(swaRun, dir, { recursive: true });
+    await unfinish(dir);
+    const metrics = JSON.parse(await readFile(join(swaRun, 'metrics.json'), 'utf8'));
+    await rm(join(dir, 'averager'), { recursive: true });
+    const r = await onerunHere(swaArgs(dir));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/cannot be used.*no averager state|the run starts over/);
+    // It started over: the same run as the uninterrupted one, not an average of fewer models.
+    const again = JSON.parse(await readFile(join(dir, 'metrics.json'), 'utf8'));
+    expect(again.result).toEqual(metrics.result);
+  });
+});

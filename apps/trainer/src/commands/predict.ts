@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
+import { loadInputs } from '../data/inputs.js';
+import { normaliseInto } from '../data/preprocessing.js';
 import { UsageError } from '../errors.js';
 import { chooseMembers } from '../inference/final-members.js';
 import { finalModelOf, loadFinalMember } from '../inference/final-model.js';
-import { loadRawInputs } from '../inference/inputs.js';
-import { normalise } from '../inference/normalise.js';
 import { type FinalPrediction, predictFinal } from '../inference/predict-final.js';
 import {
   PREDICTION_FORMATS,
@@ -81,13 +81,16 @@ export async function predictRun(dir: string, options: PredictOptions): Promise<
   first.dispose();
   const prep = await readRunPreprocessing(final.folder.dir, final.runFile, inputShape);
   const classes = await readRunClasses(final.folder.dir, final.runFile, classCount);
-  const raw = await loadRawInputs(options.data, prep);
+  const raw = await loadInputs(options.data, prep);
+  const per = raw.shape.reduce((a, b) => a * b, 1);
+  const all = Int32Array.from({ length: raw.count }, (_, i) => i);
+  const values = normaliseInto(raw.raw, per, all, prep, new Float32Array(raw.count * per));
   const chosen = await chooseMembers(final, options);
   let prediction: FinalPrediction;
   try {
     prediction = await predictFinal(
       chosen.members,
-      normalise(raw.values, prep),
+      values,
       inputShape,
       raw.count,
       options.batchSize,
@@ -100,12 +103,12 @@ export async function predictRun(dir: string, options: PredictOptions): Promise<
     method: final.runFile.config.method,
     model: chosen.members.label,
     snapshots: final.ids,
-    data: resolve(raw.source),
+    data: resolve(options.data),
   };
   const text =
     format === 'csv'
-      ? predictionsCsv(prediction, classes)
-      : predictionsJson(prediction, classes, source);
+      ? predictionsCsv(prediction, classes, raw)
+      : predictionsJson(prediction, classes, source, raw);
   if (out !== undefined) await writeFileAtomic(out, text);
   return { source, classes, prediction, format, ...(out ? { out } : {}), text };
 }

@@ -3,6 +3,7 @@ import { join, relative } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DataFormatError } from '../errors.js';
 import { featureMatrix, labelColumnOf, readCsv } from './csv.js';
+import { readIdxFile } from './idx.js';
 import { readImages } from './image-folder.js';
 import { isImageFile } from './images.js';
 import { type NpyArray, readNpy, readNpz } from './npy.js';
@@ -164,8 +165,8 @@ function arrayInputs(
 /**
  * Reads new inputs for a trained run in any format `--data` takes, labels not required: a
  * single PNG/JPEG, a folder of images (in class folders or not; class folders become `labels`),
- * a CSV (with or without the label column), an `.npz` (`x`, or `x_test`; `y` optional) or an
- * `.npy` of inputs. Images are resized as in training (`preprocessing.imageSize`) and converted
+ * a CSV (with or without the label column), an `.npz` (`x`, or `x_test`; `y` optional), an
+ * `.npy` of inputs, or an IDX image file (`…-idx3-ubyte[.gz]`). Images are resized as in training (`preprocessing.imageSize`) and converted
  * to its channel count; every example must have `preprocessing.inputShape`. Errors are
  * `DataFormatError`s naming the file.
  */
@@ -199,6 +200,16 @@ export async function loadInputs(
       preprocessing,
     );
   }
+  if (/(-ubyte|\.idx\d?)(\.gz)?$/.test(lower)) {
+    // An IDX file of images (`[n, h, w]` or `[n, h, w, c]` bytes), as MNIST-style sets ship them.
+    const idx = await readIdxFile(path);
+    return arrayInputs(
+      { shape: idx.dims, dtype: 'u1', data: idx.data },
+      undefined,
+      path,
+      preprocessing,
+    );
+  }
   if (lower.endsWith('.npy')) {
     const yPath = labelFileOf(path);
     let y: NpyArray | undefined;
@@ -207,7 +218,7 @@ export async function loadInputs(
   }
   throw new DataFormatError(
     path,
-    `${path} is not an input file onerun reads; expected a PNG/JPEG image, a folder of images, a .csv, .npz or .npy file.`,
+    `${path} is not an input file onerun reads; expected a PNG/JPEG image, a folder of images, a .csv, .npz, .npy or IDX (…-ubyte) file.`,
   );
 }
 

@@ -1,5 +1,11 @@
 import type { FinalPrediction } from './predict-final.js';
 
+/** What the inputs say about each example: a name (file, CSV line, array index) and maybe a label. */
+export interface ExampleNames {
+  names: string[];
+  labels?: string[];
+}
+
 /** The formats `onerun predict` writes. */
 export const PREDICTION_FORMATS = ['csv', 'json'] as const;
 /** One of `PREDICTION_FORMATS`. */
@@ -31,10 +37,16 @@ function csvCell(text: string): string {
  * CSV, one row per example: `index, predicted` (the class name), `p_<class>` for every class,
  * `entropy`, and for ensembles `mutual_information` and `disagreement`.
  */
-export function predictionsCsv(pred: FinalPrediction, classes: string[]): string {
+export function predictionsCsv(
+  pred: FinalPrediction,
+  classes: string[],
+  examples: ExampleNames,
+): string {
   const ensemble = pred.mutualInformation !== undefined;
   const header = [
     'index',
+    'name',
+    ...(examples.labels ? ['label'] : []),
     'predicted',
     ...classes.map((c) => `p_${c}`),
     'entropy',
@@ -42,7 +54,12 @@ export function predictionsCsv(pred: FinalPrediction, classes: string[]): string
   ];
   const lines = [header.map(csvCell).join(',')];
   for (let i = 0; i < pred.count; i++) {
-    const row = [String(i), csvCell(classes[pred.predicted[i]!]!)];
+    const row = [
+      String(i),
+      csvCell(examples.names[i] ?? ''),
+      ...(examples.labels ? [csvCell(examples.labels[i] ?? '')] : []),
+      csvCell(classes[pred.predicted[i]!]!),
+    ];
     for (let c = 0; c < pred.classes; c++)
       row.push(String(written(pred.probabilities[i * pred.classes + c] as number)));
     row.push(String(written(pred.entropy[i] as number)));
@@ -62,11 +79,14 @@ export function predictionsJson(
   pred: FinalPrediction,
   classes: string[],
   source: PredictionSource,
+  examples: ExampleNames,
 ): string {
   const head = { format: 'onerun.predictions/1', ...source, members: pred.members, classes };
   const lines = Array.from({ length: pred.count }, (_, i) =>
     JSON.stringify({
       index: i,
+      name: examples.names[i],
+      ...(examples.labels ? { label: examples.labels[i] } : {}),
       predicted: classes[pred.predicted[i] as number],
       probabilities: Array.from(
         pred.probabilities.subarray(i * pred.classes, (i + 1) * pred.classes),

@@ -1,25 +1,12 @@
 import { join } from 'node:path';
+import type { Preprocessing } from '../data/preprocessing.js';
 import { RunFolderError } from '../errors.js';
 import { readJsonIfExists } from '../run-folder/files.js';
+import { RUN_LAYOUT } from '../run-folder/folder.js';
 import type { RunFile } from '../run-folder/records.js';
 
-/**
- * How raw examples become model inputs (`<run>/preprocessing.json`): the model takes
- * `(raw − mean) / std`, `mean` and `std` broadcast over the last axis.
- */
-export interface RunPreprocessing {
-  format: 'onerun.preprocessing/1';
-  kind: 'image' | 'features';
-  /** One example as the model takes it, e.g. `[28, 28, 1]`. */
-  inputShape: number[];
-  rawDtype: 'uint8' | 'float32';
-  mean: number[];
-  std: number[];
-  imageSize: [number, number] | null;
-}
-
-/** The files a run folder describes its data with. */
-export const DATA_INFO_FILES = { classes: 'classes.json', preprocessing: 'preprocessing.json' };
+/** How raw examples become model inputs (`preprocessing.json`, see `Preprocessing`). */
+export type RunPreprocessing = Preprocessing;
 
 const FASHION_MNIST = [
   'T-shirt/top',
@@ -49,7 +36,7 @@ export async function readRunClasses(
   runFile: RunFile,
   classes: number,
 ): Promise<string[]> {
-  const path = join(dir, DATA_INFO_FILES.classes);
+  const path = join(dir, RUN_LAYOUT.classes);
   const file = await readJsonIfExists<{ classes?: unknown }>(path);
   if (!file) return builtInClasses(runFile.config.data, classes);
   const names = file.classes;
@@ -83,7 +70,7 @@ export async function readRunPreprocessing(
   runFile: RunFile,
   inputShape: number[],
 ): Promise<RunPreprocessing> {
-  const path = join(dir, DATA_INFO_FILES.preprocessing);
+  const path = join(dir, RUN_LAYOUT.preprocessing);
   const file = await readJsonIfExists<Partial<RunPreprocessing>>(path);
   if (!file) {
     const synthetic = runFile.config.data === 'synthetic';

@@ -69,6 +69,7 @@ async function restoreResumePoint(
     resumeFrom.checkpoint,
     stores.averagerDir,
     fresh !== undefined,
+    (step) => resumeFrom.collections.filter((c) => c.kind === 'average' && c.step <= step).length,
   );
   if (restored.note) start.notes.push(restored.note);
   const ckpt = restored.checkpoint;
