@@ -28,6 +28,9 @@ import {
 import { num, textTable } from '../report/format.js';
 import type { Table } from '../report/html.js';
 import { RunLockedError } from '../run-folder/lock.js';
+import { StudyPlanError } from '../study/plan.js';
+import { WAITING_EXIT } from '../study/pool.js';
+import { JobNeedsPendingError, type RunCli } from '../study/run-one.js';
 import type { BackendRecord } from '../training/config.js';
 import { pickDefined } from '../training/method-knobs.js';
 import {
@@ -39,6 +42,7 @@ import {
 import { integer, MAX, positive } from './parse-values.js';
 import { epochLines, progressSink, withResumeNotice } from './progress.js';
 import { type Common, commonOf, withCommon } from './shared-options.js';
+import { addStudy, addWorker } from './study-commands.js';
 import { givenFields, type TrainCli, trainInput, withTrainOptions } from './train-options.js';
 
 // tfjs prints a long "install tfjs-node" banner on first use of the cpu backend in Node.
@@ -166,6 +170,21 @@ async function runCompare(opts: CompareCli, preset?: string): Promise<void> {
   print(`time: ${num(outcome.seconds, 1)} s; ${describeBackend(backend)}`);
 }
 
+/** `onerun ARGS…` in this process, its output captured (a study job). */
+const runInProcess: RunCli = async (args) => {
+  let out = '';
+  let err = '';
+  const code = await main(['node', 'onerun', ...args], {
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
+  });
+  return { code, out, err };
+};
+
 /** `curve`'s options as commander parses them. */
 interface CurveCli extends Common {
   out: string;
@@ -205,6 +224,8 @@ export function buildProgram(): Command {
   addCompare(program);
   addPredict(program);
   addExport(program);
+  addStudy(program, { print, note, runCli: runInProcess });
+  addWorker(program, { print, note, runCli: runInProcess });
   deferRequiredOptions(program);
   return program;
 }
@@ -241,7 +262,8 @@ function deferRequiredOptions(program: Command): void {
 
 /**
  * Exit status: 2 for bad input (usage, option values, data files, run folder, a run folder in
- * use), 1 for anything else that failed (divergence included).
+ * use), 75 for a study job that waits for other jobs, 1 for anything else that failed (divergence
+ * included).
  */
 export function exitCodeOf(error: unknown): number {
   return error instanceof UsageError ||
@@ -254,9 +276,12 @@ export function exitCodeOf(error: unknown): number {
     error instanceof ModelFitError ||
     error instanceof RunFolderError ||
     error instanceof RunLockedError ||
+    error instanceof StudyPlanError ||
     error instanceof CommanderError
     ? 2
-    : 1;
+    : error instanceof JobNeedsPendingError
+      ? WAITING_EXIT
+      : 1;
 }
 
 /**
@@ -265,6 +290,8 @@ export function exitCodeOf(error: unknown): number {
  * Errors are one line on `err`; with `--json` also a JSON object on `out`.
  */
 export async function main(argv: string[], output: CliIO = processIO): Promise<number> {
+  // `study run-one` runs a command through here inside a running command: restore the caller's.
+  const previous = io;
   io = output;
   const program = buildProgram();
   const json = argv.includes('--json');
@@ -288,7 +315,7 @@ export async function main(argv: string[], output: CliIO = processIO): Promise<n
     if (!(error instanceof OnerunError) && process.env.ONERUN_DEBUG) console.error(error);
     return exitCodeOf(error);
   } finally {
-    io = processIO;
+    io = previous;
   }
 }
 
