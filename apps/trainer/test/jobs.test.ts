@@ -33,19 +33,37 @@ describe('methodChains', () => {
 });
 
 describe('workerEnv', () => {
-  it("splits TensorFlow's intra-op pool between native workers, unless the user set it", () => {
+  it("caps the model's intra-op pool at cores / jobs per native worker; a pool the user gave stays", () => {
     const cores = availableParallelism();
     const split = (jobs: number) => String(Math.max(1, Math.floor(cores / jobs)));
-    const threads = (backend: string, jobs: number, user?: string) =>
-      workerEnv(backend, jobs, user, { TF_NUM_INTRAOP_THREADS: String(cores) })
-        .TF_NUM_INTRAOP_THREADS;
-    expect(threads('tensorflow', 2)).toBe(split(2));
-    expect(threads('tensorflow-gpu', 3)).toBe(split(3));
-    expect(threads('tensorflow', 4 * cores)).toBe('1');
-    expect(threads('tensorflow', 2, '3')).toBe('3');
+    const threads = (
+      backend: string,
+      jobs: number,
+      intraOp: number | undefined,
+      by: 'flag' | 'environment' | 'model' = 'model',
+    ) =>
+      workerEnv(
+        {
+          requested: 'auto',
+          backend,
+          skipped: [],
+          ...(intraOp !== undefined
+            ? { nativeThreads: { intraOp, interOp: 1 }, threadsChosenBy: by }
+            : {}),
+        },
+        jobs,
+        { TF_NUM_INTRAOP_THREADS: 'parent' },
+      ).TF_NUM_INTRAOP_THREADS;
+    expect(threads('tensorflow', 2, cores)).toBe(split(2));
+    expect(threads('tensorflow-gpu', 3, cores)).toBe(split(3));
+    expect(threads('tensorflow', 4 * cores, cores)).toBe('1');
+    // A dense-bound model's single thread is never raised.
+    expect(threads('tensorflow', 2, 1)).toBe('1');
+    expect(threads('tensorflow', 2, 3, 'flag')).toBe('3');
+    expect(threads('tensorflow', 2, 5, 'environment')).toBe('5');
     // One worker, or a backend without TensorFlow: the environment as it is.
-    expect(threads('tensorflow', 1)).toBe(String(cores));
-    expect(threads('wasm', 2)).toBe(String(cores));
+    expect(threads('tensorflow', 1, cores)).toBe('parent');
+    expect(threads('wasm', 2, undefined)).toBe('parent');
   });
 });
 

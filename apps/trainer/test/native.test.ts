@@ -80,7 +80,7 @@ describe.runIf(nativePass)('onerun train on the native backend', () => {
     expect(nativeResult.nll).toBeCloseTo(wasmResult.nll, 5);
   });
 
-  it("compare --jobs 2 splits TensorFlow's intra-op threads between its workers", async () => {
+  it("compare --jobs 2 gives each worker the model's pool, capped at cores / 2", async () => {
     const root = await mkdtemp(join(tmpdir(), 'onerun-native-jobs-'));
     onTestFinished(() => rm(root, { recursive: true, force: true }));
     const r = await onerun(
@@ -107,10 +107,45 @@ describe.runIf(nativePass)('onerun train on the native backend', () => {
       { TF_NUM_INTRAOP_THREADS: undefined },
     );
     expect(r.code, r.stderr).toBe(0);
-    const intraOp = Math.max(1, Math.floor(availableParallelism() / 2));
+    // The MLP is dense-bound: one thread, whatever cores / 2 is.
     for (const method of ['baseline', 'sse']) {
       const config = JSON.parse(await readFile(join(root, method, 'config.json'), 'utf8'));
-      expect(config.backend.nativeThreads, method).toEqual({ intraOp, interOp: 1 });
+      expect(config.backend.nativeThreads, method).toEqual({ intraOp: 1, interOp: 1 });
+      expect(config.backend.threadsChosenBy, method).toBe('model');
     }
+  });
+
+  it('train picks one intra-op thread per core for the CNN; --threads overrides it', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'onerun-native-threads-'));
+    onTestFinished(() => rm(root, { recursive: true, force: true }));
+    const run = (out: string, extra: string[]) =>
+      onerun(
+        [
+          ...RUN,
+          '--epochs',
+          '2',
+          '--backend',
+          'tensorflow',
+          '--quiet',
+          '--json',
+          '--out',
+          out,
+          ...extra,
+        ],
+        { TF_NUM_INTRAOP_THREADS: undefined },
+      );
+    const byModel = await run(join(root, 'model'), []);
+    expect(byModel.code, byModel.stderr).toBe(0);
+    expect(JSON.parse(byModel.stdout).backend).toMatchObject({
+      nativeThreads: { intraOp: availableParallelism(), interOp: 1 },
+      threadsChosenBy: 'model',
+    });
+    const byFlag = await run(join(root, 'flag'), ['--threads', '1']);
+    expect(byFlag.code, byFlag.stderr).toBe(0);
+    expect(JSON.parse(byFlag.stdout).backend).toMatchObject({
+      threads: 1,
+      nativeThreads: { intraOp: 1, interOp: 1 },
+      threadsChosenBy: 'flag',
+    });
   });
 });

@@ -161,7 +161,7 @@ export class StreamSource implements MemberSource {
 }
 
 /** What one forward pass of a member returns. */
-interface MemberOutputs {
+export interface MemberOutputs {
   probs?: tf.Tensor2D;
   logits?: tf.Tensor2D;
 }

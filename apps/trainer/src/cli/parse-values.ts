@@ -11,6 +11,7 @@ export const MAX = {
   updates: 100_000_000,
   budgetMultiple: 100,
   jobs: 256,
+  threads: 1024,
   swagRank: 1_000,
   swagSamples: 10_000,
 } as const;

@@ -107,8 +107,13 @@ function appVersion(): string {
   return String(JSON.parse(readFileSync(join(appDir(), 'package.json'), 'utf8')).version);
 }
 
-function backendFor(opts: Common) {
-  return chooseBackend(opts.backend);
+/** The backend for a command; `model`: the architecture it trains (picks the intra-op pool). */
+function backendFor(opts: Common, model?: string) {
+  return chooseBackend(opts.backend, {
+    ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+    ...(model !== undefined ? { model } : {}),
+    ...(opts.verbose ? { verbose: true } : {}),
+  });
 }
 
 /** `backend: tensorflow (@tensorflow/tfjs-node, TensorFlow 2.21.0, 2 threads); skipped …`. */
@@ -121,7 +126,7 @@ async function runCompare(opts: CompareCli, preset?: string): Promise<void> {
   const settings = compareSettings(opts);
   const out = opts.out ?? defaultCompareOut();
   if (!opts.json && preset) note(preset);
-  const backend = await backendFor(opts);
+  const backend = await backendFor(opts, settings.model);
   const jobs = opts.jobs ?? defaultJobs(backend.backend);
   const outcome = await compare({
     ...settings,
@@ -350,7 +355,7 @@ function addTrain(program: Command): void {
   ).action(async (own: TrainCli, cmd: Command) => {
     const opts: TrainCli = { ...own, ...commonOf(cmd) };
     const input = trainInput(opts);
-    const backend = await backendFor(opts);
+    const backend = await backendFor(opts, input.model);
     // Named by the method of the run in --out (a resume may name none), and a resume says so
     // before it trains.
     const bar = bars(opts)('train');

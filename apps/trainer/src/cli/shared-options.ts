@@ -17,11 +17,13 @@ import {
 /** The options every command takes. */
 export interface Common {
   backend: string;
+  threads?: number;
+  verbose?: boolean;
   json?: boolean;
   quiet?: boolean;
 }
 
-const COMMON_KEYS = ['backend', 'json', 'quiet'] as const;
+const COMMON_KEYS = ['backend', 'threads', 'verbose', 'json', 'quiet'] as const;
 
 /**
  * The common options of a subcommand, wherever they were typed: `onerun --json train …` and
@@ -44,6 +46,12 @@ export function withCommon(cmd: Command): Command {
     .addOption(
       new Option('--backend <name>', 'tfjs backend').choices([...BACKEND_NAMES]).default('auto'),
     )
+    .option(
+      '--threads <n>',
+      "TensorFlow's intra-op threads on the native backend (default: from the model, 1 for the MLP, one per core otherwise)",
+      integer(1, MAX.threads),
+    )
+    .option('--verbose', "show TensorFlow's own log lines (native backend)")
     .option('--json', 'print machine-readable JSON on stdout instead of tables')
     .option('--quiet', 'no progress bars');
 }

@@ -4,7 +4,6 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { OnerunError } from '@onerun/core';
 import { appDir } from '../app-dir.js';
-import { USER_INTRAOP_THREADS } from '../backend.js';
 import type { EpochRecord } from '../run-folder/records.js';
 import type { BackendRecord, MethodName } from '../training/config.js';
 import type { ProgressSink } from '../training/loop.js';
@@ -52,20 +51,21 @@ export function defaultJobs(backend: string): number {
 
 /**
  * The environment of each worker process. On a native backend with several workers, TensorFlow's
- * intra-op pool is split between them (`cores / jobs` threads each, at least 1), so that N
- * processes do not each start one thread per core; a `TF_NUM_INTRAOP_THREADS` the user gave
- * (`userThreads`) wins.
+ * intra-op pool the parent chose is capped at `cores / jobs` threads each (at least 1), so that N
+ * processes do not each start one thread per core; a pool the user gave (`--threads`,
+ * `TF_NUM_INTRAOP_THREADS`) is used as given.
  */
 export function workerEnv(
-  backend: string,
+  backend: BackendRecord,
   jobs: number,
-  userThreads: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
 ): NodeJS.ProcessEnv {
-  const native = backend === 'tensorflow' || backend === 'tensorflow-gpu';
-  if (!native || jobs <= 1) return env;
-  if ((userThreads ?? '').trim() !== '') return { ...env, TF_NUM_INTRAOP_THREADS: userThreads };
-  const threads = Math.max(1, Math.floor(availableParallelism() / jobs));
+  const chosen = backend.nativeThreads?.intraOp;
+  if (chosen === undefined || jobs <= 1) return env;
+  const threads =
+    backend.threadsChosenBy === 'model'
+      ? Math.min(chosen, Math.max(1, Math.floor(availableParallelism() / jobs)))
+      : chosen;
   return { ...env, TF_NUM_INTRAOP_THREADS: String(threads) };
 }
 
@@ -166,7 +166,7 @@ export async function trainInWorkers(
   jobs: number,
 ): Promise<void> {
   const queue = [...chains];
-  const env = workerEnv(parent.backend.backend, jobs, USER_INTRAOP_THREADS);
+  const env = workerEnv(parent.backend, jobs);
   let failure: unknown;
   const lane = async () => {
     for (let chain = queue.shift(); chain && failure === undefined; chain = queue.shift()) {

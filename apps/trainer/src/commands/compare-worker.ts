@@ -34,7 +34,12 @@ function forward(method: string): ProgressSink {
 async function run(request: JobRequest): Promise<void> {
   // What this process runs on (its thread pools may differ from the parent's: see workerEnv),
   // recorded in its methods' run folders.
-  const chosen = await chooseBackend(request.backend.backend);
+  const given = request.backend.threadsChosenBy;
+  const chosen = await chooseBackend(request.backend.backend, {
+    ...(process.env.TF_NUM_INTRAOP_THREADS !== undefined && given !== undefined
+      ? { threads: Number(process.env.TF_NUM_INTRAOP_THREADS), threadsSource: given }
+      : {}),
+  });
   const backend = { ...chosen, requested: request.backend.requested };
   const configs = request.methods.map((m) => methodConfig(request.settings, m));
   const data = await loadDataFor(configs[0]!);

@@ -15,6 +15,17 @@ import { milestoneSwagName } from '../training/swa-milestone.js';
 import { type ExampleScores, exampleScores } from './example-scores.js';
 import { type SwagScore, type SwagScoring, scoreSwag } from './swag-average.js';
 
+/**
+ * Members held in memory at once when evaluating: then members of one stackable architecture
+ * (the MLP) run as one stacked model (`@onerun/ensemble`); above this, they are streamed one at a
+ * time to bound memory.
+ */
+const IN_MEMORY_MEMBER_BYTES = 256 * 2 ** 20;
+
+function fitsInMemory(members: readonly SnapshotEntry[]): boolean {
+  return members.reduce((sum, m) => sum + m.byteSize, 0) <= IN_MEMORY_MEMBER_BYTES;
+}
+
 /** Metrics of one stored model, with where it came from. */
 export interface ModelScore extends ClassificationMetrics {
   id: string;
@@ -188,7 +199,10 @@ export async function evaluateRun(
         ...(await scoreOne(store, startEntry, test)).metrics,
       }
     : undefined;
-  const ensemble = await Ensemble.fromStore(store, { ids: members.map((m) => m.id), stream: true });
+  const ensemble = await Ensemble.fromStore(store, {
+    ids: members.map((m) => m.id),
+    stream: !fitsInMemory(members),
+  });
   try {
     const xs = test.inputs();
     let evaluation: Awaited<ReturnType<typeof ensemble.evaluate>>;

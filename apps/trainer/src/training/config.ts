@@ -27,6 +27,11 @@ export interface BackendRecord {
   threads?: number;
   /** On the native backends: TensorFlow's intra-op and inter-op thread pools. */
   nativeThreads?: { intraOp: number; interOp: number };
+  /**
+   * Who chose the intra-op pool: `--threads`, `TF_NUM_INTRAOP_THREADS`, or the app from the model
+   * (one thread for dense-bound models, one per core otherwise; split between `compare` workers).
+   */
+  threadsChosenBy?: 'flag' | 'environment' | 'model';
   /** `@onerun/backend`'s fused training paths on when the backend was chosen (none: absent). */
   fusedTraining?: string[];
   skipped: { backend: string; reason: string }[];

@@ -27,10 +27,11 @@ function fusable(x: Tensor | undefined, kernel: Tensor): x is Tensor {
 }
 
 /**
- * Routes the training-mode call of every tfjs-layers `Dense` layer on a rank-2 float32 input
- * through {@link DENSE} on backends that have that kernel, while the `dense` flag is on: ReLU and
- * linear activations inside the kernel, any other (softmax…) applied after it by the layer's own
- * activation, as tfjs-layers does. Inference and everything else run tfjs-layers' own code.
+ * Routes the call of every tfjs-layers `Dense` layer on a rank-2 float32 input — in training and
+ * in inference (`predict`, `execute`: one kernel instead of tfjs's reshapes around a batched
+ * product) — through {@link DENSE} on backends that have that kernel, while the `dense` flag is
+ * on: ReLU and linear activations inside the kernel, any other (softmax…) applied after it by the
+ * layer's own activation, as tfjs-layers does. Everything else runs tfjs-layers' own code.
  * Idempotent; returns false if tfjs-layers has not registered the layer (not loaded yet).
  */
 export function patchDenseLayer(): boolean {
@@ -41,7 +42,7 @@ export function patchDenseLayer(): boolean {
     (stock) =>
       function (this: DenseLayerLike, inputs, kwargs) {
         const x = onlyTensor(inputs);
-        if (kwargs?.training !== true || !fusable(x, this.kernel.read())) {
+        if (!fusable(x, this.kernel.read())) {
           return stock.call(this, inputs, kwargs);
         }
         return tf.tidy(() => {
