@@ -160,7 +160,12 @@ export function addStudy(program: Command, ctx: StudyCliContext): void {
     .action(async (planFile: string, opts: { runs: string; index?: number; name?: string }) => {
       const job = pickJob(expandPlan(loadPlan(planFile)), opts.index, opts.name);
       // Started by a pool or a queue worker (an IPC channel): end with it, even when it is killed.
-      if (process.send) process.once('disconnect', () => process.exit(143));
+      if (process.send) {
+        process.once('disconnect', () => process.exit(143));
+        // The channel alone must not keep this process alive once the job is done: the pool
+        // waits for the child's exit, and the child would wait for the channel.
+        process.channel?.unref();
+      }
       const result = await runStudyJob(job, opts.runs, ctx.runCli);
       ctx.note(
         result.skipped
