@@ -5,8 +5,9 @@ import { fusedTrainingInEffect } from './in-effect.js';
 import { registerFusedTraining } from './register.js';
 import { unregisterFusedTraining } from './unregister.js';
 
-// This file starts with stock tfjs (vitest loads it afresh per test file): nothing of onerun's
-// is registered until the tests below do it.
+// This file starts from stock tfjs (vitest loads it afresh per test file). The native pass's
+// setup (selectBackend) has already registered the fused paths: undo that first.
+unregisterFusedTraining();
 const backend = tf.getBackend();
 
 const PATCHED_METHODS = [
