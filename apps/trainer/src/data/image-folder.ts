@@ -25,7 +25,7 @@ async function subfolders(dir: string): Promise<string[]> {
 }
 
 /** Image files under `dir` (recursively), sorted, hidden files skipped. */
-async function imageFiles(dir: string): Promise<string[]> {
+export async function imageFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

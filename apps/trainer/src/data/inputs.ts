@@ -1,10 +1,10 @@
-import { readdir, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { relative } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DataFormatError } from '../errors.js';
 import { featureMatrix, labelColumnOf, readCsv } from './csv.js';
 import { readIdxFile } from './idx.js';
-import { readImages } from './image-folder.js';
+import { imageFiles, readImages } from './image-folder.js';
 import { isImageFile } from './images.js';
 import { type NpyArray, readNpy, readNpz } from './npy.js';
 import { normaliseInto, type Preprocessing, type RawValues } from './preprocessing.js';
@@ -32,19 +32,6 @@ export interface LoadInputsOptions {
 const sameShape = (a: readonly number[], b: readonly number[]) =>
   a.length === b.length && a.every((d, i) => d === b[i]);
 
-async function imageFilesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const entries = await readdir(dir, { withFileTypes: true });
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const e of entries) {
-    if (e.name.startsWith('.')) continue;
-    const path = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await imageFilesUnder(path)));
-    else if (isImageFile(e.name)) out.push(path);
-  }
-  return out;
-}
-
 async function imageInputs(
   path: string,
   isDir: boolean,
@@ -56,7 +43,7 @@ async function imageInputs(
       `${path} holds images but the run was trained on ${prep.kind} of shape [${prep.inputShape.join(', ')}]; give inputs like the training data.`,
     );
   }
-  const files = isDir ? await imageFilesUnder(path) : [path];
+  const files = isDir ? await imageFiles(path) : [path];
   if (files.length === 0) {
     throw new DataFormatError(path, `${path} holds no PNG or JPEG images.`);
   }
